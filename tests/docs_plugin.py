@@ -1,0 +1,223 @@
+"""Pytest plugin that tests the course's pages, so that no code on the site goes unrun.
+
+For each ``docs/**/*.md`` it collects, using pytest-codeblocks' parser:
+
+- ``<page>::fences``: fails if any code fence would be skipped silently (pytest-codeblocks runs
+  only fences labelled exactly ``python``, ``sh`` or ``bash``), if a ``python`` fence mixes
+  ``--8<--`` include lines with code, or if a skip marker gives no reason;
+- ``<page>::line N``: each inline ``python``/``sh``/``bash`` block, run by pytest-codeblocks;
+- ``<page>::snippets/<file>``: each included snippet, run as a standalone script in a fresh
+  process from a temporary folder outside the repository (as a learner pasting it would), its
+  output compared with the page's expected-output block, numbers within tolerance.
+
+Enabled by ``-p tests.docs_plugin`` in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pytest_codeblocks.main import CodeBlock, extract_from_file
+from pytest_codeblocks.plugin import TestBlock
+
+DOCS_DIR = "docs"
+SNIPPETS_DIR = "snippets"
+SNIPPET_TIMEOUT_S = 300
+RUN_BY_CODEBLOCKS = {"python", "sh", "bash"}
+PYTHON_LANGUAGES = {"py", "py3", "python", "python3", "pycon", "ipython", "ipython3", "pyi", "jupyter"}
+INCLUDE_LINE = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"([^"]+)"\s*$')
+FENCE_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+CLAIM_RTOL_ENV = "MI_COURSE_CLAIM_RTOL"  # the GPU workflow loosens it: CUDA numerics differ from CPU
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    docs = parent.config.rootpath / DOCS_DIR
+    if file_path.suffix == ".md" and docs in file_path.parents:
+        return CoursePage.from_parent(parent, path=file_path)
+    return None
+
+
+@dataclass(frozen=True)
+class Fence:
+    lineno: int
+    info: str
+    body: list[str]
+
+
+def read_fences(path: Path) -> list[Fence]:
+    """Every fenced code block of a Markdown file, ``` or ~~~, at any indentation."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fences, index = [], 0
+    while index < len(lines):
+        match = FENCE_OPEN.match(lines[index])
+        if match is None:
+            index += 1
+            continue
+        marker, start = match["fence"], index
+        body, index = [], index + 1
+        while index < len(lines) and not lines[index].strip().startswith(marker):
+            body.append(lines[index])
+            index += 1
+        fences.append(Fence(lineno=start + 1, info=match["info"].strip(), body=body))
+        index += 1
+    return fences
+
+
+def included_snippets(code: str) -> list[str] | None:
+    """The snippet paths of an include-only block, or None if the block holds code."""
+    lines = [line for line in code.splitlines() if line.strip()]
+    matches = [INCLUDE_LINE.match(line) for line in lines]
+    if lines and all(matches):
+        return [match.group(1) for match in matches]
+    return None
+
+
+def fence_problems(path: Path) -> list[str]:
+    """Why some code on the page would not be run, one message per problem."""
+    problems = []
+    python_fences = 0
+    for fence in read_fences(path):
+        language = fence.info.split()[0].lstrip("{.").rstrip("}").lower() if fence.info else ""
+        if language in PYTHON_LANGUAGES and fence.info != "python":
+            problems.append(
+                f"line {fence.lineno}: fence '{fence.info}' is skipped silently by pytest-codeblocks; "
+                "label Python blocks exactly 'python' (no title or options)"
+            )
+        if fence.info == "python":
+            python_fences += 1
+            code = "\n".join(fence.body)
+            if "8<" in code and included_snippets(code) is None:
+                problems.append(
+                    f"line {fence.lineno}: a python block either includes snippets (only '--8<-- \"file\"' "
+                    "lines) or holds code, not both"
+                )
+    text = path.read_text(encoding="utf-8")
+    if "pytest-codeblocks:skipfile" in text or "pytest-codeblocks:skip-->" in text:
+        problems.append("skipfile/skip markers hide blocks without a reason; use pytest.mark.skip(reason=...)")
+    for mark in re.findall(r"<!--\s*(pytest\.mark\.skip\w*\(.*?\))\s*-->", text):
+        if "reason=" not in mark:
+            problems.append(f"skip marker without a reason: {mark}")
+    collected = sum(block.syntax == "python" for block in extract_from_file(path))
+    if collected != python_fences:
+        problems.append(
+            f"the page has {python_fences} python fences but pytest-codeblocks collects {collected}; "
+            "check fence syntax (indentation, unclosed fences)"
+        )
+    return problems
+
+
+class CoursePage(pytest.File):
+    def collect(self):
+        yield FenceCheck.from_parent(self, name="fences")
+        for block in extract_from_file(self.path):
+            if block.syntax not in RUN_BY_CODEBLOCKS:
+                continue
+            snippets = included_snippets(block.code) if block.syntax == "python" else None
+            if snippets is None:
+                item = TestBlock.from_parent(self, name=f"line {block.lineno}")
+                item.obj = block
+            else:
+                for snippet in snippets:
+                    item = SnippetScript.from_parent(
+                        self, name=f"{SNIPPETS_DIR}/{snippet}", snippet=snippet, block=block
+                    )
+            for mark in block.marks:
+                item.add_marker(eval(mark, {"sys": sys, "pytest": pytest}))
+            yield item
+
+
+class FenceCheck(pytest.Item):
+    def runtest(self) -> None:
+        problems = fence_problems(self.path)
+        if problems:
+            raise PageError(f"{self.path.name}: " + "\n".join(problems))
+
+    def repr_failure(self, excinfo):
+        return str(excinfo.value) if excinfo.errisinstance(PageError) else super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}::fences"
+
+
+class PageError(AssertionError):
+    """A page's code is broken or would not be run; the message says where."""
+
+
+@dataclass(frozen=True)
+class SnippetRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_snippet(snippet_file: Path, timeout_s: float = SNIPPET_TIMEOUT_S) -> SnippetRun:
+    """Run a snippet as a learner would: a copy, alone in an empty folder, in a fresh isolated Python."""
+    with tempfile.TemporaryDirectory(prefix="mi-course-snippet-") as folder:
+        script = Path(folder) / snippet_file.name
+        shutil.copyfile(snippet_file, script)
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        done = subprocess.run(
+            [sys.executable, "-I", script.name],
+            cwd=folder, env=env, capture_output=True, text=True, timeout=timeout_s,
+        )
+    return SnippetRun(done.returncode, done.stdout, done.stderr)
+
+
+def output_mismatch(expected: str, actual: str, rtol: float) -> str | None:
+    """Compare printed output with a page's claim: text exactly, numbers within tolerance.
+
+    Integers must match exactly; a decimal may differ by ``rtol`` relative or one unit of its
+    last printed digit. Returns a description of the first difference, or None.
+    """
+    expected_lines, actual_lines = expected.strip().splitlines(), actual.strip().splitlines()
+    if len(expected_lines) != len(actual_lines):
+        return f"the page shows {len(expected_lines)} lines of output, the snippet printed {len(actual_lines)}"
+    for number, (claim, printed) in enumerate(zip(expected_lines, actual_lines), start=1):
+        if NUMBER.sub("#", claim).split() != NUMBER.sub("#", printed).split():
+            return f"line {number}: page shows {claim!r}, snippet printed {printed!r}"
+        for shown, measured in zip(NUMBER.findall(claim), NUMBER.findall(printed)):
+            decimals = len(shown.split(".")[1]) if "." in shown and "e" not in shown else None
+            if decimals is None and "e" not in shown:
+                close = shown == measured
+            else:
+                unit = 10.0 ** -decimals if decimals else 0.0
+                close = abs(float(shown) - float(measured)) <= max(rtol * abs(float(shown)), unit)
+            if not close:
+                return f"line {number}: page shows {shown} where the snippet printed {measured} ({printed!r})"
+    return None
+
+
+class SnippetScript(pytest.Item):
+    def __init__(self, *, snippet: str, block: CodeBlock, **kwargs):
+        super().__init__(**kwargs)
+        self.snippet = snippet
+        self.block = block
+
+    def runtest(self) -> None:
+        snippet_file = self.config.rootpath / SNIPPETS_DIR / self.snippet
+        where = f"{self.path.name}, line {self.block.lineno}"
+        if not snippet_file.is_file():
+            raise PageError(f"{where}: includes {SNIPPETS_DIR}/{self.snippet}, which does not exist")
+        run = run_snippet(snippet_file)
+        if run.returncode != 0:
+            raise PageError(f"{where}: {SNIPPETS_DIR}/{self.snippet} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
+        if self.block.expected_output is not None:
+            rtol = float(os.environ.get(CLAIM_RTOL_ENV, "0.02"))
+            mismatch = output_mismatch(self.block.expected_output, run.stdout, rtol)
+            if mismatch:
+                raise PageError(f"{where}: the output shown on the page no longer matches {self.snippet}: {mismatch}")
+
+    def repr_failure(self, excinfo):
+        return str(excinfo.value) if excinfo.errisinstance(PageError) else super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, self.block.lineno, f"{self.path.name}::{self.name}"
