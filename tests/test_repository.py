@@ -1,0 +1,91 @@
+"""Rules that keep the site, the snippets and the package in step with each other."""
+
+import re
+import subprocess
+import sys
+import zipfile
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS, SNIPPETS = ROOT / "docs", ROOT / "snippets"
+INCLUDE = re.compile(r'^\s*(?<!;)-{1,3}8<-{1,3}\s+"([^"]+)"', re.MULTILINE)
+MKDOCS = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+
+
+def pages() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
+
+
+def included_files() -> set[str]:
+    return {path for page in pages() for path in INCLUDE.findall(page.read_text())}
+
+
+def snippet_files() -> list[Path]:
+    """Every snippet script; the ``__init__.py`` files only make the folders ship as packages."""
+    return sorted(p for p in SNIPPETS.rglob("*.py") if p.name != "__init__.py")
+
+
+def test_every_snippet_is_included_by_a_page():
+    orphans = [str(p.relative_to(ROOT)) for p in snippet_files() if str(p.relative_to(SNIPPETS)) not in included_files()]
+    assert not orphans, f"snippet files no page includes (include them or delete them): {orphans}"
+
+
+def test_every_include_names_an_existing_snippet():
+    missing = sorted(path for path in included_files() if not (SNIPPETS / path).is_file())
+    assert not missing, f"pages include snippets that do not exist: {missing}"
+
+
+def test_snippets_take_the_device_from_get_device_and_seed_their_randomness():
+    for snippet in snippet_files():
+        code = snippet.read_text()
+        assert not re.search(r"""\.cuda\(|["']cuda["']|["']mps["']""", code), f"{snippet.name}: use mi_course.get_device()"
+        if re.search(r"torch\.(randn|rand|randint|randperm)\(|nn\.(Linear|Module)\b", code):
+            assert re.search(r"seed_everything\(|torch\.manual_seed\(", code), f"{snippet.name} draws random numbers unseeded"
+
+
+def nav_pages(entries) -> list[str]:
+    found = []
+    for entry in entries:
+        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+        found += nav_pages(value) if isinstance(value, list) else [value]
+    return found
+
+
+def test_nav_lists_every_page_and_only_pages_that_exist():
+    listed = nav_pages(MKDOCS["nav"])
+    on_disk = [str(page.relative_to(DOCS)) for page in pages()]
+    assert sorted(listed) == sorted(on_disk)
+
+
+def test_site_configuration_keeps_the_traps_closed():
+    extensions = {next(iter(e)) if isinstance(e, dict) else e: (e[next(iter(e))] if isinstance(e, dict) else {}) for e in MKDOCS["markdown_extensions"]}
+    assert extensions["pymdownx.snippets"] == {"base_path": ["snippets"], "check_paths": True}
+    jupyter = next(p["mkdocs-jupyter"] for p in MKDOCS["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p)
+    assert jupyter["allow_errors"] is False and jupyter["cache"] is False and jupyter["execute"] is True
+    assert {"content.code.copy", "search.highlight"} <= set(MKDOCS["theme"]["features"])
+    assert len(MKDOCS["theme"]["palette"]) == 2, "light/dark toggle"
+
+
+def test_colab_install_cell_installs_this_repository():
+    assert MKDOCS["repo_url"] in (SNIPPETS / "colab-install.txt").read_text()
+
+
+def test_every_snippet_folder_ships_in_the_package():
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    folders = {p.parent for p in snippet_files()}
+    shipped = {SNIPPETS.joinpath(*name.split(".")[2:]) for name in packages if name.startswith("mi_course.snippets")}
+    assert folders <= shipped, f"add to [tool.setuptools] packages: {sorted(map(str, folders - shipped))}"
+
+
+def test_the_wheel_ships_every_snippet(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("mi_course-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    expected = {f"mi_course/snippets/{p.relative_to(SNIPPETS)}" for p in snippet_files()}
+    assert expected <= shipped, sorted(expected - shipped)

@@ -1,0 +1,53 @@
+"""The GitHub workflows are valid, and publish only after the GPU run of every snippet passes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / ".github" / "workflows"
+
+
+def validate(*files: Path) -> subprocess.CompletedProcess:
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    return subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, files)], capture_output=True, text=True
+    )
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def test_workflows_match_github_schema():
+    done = validate(*sorted(WORKFLOWS.glob("*.yml")))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_validator_rejects_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text((WORKFLOWS / "ci.yml").read_text().replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"))
+    assert validate(broken).returncode != 0
+
+
+def test_pull_requests_run_the_readme_test_command():
+    ci = load("ci.yml")
+    assert "pull_request" in ci[True]  # YAML 1.1 reads the key `on` as True
+    assert any("python3 dev.py test" in step.get("run", "") for step in ci["jobs"]["cpu-suite"]["steps"])
+
+
+def test_main_deploys_only_after_the_gpu_snippets_pass():
+    publish = load("publish.yml")
+    jobs = publish["jobs"]
+    assert publish[True]["push"]["branches"] == ["main"]
+    assert jobs["build"]["needs"] == "gpu-snippets" and jobs["deploy"]["needs"] == "build"
+    assert any("deploy-pages" in step.get("uses", "") for step in jobs["deploy"]["steps"])
+    assert jobs["gpu-snippets"]["steps"][-1]["env"]["MI_COURSE_DEVICE"] == "cuda"
+
+
+@pytest.mark.parametrize("workflow", ["ci.yml", "publish.yml"])
+def test_the_gpu_runner_label_is_set_in_one_place(workflow):
+    gpu_jobs = [name for name, job in load(workflow)["jobs"].items() if "gpu" in str(job["runs-on"])]
+    assert gpu_jobs == (["gpu-snippets"] if workflow == "publish.yml" else [])
