@@ -103,7 +103,7 @@ def fence_problems(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8")
     if "pytest-codeblocks:skipfile" in text or "pytest-codeblocks:skip-->" in text:
         problems.append("skipfile/skip markers hide blocks without a reason; use pytest.mark.skip(reason=...)")
-    for mark in re.findall(r"<!--\s*(pytest\.mark\.skip\w*\(.*?\))\s*-->", text):
+    for mark in re.findall(r"<!--\s*(pytest\.mark\.skip\w*(?:\(.*?\))?)\s*-->", text):
         if "reason=" not in mark:
             problems.append(f"skip marker without a reason: {mark}")
     collected = sum(block.syntax == "python" for block in extract_from_file(path))

@@ -1,0 +1,137 @@
+"""The page-testing pipeline catches each way a page's code can break or go unrun.
+
+Each test builds a tiny course (a page and its snippets) and runs pytest on it with the plugin.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from tests.docs_plugin import output_mismatch
+
+pytest_plugins = ["pytester"]
+REPO = Path(__file__).resolve().parents[1]
+
+GOOD_SNIPPET = 'print("accuracy: 0.9808")\n'
+GOOD_PAGE = """# A page
+
+```python
+--8<-- "demo/ok.py"
+```
+
+<!--pytest-codeblocks:expected-output-->
+```text
+accuracy: 0.9808
+```
+
+```python
+print(1 + 1)
+```
+"""
+
+
+@pytest.fixture
+def run_course(pytester, monkeypatch):
+    """Write a course with the given page and snippets, run pytest on it, return the outcome counts."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+
+    def run(page: str, snippets: dict[str, str]):
+        pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p tests.docs_plugin"\n')
+        (pytester.path / "docs").mkdir()
+        (pytester.path / "docs" / "page.md").write_text(page)
+        for name, code in snippets.items():
+            path = pytester.path / "snippets" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(code)
+        return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
+
+    return run
+
+
+def test_a_good_page_passes(run_course):
+    result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
+    result.assert_outcomes(passed=3)  # fences, the snippet, the inline block
+
+
+def test_a_snippet_that_raises_fails(run_course):
+    result = run_course(GOOD_PAGE, {"demo/ok.py": 'raise ValueError("boom")\n'})
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*snippets/demo/ok.py failed (exit 1)*", "*ValueError: boom*"])
+
+
+def test_a_docs_block_that_raises_fails(run_course):
+    result = run_course(GOOD_PAGE.replace("print(1 + 1)", "1 / 0"), {"demo/ok.py": GOOD_SNIPPET})
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*division by zero*"])
+
+
+def test_including_a_missing_snippet_fails(run_course):
+    result = run_course(GOOD_PAGE.replace("demo/ok.py", "demo/gone.py"), {"demo/ok.py": GOOD_SNIPPET})
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*includes snippets/demo/gone.py, which does not exist*"])
+
+
+def test_a_page_claim_that_drifted_from_the_snippet_fails(run_course):
+    result = run_course(GOOD_PAGE, {"demo/ok.py": 'print("accuracy: 0.9500")\n'})
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*page shows 0.9808 where the snippet printed 0.9500*"])
+
+
+@pytest.mark.parametrize(
+    ("fence", "why"),
+    [
+        ("```py", "fence 'py' is skipped silently"),
+        ('```python title="demo.py"', "fence 'python title=\"demo.py\"' is skipped silently"),
+        ("```python3", "fence 'python3' is skipped silently"),
+        ("~~~python", "pytest-codeblocks collects 0"),
+    ],
+)
+def test_a_python_block_that_would_be_skipped_fails(run_course, fence, why):
+    closing = "~~~" if fence.startswith("~") else "```"
+    page = f"# A page\n\n{fence}\nprint('never run')\n{closing}\n"
+    result = run_course(page, {})
+    result.stdout.fnmatch_lines([f"*{why}*"])
+    assert result.ret != 0
+
+
+def test_a_block_mixing_includes_and_code_fails(run_course):
+    page = '# A page\n\n```python\n--8<-- "demo/ok.py"\nprint(2)\n```\n'
+    result = run_course(page, {"demo/ok.py": GOOD_SNIPPET})
+    result.stdout.fnmatch_lines(["*either includes snippets*or holds code, not both*"])
+    assert result.ret != 0
+
+
+def test_a_page_that_opts_out_of_testing_fails(run_course):
+    page = "<!--pytest-codeblocks:skipfile-->\n# A page\n\n```python\nprint(1)\n```\n"
+    result = run_course(page, {})
+    result.stdout.fnmatch_lines(["*skipfile/skip markers hide blocks*", "*pytest-codeblocks collects 0*"])
+    assert result.ret != 0
+
+
+def test_a_skip_without_reason_fails(run_course):
+    page = "# A page\n\n<!--pytest.mark.skip-->\n```python\nprint(1)\n```\n"
+    result = run_course(page, {})
+    result.stdout.fnmatch_lines(["*skip marker without a reason*"])
+
+
+def test_snippets_run_outside_the_repository(run_course):
+    snippet = "import pathlib\nprint(pathlib.Path.cwd().name.startswith('mi-course-snippet-'), pathlib.Path('snippets').exists())\n"
+    page = '# A page\n\n```python\n--8<-- "where.py"\n```\n\n<!--pytest-codeblocks:expected-output-->\n```text\nTrue False\n```\n'
+    run_course(page, {"where.py": snippet}).assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("shown", "printed", "ok"),
+    [
+        ("acc 0.9808", "acc 0.9808", True),
+        ("acc 0.9808", "acc 0.9500", False),  # beyond 2%
+        ("acc 0.9808", "acc 0.9750", True),  # within 2%
+        ("loss 0.0195", "loss 0.0196", True),  # one unit of the last digit
+        ("n 60000", "n 60001", False),  # integers exactly
+        ("shape (2, 3)", "shape (3, 2)", False),
+        ("a: True", "a: False", False),
+        ("one line", "one line\ntwo lines", False),
+    ],
+)
+def test_output_comparison(shown, printed, ok):
+    assert (output_mismatch(shown, printed, rtol=0.02) is None) is ok
