@@ -1,9 +1,14 @@
-"""Command line: ``python -m mi_course check [STEP ...]`` runs the course's solutions through its checkers."""
+"""Command line of the course.
+
+``python -m mi_course check [STEP ...]`` runs the course's solutions through its checkers;
+``python -m mi_course train NAME`` retrains a shipped model from its seed.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from mi_course.checkers import STEP_CHECKS
 
@@ -15,7 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("steps", nargs="*", metavar="STEP",
                        help=f"steps to check (default: all): {', '.join(STEP_CHECKS)}")
     check.add_argument("-v", "--verbose", action="store_true", help="show what the solution snippets print")
+    train = commands.add_parser("train", help="retrain a shipped model from its seed and write its weights and card")
+    train.add_argument("name", help="a shipped model: shakespeare-char or induction-2l")
+    train.add_argument("--zoo-dir", type=Path, default=None, help="where to write NAME/ (default: the installed zoo)")
     args = parser.parse_args(argv)
+    if args.command == "train":
+        return _train(parser, args.name, args.zoo_dir)
     unknown = [step for step in args.steps if step not in STEP_CHECKS]
     if unknown:
         parser.error(f"unknown step {unknown[0]!r}; choose from {', '.join(STEP_CHECKS)}")
@@ -28,6 +38,17 @@ def main(argv: list[str] | None = None) -> int:
         print(report, flush=True)
         failed |= not report.passed
     return 1 if failed else 0
+
+
+def _train(parser: argparse.ArgumentParser, name: str, zoo_dir: Path | None) -> int:
+    from mi_course.training import TRAINERS, train_and_save  # imports the training stack only when asked
+    from mi_course.zoo import ZOO_DIR
+
+    if name not in TRAINERS:
+        parser.error(f"unknown model {name!r}; trainable models: {', '.join(TRAINERS)}")
+    card = train_and_save(name, zoo_dir or ZOO_DIR)
+    print(f"{card.name}: trained in {card.training['seconds']} s; metrics: {card.metrics}")
+    return 0
 
 
 if __name__ == "__main__":

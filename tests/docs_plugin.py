@@ -37,6 +37,8 @@ INCLUDE_LINE = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"([^"]+)"\s*$')
 FENCE_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 CLAIM_RTOL_ENV = "MI_COURSE_CLAIM_RTOL"  # the GPU workflow loosens it: CUDA numerics differ from CPU
+# First line of a snippet that needs the network (a hub model); it names the snippet that runs offline instead.
+NEEDS_NETWORK = re.compile(r"^# requires: network; offline twin: (?P<twin>\S+\.py)$")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -81,7 +83,7 @@ def included_snippets(code: str) -> list[str] | None:
     return None
 
 
-def fence_problems(path: Path) -> list[str]:
+def fence_problems(path: Path, snippets_dir: Path) -> list[str]:
     """Why some code on the page would not be run, one message per problem."""
     problems = []
     python_fences = 0
@@ -101,6 +103,7 @@ def fence_problems(path: Path) -> list[str]:
                     "lines) or holds code, not both"
                 )
     text = path.read_text(encoding="utf-8")
+    problems += network_twin_problems(text, snippets_dir)
     if "pytest-codeblocks:skipfile" in text or "pytest-codeblocks:skip-->" in text:
         problems.append("skipfile/skip markers hide blocks without a reason; use pytest.mark.skip(reason=...)")
     for mark in re.findall(r"<!--\s*(pytest\.mark\.skip\w*(?:\(.*?\))?)\s*-->", text):
@@ -112,6 +115,22 @@ def fence_problems(path: Path) -> list[str]:
             f"the page has {python_fences} python fences but pytest-codeblocks collects {collected}; "
             "check fence syntax (indentation, unclosed fences)"
         )
+    return problems
+
+
+def network_twin_problems(text: str, snippets_dir: Path) -> list[str]:
+    """Each included snippet that needs the network must name an offline twin that the same page includes."""
+    included = [match.group(1) for line in text.splitlines() if (match := INCLUDE_LINE.match(line))]
+    problems = []
+    for snippet in included:
+        path = snippets_dir / snippet
+        first_line = path.read_text(encoding="utf-8").split("\n", 1)[0] if path.is_file() else ""
+        if first_line.startswith("# requires: network"):
+            match = NEEDS_NETWORK.match(first_line)
+            if match is None:
+                problems.append(f"{snippet}: write its first line as '# requires: network; offline twin: <snippet>.py'")
+            elif match["twin"] not in included:
+                problems.append(f"{snippet}: its offline twin {match['twin']} is not included on this page")
     return problems
 
 
@@ -137,7 +156,7 @@ class CoursePage(pytest.File):
 
 class FenceCheck(pytest.Item):
     def runtest(self) -> None:
-        problems = fence_problems(self.path)
+        problems = fence_problems(self.path, self.config.rootpath / SNIPPETS_DIR)
         if problems:
             raise PageError(f"{self.path.name}: " + "\n".join(problems))
 
@@ -207,6 +226,15 @@ class SnippetScript(pytest.Item):
         where = f"{self.path.name}, line {self.block.lineno}"
         if not snippet_file.is_file():
             raise PageError(f"{where}: includes {SNIPPETS_DIR}/{self.snippet}, which does not exist")
+        needs_network = NEEDS_NETWORK.match(snippet_file.read_text(encoding="utf-8").split("\n", 1)[0])
+        if needs_network:
+            from mi_course.zoo import hub_reachable  # imports TransformerLens: only for network snippets
+
+            if not hub_reachable():
+                pytest.skip(
+                    f"{SNIPPETS_DIR}/{self.snippet} needs the Hugging Face hub, which is unreachable; "
+                    f"its offline twin {SNIPPETS_DIR}/{needs_network['twin']} runs instead"
+                )
         run = run_snippet(snippet_file)
         if run.returncode != 0:
             raise PageError(f"{where}: {SNIPPETS_DIR}/{self.snippet} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")

@@ -135,3 +135,35 @@ def test_snippets_run_outside_the_repository(run_course):
 )
 def test_output_comparison(shown, printed, ok):
     assert (output_mismatch(shown, printed, rtol=0.02) is None) is ok
+
+
+NETWORK_PAGE = """# A page
+
+```python
+--8<-- "demo/ok.py"
+```
+
+```python
+--8<-- "demo/hub.py"
+```
+"""
+
+
+def test_a_network_snippet_is_skipped_offline_with_its_twin_named(run_course):
+    from mi_course.zoo import hub_reachable
+
+    hub_snippet = "# requires: network; offline twin: demo/ok.py\nprint('downloaded')\n"
+    result = run_course(NETWORK_PAGE, {"demo/ok.py": GOOD_SNIPPET, "demo/hub.py": hub_snippet})
+    if hub_reachable():
+        result.assert_outcomes(passed=3)
+    else:
+        result.assert_outcomes(passed=2, skipped=1)
+        result.stdout.fnmatch_lines(["*demo/hub.py needs the Hugging Face hub*offline twin snippets/demo/ok.py runs instead*"])
+
+
+def test_a_network_snippet_without_a_twin_on_the_page_fails(run_course):
+    page = NETWORK_PAGE.replace('```python\n--8<-- "demo/ok.py"\n```\n', "")
+    hub_snippet = "# requires: network; offline twin: demo/ok.py\nprint('downloaded')\n"
+    result = run_course(page, {"demo/ok.py": GOOD_SNIPPET, "demo/hub.py": hub_snippet})
+    result.stdout.fnmatch_lines(["*demo/hub.py: its offline twin demo/ok.py is not included on this page*"])
+    assert result.ret != 0

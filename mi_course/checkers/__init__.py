@@ -13,6 +13,17 @@ from typing import Any
 
 from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
 from mi_course.checkers.step1 import check_mnist_classifier, mnist_model_inputs
+from mi_course.checkers.step2 import (
+    check_attention,
+    check_block,
+    check_embed,
+    check_layernorm,
+    check_logits_match,
+    check_mlp,
+    check_pos_embed,
+    check_transformer,
+    check_unembed,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,11 @@ STEP_CHECKS: dict[str, StepCheck] = {
         solution_module="mi_course.snippets.step1.mnist_mlp",
         check=lambda ns: check_mnist_classifier(ns["model"], train_seconds=ns["train_seconds"]),
     ),
+    "step2": StepCheck(
+        title="Step 2: Understand transformers (a from-scratch GPT that matches the bridge's logits)",
+        solution_module="mi_course.snippets.step2.logit_match",
+        check=lambda ns: check_logits_match(ns["model"], ns["bridge"], ns["tokens"]),
+    ),
 }
 
 __all__ = [
@@ -51,6 +67,15 @@ __all__ = [
     "CheckerInputError",
     "CriterionResult",
     "StepCheck",
+    "check_attention",
+    "check_block",
+    "check_embed",
+    "check_layernorm",
+    "check_logits_match",
+    "check_mlp",
     "check_mnist_classifier",
+    "check_pos_embed",
+    "check_transformer",
+    "check_unembed",
     "mnist_model_inputs",
 ]

@@ -1,0 +1,300 @@
+"""A GPT-style transformer written from scratch, small enough to hold in your head.
+
+Introduced on the page "Step 2: Understand transformers". One small module per part, each
+named and shaped like TransformerLens' components (``W_E``, ``W_Q``, ``b_in``...), so that
+``load_weights_from_bridge`` copies a TransformerBridge's weights in and the logits match.
+The model is the GPT-2 family: learned positions, pre-LayerNorm blocks, gelu_new MLPs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import einops
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from transformer_lens import TransformerBridge
+
+
+@dataclass(frozen=True)
+class ScratchConfig:
+    """The sizes of a model; ``from_bridge`` reads them from a TransformerBridge."""
+
+    d_model: int = 128
+    n_layers: int = 4
+    n_heads: int = 4
+    d_head: int = 32
+    d_mlp: int = 512
+    d_vocab: int = 66
+    n_ctx: int = 128
+    layer_norm_eps: float = 1e-5
+    attn_only: bool = False
+    init_range: float = 0.02
+
+    @classmethod
+    def from_bridge(cls, bridge: TransformerBridge) -> ScratchConfig:
+        """The config of ``bridge``'s model; raises ValueError for a feature this model lacks."""
+        cfg = bridge.cfg
+        unsupported = {
+            "act_fn": (cfg.act_fn or "").lower() not in ("gelu_new", "gelu_pytorch_tanh") and not cfg.attn_only,
+            "normalization_type": cfg.normalization_type != "LN",
+            "positional_embedding_type": cfg.positional_embedding_type != "standard",
+            "n_key_value_heads": getattr(cfg, "n_key_value_heads", None) not in (None, cfg.n_heads),
+            "gated_mlp": bool(getattr(cfg, "gated_mlp", False)),
+            "final_rms": bool(getattr(cfg, "final_rms", False)),
+            "attn_scale": getattr(cfg, "attn_scale", -1.0) not in (-1.0, math.sqrt(cfg.d_head)),
+            "attn_scores_soft_cap": getattr(cfg, "attn_scores_soft_cap", -1.0) > 0,
+            "output_logits_soft_cap": getattr(cfg, "output_logits_soft_cap", -1.0) > 0,
+            "d_vocab_out": getattr(cfg, "d_vocab_out", -1) not in (-1, cfg.d_vocab),
+        }
+        for field, differs in unsupported.items():
+            if differs:
+                raise ValueError(f"the scratch transformer does not implement {field}={getattr(cfg, field)!r}")
+        return cls(
+            d_model=cfg.d_model,
+            n_layers=cfg.n_layers,
+            n_heads=cfg.n_heads,
+            d_head=cfg.d_head,
+            d_mlp=cfg.d_mlp or 4 * cfg.d_model,
+            d_vocab=cfg.d_vocab,
+            n_ctx=cfg.n_ctx,
+            layer_norm_eps=cfg.eps,
+            attn_only=bool(cfg.attn_only),
+        )
+
+
+def gelu_new(x: Tensor) -> Tensor:
+    """GPT-2's GELU: the tanh approximation of x * Phi(x)."""
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+class LayerNorm(nn.Module):
+    """Centre each residual vector, scale it to unit variance, then apply a learned scale and shift."""
+
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.eps = cfg.layer_norm_eps
+        self.w = nn.Parameter(torch.ones(cfg.d_model))
+        self.b = nn.Parameter(torch.zeros(cfg.d_model))
+
+    def forward(self, residual: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        mean = einops.reduce(residual, "batch pos d_model -> batch pos 1", "mean")
+        centred = residual - mean
+        variance = einops.reduce(centred.pow(2), "batch pos d_model -> batch pos 1", "mean")  # biased: / d_model
+        normalized = centred / torch.sqrt(variance + self.eps)
+        return normalized * self.w + self.b
+
+
+class Embed(nn.Module):
+    """Token embedding: row ``t`` of ``W_E`` is the residual vector token ``t`` starts as."""
+
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
+        nn.init.normal_(self.W_E, std=cfg.init_range)
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        return self.W_E[tokens]
+
+
+class PosEmbed(nn.Module):
+    """Learned positional embedding: row ``p`` of ``W_pos`` is added at position ``p``."""
+
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
+        nn.init.normal_(self.W_pos, std=cfg.init_range)
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        batch, pos = tokens.shape
+        return einops.repeat(self.W_pos[:pos], "pos d_model -> batch pos d_model", batch=batch)
+
+
+class Attention(nn.Module):
+    """Causal multi-head self-attention, one weight tensor per role, heads as a leading axis."""
+
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.W_Q = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_model, cfg.d_head))
+        self.W_K = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_model, cfg.d_head))
+        self.W_V = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_model, cfg.d_head))
+        self.W_O = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_head, cfg.d_model))
+        self.b_Q = nn.Parameter(torch.zeros(cfg.n_heads, cfg.d_head))
+        self.b_K = nn.Parameter(torch.zeros(cfg.n_heads, cfg.d_head))
+        self.b_V = nn.Parameter(torch.zeros(cfg.n_heads, cfg.d_head))
+        self.b_O = nn.Parameter(torch.zeros(cfg.d_model))
+        for weight in (self.W_Q, self.W_K, self.W_V, self.W_O):
+            nn.init.normal_(weight, std=cfg.init_range)
+
+    def forward(self, normalized_resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        x = normalized_resid_pre
+        q = einops.einsum(x, self.W_Q, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_Q
+        k = einops.einsum(x, self.W_K, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_K
+        v = einops.einsum(x, self.W_V, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_V
+        scores = einops.einsum(
+            q, k, "batch q_pos n_heads d_head, batch k_pos n_heads d_head -> batch n_heads q_pos k_pos"
+        ) / math.sqrt(self.cfg.d_head)
+        pattern = self.apply_causal_mask(scores).softmax(dim=-1)  # each query's weights over keys sum to 1
+        z = einops.einsum(
+            pattern, v, "batch n_heads q_pos k_pos, batch k_pos n_heads d_head -> batch q_pos n_heads d_head"
+        )
+        return einops.einsum(z, self.W_O, "batch pos n_heads d_head, n_heads d_head d_model -> batch pos d_model") + self.b_O
+
+    @staticmethod
+    def apply_causal_mask(
+        scores: Float[Tensor, "batch n_heads q_pos k_pos"],
+    ) -> Float[Tensor, "batch n_heads q_pos k_pos"]:
+        """Set the score of every key after its query to -inf, so softmax gives it weight 0."""
+        q_pos, k_pos = scores.shape[-2:]
+        future = torch.triu(torch.ones(q_pos, k_pos, dtype=torch.bool, device=scores.device), diagonal=1)
+        return scores.masked_fill(future, float("-inf"))
+
+
+class MLP(nn.Module):
+    """Position-wise MLP: up to ``d_mlp`` neurons, gelu_new, back down to ``d_model``."""
+
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.W_in = nn.Parameter(torch.empty(cfg.d_model, cfg.d_mlp))
+        self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
+        self.W_out = nn.Parameter(torch.empty(cfg.d_mlp, cfg.d_model))
+        self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
+        nn.init.normal_(self.W_in, std=cfg.init_range)
+        nn.init.normal_(self.W_out, std=cfg.init_range)
+
+    def forward(self, normalized_resid_mid: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        pre = einops.einsum(normalized_resid_mid, self.W_in, "batch pos d_model, d_model d_mlp -> batch pos d_mlp") + self.b_in
+        post = gelu_new(pre)
+        return einops.einsum(post, self.W_out, "batch pos d_mlp, d_mlp d_model -> batch pos d_model") + self.b_out
+
+
+class TransformerBlock(nn.Module):
+    """Pre-LayerNorm block: attention, then the MLP, each reading a normalized residual and adding to it."""
+
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.ln1 = LayerNorm(cfg)
+        self.attn = Attention(cfg)
+        if not cfg.attn_only:
+            self.ln2 = LayerNorm(cfg)
+            self.mlp = MLP(cfg)
+
+    def forward(self, resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        resid_mid = resid_pre + self.attn(self.ln1(resid_pre))
+        if self.cfg.attn_only:
+            return resid_mid
+        return resid_mid + self.mlp(self.ln2(resid_mid))
+
+
+class Unembed(nn.Module):
+    """Map the final (normalized) residual vector to one logit per vocabulary token."""
+
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.W_U = nn.Parameter(torch.empty(cfg.d_model, cfg.d_vocab))
+        self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab))
+        nn.init.normal_(self.W_U, std=cfg.init_range)
+
+    def forward(self, normalized_resid_final: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_vocab"]:
+        return einops.einsum(normalized_resid_final, self.W_U, "batch pos d_model, d_model d_vocab -> batch pos d_vocab") + self.b_U
+
+
+class DemoTransformer(nn.Module):
+    """The whole model: embed, add positions, run the blocks, normalize, unembed."""
+
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = Embed(cfg)
+        self.pos_embed = PosEmbed(cfg)
+        self.blocks = nn.ModuleList([TransformerBlock(cfg) for _ in range(cfg.n_layers)])
+        self.ln_final = LayerNorm(cfg)
+        self.unembed = Unembed(cfg)
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_vocab"]:
+        residual = self.embed(tokens) + self.pos_embed(tokens)
+        for block in self.blocks:
+            residual = block(residual)
+        return self.unembed(self.ln_final(residual))
+
+
+def bridge_state_dict(bridge: TransformerBridge) -> dict[str, Tensor]:
+    """``bridge``'s weights under DemoTransformer's parameter names, read through its TransformerLens attributes.
+
+    Works for any bridge of this family (TL's native models, GPT-2 via ``boot_transformers``)
+    without compatibility mode, so LayerNorm weights are the model's own, not folded.
+    """
+    cfg = ScratchConfig.from_bridge(bridge)
+    state: dict[str, Tensor] = {"embed.W_E": bridge.W_E, "pos_embed.W_pos": bridge.W_pos}
+    for layer, block in enumerate(bridge.blocks):
+        prefix = f"blocks.{layer}"
+        state[f"{prefix}.ln1.w"], state[f"{prefix}.ln1.b"] = block.ln1.w, block.ln1.b
+        for name in ("W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O"):
+            state[f"{prefix}.attn.{name}"] = getattr(block.attn, name)
+        if not cfg.attn_only:
+            state[f"{prefix}.ln2.w"], state[f"{prefix}.ln2.b"] = block.ln2.w, block.ln2.b
+            for name in ("W_in", "b_in", "W_out", "b_out"):
+                state[f"{prefix}.mlp.{name}"] = getattr(block.mlp, name)
+    state["ln_final.w"], state["ln_final.b"] = bridge.ln_final.w, bridge.ln_final.b
+    state["unembed.W_U"], state["unembed.b_U"] = bridge.W_U, bridge.b_U
+    return {name: tensor.detach().clone() for name, tensor in state.items()}
+
+
+def load_weights_from_bridge(bridge: TransformerBridge) -> DemoTransformer:
+    """A DemoTransformer holding ``bridge``'s weights, on the bridge's device, in eval mode."""
+    state = bridge_state_dict(bridge)
+    model = DemoTransformer(ScratchConfig.from_bridge(bridge)).to(state["embed.W_E"].device)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def sample(
+    model: nn.Module,
+    tokens: Int[Tensor, "batch pos"],
+    n: int,
+    temperature: float = 1.0,
+    seed: int = 0,
+) -> Int[Tensor, "batch pos_plus_n"]:
+    """Extend ``tokens`` by ``n`` tokens, one at a time, drawn from ``model``'s next-token distribution.
+
+    ``temperature`` 0 takes the most likely token. Draws use a CPU generator seeded with
+    ``seed``, so a CPU and a GPU pick the same tokens. ``model.cfg.n_ctx`` caps the context.
+    """
+    if temperature < 0:
+        raise ValueError(f"expected temperature >= 0, got {temperature}")
+    generator = torch.Generator().manual_seed(seed)
+    n_ctx: int = model.cfg.n_ctx
+    with torch.inference_mode():
+        for _ in range(n):
+            logits = model(tokens[:, -n_ctx:])[:, -1]
+            if temperature == 0:
+                next_token = logits.argmax(dim=-1, keepdim=True)
+            else:
+                probs = (logits.float() / temperature).softmax(dim=-1).cpu()
+                next_token = torch.multinomial(probs, 1, generator=generator).to(tokens.device)
+            tokens = torch.cat([tokens, next_token], dim=1)
+    return tokens
+
+
+__all__ = [
+    "MLP",
+    "Attention",
+    "DemoTransformer",
+    "Embed",
+    "LayerNorm",
+    "PosEmbed",
+    "ScratchConfig",
+    "TransformerBlock",
+    "Unembed",
+    "bridge_state_dict",
+    "gelu_new",
+    "load_weights_from_bridge",
+    "sample",
+]

@@ -1,0 +1,166 @@
+"""The model zoo: small models the course trains and ships, and hub models for Colab.
+
+``load_model(name)`` returns a TransformerLens 4 ``TransformerBridge`` with a tokenizer. Shipped
+models load offline in seconds from safetensors weights whose sha256 is checked; hub models
+(GPT-2 small) need the network and fail within seconds without it. Introduced on the page
+"Step 2: Understand transformers".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+from transformer_lens import TransformerBridge
+from transformer_lens.config import TransformerBridgeConfig
+from transformer_lens.model_bridge.sources._bridge_builder import build_bridge_from_module
+from transformer_lens.model_bridge.sources.native.model import NativeModel
+from transformers import PreTrainedTokenizerFast
+
+from mi_course.runtime import get_device
+from mi_course.tokenization import character_tokenizer, symbol_tokenizer
+
+ZOO_DIR = Path(__file__).parent / "weights"
+WEIGHTS_FILE, CARD_FILE = "model.safetensors", "card.json"
+HUB_HOST = "huggingface.co"
+HUB_PROBE_TIMEOUT_S = 3.0
+# Hub models the course uses (Colab only): our name -> the name TransformerLens boots.
+HUB_MODELS = {"gpt2-small": "gpt2"}
+
+
+class UnknownModelError(ValueError):
+    """No model of that name; the message lists the available ones."""
+
+
+class CheckpointError(RuntimeError):
+    """A shipped checkpoint is missing or does not match its recorded sha256."""
+
+
+class HubUnavailableError(RuntimeError):
+    """A hub model was requested but the hub cannot be reached; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a shipped model is: its config, tokenizer, data, training recipe and measured metrics."""
+
+    name: str
+    description: str
+    config: dict[str, Any]
+    tokenizer: dict[str, Any]
+    sha256: str
+    data: str
+    training: dict[str, Any]
+    metrics: dict[str, Any]
+
+    @classmethod
+    def read(cls, folder: Path) -> ModelCard:
+        return cls(**json.loads((folder / CARD_FILE).read_text()))
+
+    def write(self, folder: Path) -> None:
+        (folder / CARD_FILE).write_text(json.dumps(self.__dict__, indent=2, ensure_ascii=False) + "\n")
+
+
+def list_models() -> list[str]:
+    """Names ``load_model`` accepts: the shipped models, then the hub models (which need the network)."""
+    shipped = sorted(folder.name for folder in ZOO_DIR.iterdir() if (folder / CARD_FILE).is_file())
+    return shipped + sorted(HUB_MODELS)
+
+
+def model_card(name: str) -> ModelCard:
+    """The card of a shipped model."""
+    folder = ZOO_DIR / name
+    if not (folder / CARD_FILE).is_file():
+        raise UnknownModelError(f"no shipped model {name!r}; shipped models: {', '.join(list_models()[: -len(HUB_MODELS)])}")
+    return ModelCard.read(folder)
+
+
+def load_model(name: str, *, device: str | torch.device | None = None) -> TransformerBridge:
+    """Load a model of the zoo as a ``TransformerBridge`` with its tokenizer, on ``get_device()`` by default."""
+    if not isinstance(name, str):
+        raise UnknownModelError(f"expected a model name (str), got {type(name).__name__}; choose from {', '.join(list_models())}")
+    device = torch.device(device) if device is not None else get_device()
+    if name in HUB_MODELS:
+        return _load_hub_model(name, device)
+    if name not in list_models():
+        raise UnknownModelError(f"unknown model {name!r}; choose from {', '.join(list_models())}")
+    card = model_card(name)
+    weights = _verified_weights(ZOO_DIR / name / WEIGHTS_FILE, card.sha256)
+    return bridge_from_state_dict(card.config, weights, make_tokenizer(card.tokenizer), device=device, model_name=name)
+
+
+def bridge_from_state_dict(
+    config: dict[str, Any],
+    state_dict: dict[str, torch.Tensor],
+    tokenizer: PreTrainedTokenizerFast,
+    *,
+    device: torch.device,
+    model_name: str,
+) -> TransformerBridge:
+    """Wrap TransformerLens' native model, with these weights, in a TransformerBridge."""
+    cfg = TransformerBridgeConfig.from_dict({**config, "init_weights": False})
+    model = NativeModel(cfg)
+    model.load_state_dict(state_dict)
+    model = model.to(device).eval()
+    return build_bridge_from_module(
+        model, architecture="TransformerLensNative", tl_config=cfg, tokenizer=tokenizer, device=device, model_name=model_name
+    )
+
+
+def make_tokenizer(spec: dict[str, Any]) -> PreTrainedTokenizerFast:
+    """Build the tokenizer a model card describes."""
+    if spec["kind"] == "characters":
+        return character_tokenizer(spec["characters"])
+    if spec["kind"] == "symbols":
+        return symbol_tokenizer(spec["n_symbols"])
+    raise ValueError(f"unknown tokenizer kind {spec['kind']!r}; expected 'characters' or 'symbols'")
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _verified_weights(path: Path, expected_sha256: str) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing; reinstall mi-course or retrain with: python -m mi_course train {path.parent.name}")
+    actual = sha256_of(path)
+    if actual != expected_sha256:
+        raise CheckpointError(
+            f"{path} is corrupt: sha256 {actual[:12]}... does not match the recorded {expected_sha256[:12]}...; "
+            f"reinstall mi-course or retrain with: python -m mi_course train {path.parent.name}"
+        )
+    return load_file(path)
+
+
+def hub_reachable(host: str = HUB_HOST, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    """Whether a TCP connection to ``host``:443 opens within ``timeout_s`` (name lookup included)."""
+    outcome: list[bool] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection((host, 443), timeout=timeout_s).close()
+            outcome.append(True)
+        except OSError:
+            outcome.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    return bool(outcome and outcome[0])
+
+
+def _load_hub_model(name: str, device: torch.device) -> TransformerBridge:
+    if not hub_reachable():
+        shipped = ", ".join(list_models()[: -len(HUB_MODELS)])
+        raise HubUnavailableError(
+            f"{name!r} is downloaded from the Hugging Face hub, which is unreachable from here. "
+            f"Use a shipped model instead (load_model(...) with one of: {shipped}), or run this in Colab."
+        )
+    return TransformerBridge.boot_transformers(HUB_MODELS[name], device=device)

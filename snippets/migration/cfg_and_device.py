@@ -1,0 +1,25 @@
+# model.cfg keeps the familiar field names; .to(device) still prints unless you ask it not to.
+import torch
+from mi_course import get_device
+from transformer_lens import TransformerBridge, TransformerBridgeConfig
+
+device = get_device()
+cfg = TransformerBridgeConfig(
+    d_model=64, d_head=16, n_heads=4, n_layers=2, n_ctx=64, d_vocab=50, d_mlp=256,
+    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
+)
+model = TransformerBridge.boot_native(cfg)  # built on the CPU
+
+c = model.cfg
+print(f"n_layers={c.n_layers} n_heads={c.n_heads} d_model={c.d_model} d_head={c.d_head} d_mlp={c.d_mlp}")
+print(f"d_vocab={c.d_vocab} n_ctx={c.n_ctx} act_fn={c.act_fn} normalization_type={c.normalization_type}")
+print(f"attn_only={c.attn_only} positional_embedding_type={c.positional_embedding_type} dtype={c.dtype}")
+print("cfg.n_params:", c.n_params, "| parameters counted by torch:", sum(p.numel() for p in model.parameters()))
+
+# .to() returns the model and updates cfg.device; print_details=False silences "Moving model to device: ...".
+moved = model.to(device, print_details=False)
+print("same object:", moved is model)
+print("weights on the device:", model.W_E.device.type == device.type, "| cfg.device matches:", str(model.cfg.device).startswith(device.type))
+# Or build it there in one step:
+model = TransformerBridge.boot_native(cfg, device=device)
+print("boot_native(cfg, device=device) puts it there too:", model.W_E.device.type == device.type)

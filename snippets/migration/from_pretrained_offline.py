@@ -1,0 +1,29 @@
+# The calls of the gpt2 example, on a small random model built offline: boot, then compatibility mode.
+import torch
+from mi_course import get_device, seed_everything
+from transformer_lens import TransformerBridge, TransformerBridgeConfig
+
+seed_everything(0)
+device = get_device()
+cfg = TransformerBridgeConfig(
+    d_model=64, d_head=16, n_heads=4, n_layers=2, n_ctx=64, d_vocab=50, d_mlp=256,
+    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
+)
+model = TransformerBridge.boot_native(cfg, device=device)
+tokens = torch.randint(0, cfg.d_vocab, (2, 12)).to(device)
+
+with torch.no_grad():
+    raw_logits, raw_cache = model.run_with_cache(tokens)
+    raw_loss = model(tokens, return_type="loss")
+    model.enable_compatibility_mode()  # fold LayerNorm weights, centre writing weights and unembed
+    logits, cache = model.run_with_cache(tokens)
+    loss = model(tokens, return_type="loss")
+
+print("compatibility mode:", model.compatibility_mode)
+print(f"loss before {raw_loss.item():.4f}, after {loss.item():.4f}")
+print(f"largest change in a logit: {(logits - raw_logits).abs().max().item():.2f}")
+log_prob_change = (logits.log_softmax(-1) - raw_logits.log_softmax(-1)).abs().max().item()
+print(f"largest change in a log-probability: {log_prob_change:.4f}")
+# Centred writing weights leave every residual-stream vector with mean zero over d_model.
+print(f"mean of resid_post (layer 1) over d_model, largest: before {raw_cache['resid_post', 1].mean(-1).abs().max().item():.3f}, "
+      f"after {cache['resid_post', 1].mean(-1).abs().max().item():.3f}")

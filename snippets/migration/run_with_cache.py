@@ -1,0 +1,35 @@
+# run_with_cache and the cache's shorthand indexing work as before; each activation is stored under two names.
+import torch
+from mi_course import get_device, seed_everything
+from transformer_lens import TransformerBridge, TransformerBridgeConfig
+
+seed_everything(0)
+device = get_device()
+cfg = TransformerBridgeConfig(
+    d_model=64, d_head=16, n_heads=4, n_layers=2, n_ctx=64, d_vocab=50, d_mlp=256,
+    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
+)
+model = TransformerBridge.boot_native(cfg, device=device)
+tokens = torch.randint(0, cfg.d_vocab, (2, 12)).to(device)
+
+logits, cache = model.run_with_cache(tokens)
+print("logits:", tuple(logits.shape), "| cache:", type(cache).__name__)
+print('cache["pattern", 1]:', tuple(cache["pattern", 1].shape))
+print("same as blocks.1.attn.hook_pattern:", torch.equal(cache["pattern", 1], cache["blocks.1.attn.hook_pattern"]))
+print('cache["z", 0]:', tuple(cache["z", 0].shape), '| cache["resid_pre", -1]:', tuple(cache["resid_pre", -1].shape))
+
+# The old name and the canonical name are two keys for one tensor: len(cache) counts both.
+z, o_in = cache["blocks.0.attn.hook_z"], cache["blocks.0.attn.o.hook_in"]
+print("hook_z and o.hook_in share memory:", z.data_ptr() == o_in.data_ptr())
+old_names = [key for key in cache if model.hook_dict[key].name != key]
+print(f"{len(cache)} keys, {len(old_names)} of them old names such as {old_names[0]}")
+
+# names_filter: a string or a list keeps both spellings, a function keeps the names it matched.
+_, by_name = model.run_with_cache(tokens, names_filter="blocks.0.attn.hook_z")
+_, by_function = model.run_with_cache(tokens, names_filter=lambda name: name.endswith("hook_z"))
+print("string filter:", list(by_name.keys()))
+print("function filter:", list(by_function.keys()))
+
+# remove_batch_dim=True, for a batch of one, as in the old tutorials.
+_, single = model.run_with_cache(tokens[:1], remove_batch_dim=True)
+print("one prompt, no batch dim, pattern 0:", tuple(single["pattern", 0].shape))

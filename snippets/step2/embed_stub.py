@@ -1,0 +1,37 @@
+# Exercise: token and positional embeddings. Fill in both forwards, then run the file.
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor, nn
+
+from mi_course import CheckerInputError, seed_everything
+from mi_course.checkers import check_embed, check_pos_embed
+from mi_course.scratch import ScratchConfig
+
+seed_everything(0)
+
+
+class Embed(nn.Module):
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
+        nn.init.normal_(self.W_E, std=cfg.init_range)
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        raise NotImplementedError("fill in Embed.forward")
+
+
+class PosEmbed(nn.Module):
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
+        nn.init.normal_(self.W_pos, std=cfg.init_range)
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        raise NotImplementedError("fill in PosEmbed.forward")
+
+
+for check, component in [(check_embed, Embed), (check_pos_embed, PosEmbed)]:
+    try:
+        print(check(component))
+    except CheckerInputError as error:
+        print(error)

@@ -1,0 +1,28 @@
+# Exercise: LayerNorm. Fill in forward, run the file, and read what the checker says.
+import torch
+from jaxtyping import Float
+from torch import Tensor, nn
+
+from mi_course import CheckerInputError, seed_everything
+from mi_course.checkers import check_layernorm
+from mi_course.scratch import ScratchConfig
+
+seed_everything(0)
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.eps = cfg.layer_norm_eps
+        self.w = nn.Parameter(torch.ones(cfg.d_model))
+        self.b = nn.Parameter(torch.zeros(cfg.d_model))
+
+    def forward(self, residual: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        # Centre over d_model, divide by sqrt(variance + eps), then scale by w and shift by b.
+        raise NotImplementedError("fill in LayerNorm.forward")
+
+
+try:
+    print(check_layernorm(LayerNorm))
+except CheckerInputError as error:
+    print(error)

@@ -1,0 +1,30 @@
+# Exercise: the MLP. Fill in forward (GPT-2's gelu_new is in mi_course.scratch), then run the file.
+import torch
+from jaxtyping import Float
+from torch import Tensor, nn
+
+from mi_course import CheckerInputError, seed_everything
+from mi_course.checkers import check_mlp
+from mi_course.scratch import ScratchConfig, gelu_new  # noqa: F401  (you will need gelu_new)
+
+seed_everything(0)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: ScratchConfig):
+        super().__init__()
+        self.W_in = nn.Parameter(torch.empty(cfg.d_model, cfg.d_mlp))
+        self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
+        self.W_out = nn.Parameter(torch.empty(cfg.d_mlp, cfg.d_model))
+        self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
+        nn.init.normal_(self.W_in, std=cfg.init_range)
+        nn.init.normal_(self.W_out, std=cfg.init_range)
+
+    def forward(self, normalized_resid_mid: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        raise NotImplementedError("fill in MLP.forward")
+
+
+try:
+    print(check_mlp(MLP))
+except CheckerInputError as error:
+    print(error)

@@ -1,0 +1,282 @@
+"""Step 2: the from-scratch transformer matches TransformerLens, and each checker catches plausible mistakes."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mi_course import scratch
+from mi_course.checkers import (
+    STEP_CHECKS,
+    CheckerInputError,
+    check_attention,
+    check_block,
+    check_embed,
+    check_layernorm,
+    check_logits_match,
+    check_mlp,
+    check_pos_embed,
+    check_transformer,
+    check_unembed,
+)
+
+NATIVE = dict(d_model=128, d_head=32, n_heads=4, n_layers=4, n_ctx=128, d_vocab=66, d_mlp=512,
+              act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0)
+
+
+def native_bridge(**overrides):
+    """A random TL-native bridge whose every weight, biases and LayerNorms included, is non-trivial."""
+    import transformer_lens.model_bridge.sources.native  # noqa: F401  registers boot_native
+    from transformer_lens import TransformerBridge
+    from transformer_lens.config import TransformerBridgeConfig
+
+    bridge = TransformerBridge.boot_native(TransformerBridgeConfig(**{**NATIVE, **overrides}))
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for parameter in bridge.original_model.parameters():
+            parameter.add_(0.2 * torch.randn(parameter.shape, generator=generator))
+    return bridge
+
+
+def tokens_for(bridge, batch=3, pos=None):
+    generator = torch.Generator().manual_seed(2)
+    return torch.randint(0, bridge.cfg.d_vocab, (batch, pos or bridge.cfg.n_ctx), generator=generator)
+
+
+# --- the reference matches the bridge -------------------------------------------------------------
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"n_layers": 2, "attn_only": True},
+    {"d_model": 96, "d_head": 16, "n_heads": 6, "n_layers": 3, "d_mlp": 200, "d_vocab": 101, "n_ctx": 40},
+], ids=["shakespeare-sized", "attn-only", "odd-sizes"])
+def test_reference_matches_native_bridge(overrides):
+    bridge = native_bridge(**overrides)
+    model = scratch.load_weights_from_bridge(bridge)
+    tokens = tokens_for(bridge)
+    with torch.inference_mode():
+        difference = (model(tokens) - bridge(tokens)).abs().max().item()
+    assert difference <= 1e-4
+    report = check_logits_match(model, bridge, tokens)
+    assert report.passed and str(report).startswith("[step2] PASS  logits match the bridge: max abs difference")
+
+
+def test_reference_matches_a_gpt2_bridge_offline():
+    """GPT-2's architecture adapter, on a small random GPT-2 built locally (no download)."""
+    transformers = pytest.importorskip("transformers")
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from transformer_lens import TransformerBridge
+
+    torch.manual_seed(0)
+    hf_config = transformers.GPT2Config(n_layer=2, n_embd=64, n_head=4, n_positions=32, vocab_size=100)
+    hf_model = transformers.GPT2LMHeadModel(hf_config).eval()
+    with torch.no_grad():
+        for parameter in hf_model.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    vocab = Tokenizer(WordLevel({f"t{i}": i for i in range(100)}, unk_token="t0"))
+    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=vocab)
+    bridge = TransformerBridge.boot_transformers("gpt2", hf_model=hf_model, tokenizer=tokenizer)
+    model = scratch.load_weights_from_bridge(bridge)
+    tokens = tokens_for(bridge, pos=32)
+    assert check_logits_match(model, bridge, tokens).passed
+    with torch.inference_mode():
+        assert (model(tokens) - hf_model(tokens).logits).abs().max().item() <= 1e-4
+
+
+def test_config_refuses_what_the_scratch_model_lacks():
+    with pytest.raises(ValueError, match="positional_embedding_type='rotary'"):
+        scratch.ScratchConfig.from_bridge(native_bridge(positional_embedding_type="rotary"))
+
+
+def test_logit_checker_fails_above_the_criterion_and_reports_the_difference():
+    bridge = native_bridge(n_layers=1)
+    tokens = tokens_for(bridge, pos=16)
+    with torch.inference_mode():
+        logits = bridge(tokens)
+    assert check_logits_match(logits + 0.9e-4, bridge, tokens).passed
+    report = check_logits_match(logits + 2e-4, bridge, tokens)
+    assert not report.passed and "FAIL  logits match the bridge: max abs difference 2.0e-04" in str(report)
+    assert "(criterion: <= 1e-04)" in str(report)
+    assert not check_logits_match(logits * float("nan"), bridge, tokens).passed
+    with pytest.raises(CheckerInputError, match=r"expected logits of shape \(3, 16, 66\).*got \(3, 16, 65\)"):
+        check_logits_match(logits[..., :-1], bridge, tokens)
+    with pytest.raises(CheckerInputError, match="expected int64 tokens"):
+        check_logits_match(logits, bridge, tokens.float())
+
+
+def test_step2_is_registered_with_the_logit_match_snippet():
+    step = STEP_CHECKS["step2"]
+    assert step.solution_path().name == "logit_match.py"
+
+
+# --- component checkers accept the reference and reject plausible mistakes ----------------------
+
+@pytest.mark.parametrize("checker, reference", [
+    (check_layernorm, scratch.LayerNorm),
+    (check_embed, scratch.Embed),
+    (check_pos_embed, scratch.PosEmbed),
+    (check_attention, scratch.Attention),
+    (check_mlp, scratch.MLP),
+    (check_block, scratch.TransformerBlock),
+    (check_unembed, scratch.Unembed),
+    (check_transformer, scratch.DemoTransformer),
+])
+def test_checkers_pass_the_reference(checker, reference):
+    report = checker(reference)
+    assert report.passed, str(report)
+    assert str(report).startswith(f"[step2] PASS  {report.results[0].name}: matches the reference")
+
+
+def override(base, **methods):
+    return type(f"Wrong{base.__name__}", (base,), methods)
+
+
+def ln_forward(eps_outside=False, unbiased=False, centre=True):
+    def forward(self, x):
+        centred = x - x.mean(-1, keepdim=True) if centre else x
+        variance = x.var(-1, keepdim=True, unbiased=unbiased) if centre else x.pow(2).mean(-1, keepdim=True)
+        scale = variance.sqrt() + self.eps if eps_outside else (variance + self.eps).sqrt()
+        return centred / scale * self.w + self.b
+    return forward
+
+
+def attn_forward(scale=None, mask="causal", fill=float("-inf")):
+    def forward(self, x):
+        q = torch.einsum("bpm,hmd->bphd", x, self.W_Q) + self.b_Q
+        k = torch.einsum("bpm,hmd->bphd", x, self.W_K) + self.b_K
+        v = torch.einsum("bpm,hmd->bphd", x, self.W_V) + self.b_V
+        scores = torch.einsum("bqhd,bkhd->bhqk", q, k) / (math.sqrt(self.cfg.d_head) if scale is None else scale)
+        n = scores.shape[-1]
+        future = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=0 if mask == "diagonal" else 1)
+        if mask in ("causal", "diagonal"):
+            scores = scores.masked_fill(future, fill)
+        pattern = scores.softmax(-1)
+        if mask == "after softmax":
+            pattern = pattern.masked_fill(future, 0.0)
+        return torch.einsum("bqhd,hdm->bqm", torch.einsum("bhqk,bkhd->bqhd", pattern, v), self.W_O) + self.b_O
+    return forward
+
+
+def mlp_forward(act):
+    return lambda self, x: act(x @ self.W_in + self.b_in) @ self.W_out + self.b_out
+
+
+def no_positions(self, tokens):
+    residual = self.embed(tokens)
+    for block in self.blocks:
+        residual = block(residual)
+    return self.unembed(self.ln_final(residual))
+
+
+def no_final_ln(self, tokens):
+    residual = self.embed(tokens) + self.pos_embed(tokens)
+    for block in self.blocks:
+        residual = block(residual)
+    return self.unembed(residual)
+
+
+MISTAKES = [
+    (check_layernorm, override(scratch.LayerNorm, forward=ln_forward(eps_outside=True)), "is eps inside the square root?"),
+    (check_layernorm, override(scratch.LayerNorm, forward=ln_forward(unbiased=True)), "not d_model - 1"),
+    (check_layernorm, override(scratch.LayerNorm, forward=ln_forward(centre=False)), "subtract the mean"),
+    (check_layernorm, override(scratch.LayerNorm, forward=lambda self, x: F.layer_norm(x, x.shape[-1:])),
+     "apply the learned scale w and shift b"),
+    (check_pos_embed, override(scratch.PosEmbed, forward=lambda self, t: self.W_pos[1 : t.shape[1] + 1].expand(t.shape[0], -1, -1)),
+     "positions start at 0"),
+    (check_pos_embed, override(scratch.PosEmbed, forward=lambda self, t: self.W_pos[t]), "not by token id"),
+    (check_embed, override(scratch.Embed, forward=lambda self, t: self.W_E[: t.shape[1]].expand(t.shape[0], -1, -1)),
+     "for each token id, not for each position"),
+    (check_attention, override(scratch.Attention, forward=attn_forward(mask="none")), "check the causal mask"),
+    (check_attention, override(scratch.Attention, forward=attn_forward(mask="after softmax")), "don't sum to 1"),
+    (check_attention, override(scratch.Attention, forward=attn_forward(mask="diagonal")), "nan"),
+    (check_attention, override(scratch.Attention, forward=attn_forward(mask="diagonal", fill=-1e5)),
+     "must attend to itself"),
+    (check_attention, override(scratch.Attention, forward=attn_forward(scale=1.0)), "divide the scores by sqrt(d_head)"),
+    (check_attention, override(scratch.Attention, forward=attn_forward(scale=16.0)), "not d_head"),
+    (check_attention, override(scratch.Attention, forward=attn_forward(fill=-1e4)), None),  # a finite fill is fine
+    (check_mlp, override(scratch.MLP, forward=mlp_forward(F.gelu)), "not the exact GELU"),
+    (check_mlp, override(scratch.MLP, forward=mlp_forward(F.relu)), "not ReLU"),
+    (check_mlp, override(scratch.MLP, forward=mlp_forward(lambda x: F.gelu(x, approximate="tanh"))), None),
+    (check_block, override(scratch.TransformerBlock, forward=lambda self, x: self.attn(self.ln1(x)) + self.mlp(self.ln2(x + self.attn(self.ln1(x))))),
+     "add each sublayer's output to the residual stream"),
+    (check_block, override(scratch.TransformerBlock, forward=lambda self, x: x + self.attn(self.ln1(x)) + self.mlp(self.ln2(x))),
+     "after attention"),
+    (check_unembed, override(scratch.Unembed, forward=lambda self, x: x @ self.W_U), "add the bias b_U"),
+    (check_transformer, override(scratch.DemoTransformer, forward=no_positions), "add the positional embedding"),
+    (check_transformer, override(scratch.DemoTransformer, forward=no_final_ln), "apply ln_final"),
+]
+
+
+@pytest.mark.parametrize("checker, wrong, hint", MISTAKES, ids=lambda v: v if isinstance(v, str) else None)
+def test_checkers_reject_plausible_mistakes_with_a_hint(checker, wrong, hint):
+    report = checker(wrong)
+    if hint is None:  # an equivalent implementation, not a mistake
+        assert report.passed, str(report)
+        return
+    assert not report.passed
+    text = str(report)
+    assert "\n" not in text and "FAIL" in text and "output differs from the reference by" in text
+    assert hint in text, text
+
+
+# --- one line for what a checker cannot check -------------------------------------------------------
+
+class WrongShapeMLP(scratch.MLP):
+    def forward(self, x):
+        return super().forward(x)[..., :-1]
+
+
+class TransposedEmbed(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.W_E = torch.nn.Parameter(torch.zeros(cfg.d_model, cfg.d_vocab))
+
+    def forward(self, tokens):
+        return self.W_E.T[tokens]
+
+
+class Stub(scratch.LayerNorm):
+    def forward(self, x):
+        raise NotImplementedError("fill in forward")
+
+
+class TorchNamedLayerNorm(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(cfg.d_model))
+        self.bias = torch.nn.Parameter(torch.zeros(cfg.d_model))
+
+
+class NeedsTwoArguments(scratch.Attention):
+    def __init__(self, cfg, layer):
+        super().__init__(cfg)
+
+
+@pytest.mark.parametrize("checker, wrong, message", [
+    (check_mlp, WrongShapeMLP, r"MLP: expected output of shape \(2, 9, 48\), got \(2, 9, 47\)"),
+    (check_embed, TransposedEmbed, r"Embed: parameter W_E should have shape \(50, 48\), got \(48, 50\)"),
+    (check_layernorm, Stub, "LayerNorm: forward raised NotImplementedError: fill in forward"),
+    (check_layernorm, TorchNamedLayerNorm, "LayerNorm: expected parameters named w, b; missing b, w; unexpected bias, weight"),
+    (check_layernorm, scratch.LayerNorm(scratch.ScratchConfig()), "expected your nn.Module class itself, got LayerNorm"),
+    (check_attention, NeedsTwoArguments, r"Attention\(cfg\) raised TypeError: .*missing 1 required positional argument"),
+])
+def test_checkers_explain_what_they_cannot_check_in_one_line(checker, wrong, message):
+    with pytest.raises(CheckerInputError, match=message) as raised:
+        checker(wrong)
+    assert "\n" not in str(raised.value)
+
+
+# --- sampling ----------------------------------------------------------------------------------
+
+def test_sample_is_seeded_greedy_at_temperature_zero_and_respects_n_ctx():
+    torch.manual_seed(0)
+    model = scratch.DemoTransformer(scratch.ScratchConfig(d_model=32, n_layers=1, n_heads=2, d_head=16, d_mlp=64,
+                                                          d_vocab=20, n_ctx=8, init_range=0.5)).eval()
+    prompt = torch.tensor([[1, 2, 3]])
+    first, again = scratch.sample(model, prompt, 10, seed=3), scratch.sample(model, prompt, 10, seed=3)
+    assert first.shape == (1, 13) and torch.equal(first, again) and torch.equal(first[:, :3], prompt)
+    greedy = scratch.sample(model, prompt, 1, temperature=0)
+    with torch.inference_mode():
+        assert greedy[0, -1] == model(prompt)[0, -1].argmax()

@@ -1,0 +1,89 @@
+"""The model zoo: shipped checkpoints load offline and are checked; hub models fail fast offline."""
+
+import shutil
+import time
+
+import pytest
+import torch
+
+from mi_course import zoo
+from mi_course.training import INDUCTION_RECIPE, train_induction
+from mi_course.zoo import CheckpointError, HubUnavailableError, UnknownModelError, list_models, load_model, model_card
+
+SHIPPED = ["induction-2l", "shakespeare-char"]
+
+
+def test_list_models_names_the_shipped_models_then_the_hub_ones():
+    assert list_models() == [*SHIPPED, "gpt2-small"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_checkpoint_matches_its_recorded_sha256(name):
+    assert zoo.sha256_of(zoo.ZOO_DIR / name / zoo.WEIGHTS_FILE) == model_card(name).sha256
+
+
+def test_the_zoo_stays_small():
+    total = sum(path.stat().st_size for path in zoo.ZOO_DIR.rglob("*") if path.is_file())
+    assert total < 20 * 2**20
+
+
+@pytest.fixture(scope="module")
+def shakespeare():
+    return load_model("shakespeare-char", device="cpu")
+
+
+def test_a_shipped_model_has_a_working_tokenizer(shakespeare):
+    assert shakespeare.to_str_tokens("To be") == ["<|endoftext|>", "T", "o", " ", "b", "e"]
+    assert shakespeare.to_tokens("To be").shape == (1, 6)
+    text = shakespeare.generate("ROMEO:", max_new_tokens=20, do_sample=False, verbose=False)
+    assert text.startswith("ROMEO:") and len(text) == len("ROMEO:") + 20
+
+
+def test_a_shipped_model_runs_with_cache(shakespeare):
+    logits, cache = shakespeare.run_with_cache(shakespeare.to_tokens("Good morrow"))
+    assert logits.shape == (1, 12, shakespeare.cfg.d_vocab)
+    assert cache["pattern", 0].shape == (1, shakespeare.cfg.n_heads, 12, 12)
+
+
+def test_the_shakespeare_card_records_its_induction_heads_and_loss():
+    card = model_card("shakespeare-char")
+    assert card.metrics["induction_heads"], "the Shakespeare model should have induction heads"
+    assert card.metrics["held_out_loss_nats_per_char"] < 1.886  # nanoGPT's baby GPT, same split
+
+
+def test_unknown_model_lists_the_available_ones():
+    with pytest.raises(UnknownModelError, match=r"unknown model 'gpt3'; choose from induction-2l, shakespeare-char, gpt2-small"):
+        load_model("gpt3")
+
+
+def test_a_corrupted_checkpoint_fails_with_a_clear_message(tmp_path, monkeypatch):
+    shutil.copytree(zoo.ZOO_DIR, tmp_path / "weights")
+    weights = tmp_path / "weights" / "induction-2l" / zoo.WEIGHTS_FILE
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0x01
+    weights.write_bytes(bytes(data))
+    monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path / "weights")
+    with pytest.raises(CheckpointError, match=r"is corrupt: sha256 .* does not match the recorded .*python -m mi_course train induction-2l"):
+        load_model("induction-2l")
+
+
+def test_a_hub_model_fails_within_5_s_offline_and_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(zoo, "HUB_HOST", "huggingface.invalid")  # never resolves, online or not
+    start = time.perf_counter()
+    with pytest.raises(HubUnavailableError, match=r"unreachable from here\. Use a shipped model instead .*or run this in Colab"):
+        load_model("gpt2-small")
+    assert time.perf_counter() - start < 5
+
+
+def test_the_hub_probe_gives_up_on_a_silent_host_in_time():
+    start = time.perf_counter()
+    assert not zoo.hub_reachable("10.255.255.1", timeout_s=1.0)  # a non-routable address: no answer at all
+    assert time.perf_counter() - start < 2
+
+
+def test_a_scaled_down_induction_run_trains_and_measures():
+    from dataclasses import replace
+
+    state_dict, card = train_induction(replace(INDUCTION_RECIPE, steps=30))
+    assert card.metrics["induction_scores_len13"] and len(card.metrics["induction_scores_len13"]) == 2
+    assert torch.isfinite(state_dict["tok_embed.weight"]).all()
