@@ -60,17 +60,16 @@ class Recipe:
         return self.lr * warmup * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+# nanoGPT's baby GPT shape; a higher peak learning rate with warmup and cosine decay, and fused
+# attention, beat its 1.886 nats/char in 112 s here on the same split within the same time.
 SHAKESPEARE_RECIPE = Recipe(
-    n_layers=4, d_model=128, n_heads=4, n_ctx=129, attn_only=False,
-    batch_size=32, steps=1_500, lr=3e-3, warmup_steps=100, weight_decay=0.1,
+    n_layers=4, d_model=128, n_heads=4, n_ctx=65, attn_only=False,
+    batch_size=12, steps=1_200, lr=3e-3, warmup_steps=100, weight_decay=0.1,
 )
 INDUCTION_RECIPE = Recipe(
     n_layers=2, d_model=64, n_heads=4, n_ctx=61, attn_only=True,
     batch_size=64, steps=1_000, lr=3e-3, warmup_steps=50, weight_decay=0.0,
 )
-# Share of Shakespeare training windows that hold a passage twice: copying then pays off early,
-# so induction heads form within a CPU-sized budget (plain windows alone formed none in 100 s).
-SHAKESPEARE_REPEATED_SHARE = 0.25
 INDUCTION_SYMBOLS = 50
 INDUCTION_LENGTHS = (8, 30)  # repeat length drawn per batch: a fixed length teaches a position shortcut
 
@@ -142,14 +141,9 @@ def train_shakespeare_char(recipe: Recipe = SHAKESPEARE_RECIPE) -> tuple[dict[st
     bos, window = len(characters), recipe.n_ctx - 1
     generator = torch.Generator().manual_seed(recipe.seed)
 
-    n_repeated = round(SHAKESPEARE_REPEATED_SHARE * recipe.batch_size)
-
     def next_batch(step: int) -> tuple[Tensor, Tensor]:
         starts = torch.randint(len(train_ids) - window, (recipe.batch_size,), generator=generator).tolist()
         targets = torch.stack([train_ids[s : s + window] for s in starts])
-        half = window // 2
-        for row in range(n_repeated):  # passage, then the same passage again
-            targets[row, half : 2 * half] = targets[row, :half]
         return torch.cat([torch.full((recipe.batch_size, 1), bos), targets[:, :-1]], dim=1), targets
 
     model, seconds = train(recipe, len(characters) + 1, next_batch)

@@ -1,13 +1,15 @@
-"""Benchmark, not a test: each snippet's wall time and peak memory, and MNIST's time to 97%.
+"""Benchmark, not a test: snippet timings, MNIST's time to 97%, and the model zoo's training.
 
-Run with `python3 dev.py bench`. Each snippet runs as the tests run it: alone, in a fresh process,
-from an empty folder. Prints a Markdown table.
+Run with `python3 dev.py bench` on a quiet machine (it retrains the zoo's models, a few minutes).
+Each snippet runs as the tests run it: alone, in a fresh process, from an empty folder.
+Prints Markdown tables.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import platform
 import runpy
@@ -62,6 +64,49 @@ def mnist_time_to_97() -> str:
     return "MNIST: 97% not reached in 8 epochs"
 
 
+PEER_NATS_PER_CHAR, PEER_SECONDS = 1.886, 112.0  # nanoGPT's baby GPT on this machine, same split
+
+
+def zoo_training() -> list[str]:
+    """Retrain each recipe from its seed (weights discarded) and report time and held-out metrics."""
+    from mi_course.training import train_induction, train_shakespeare_char
+
+    lines = ["| model | recipe | training (s) | held-out loss (nats/char) | bits/char |", "|---|---|---:|---:|---:|"]
+    lines.append(f"| nanoGPT baby GPT (peer, measured before) | 4 layers, d 128, block 64, batch 12, 2,000 iters "
+                 f"| {PEER_SECONDS:.0f} | {PEER_NATS_PER_CHAR:.3f} | {PEER_NATS_PER_CHAR / math.log(2):.3f} |")
+    _, card = train_shakespeare_char()
+    recipe = card.training["recipe"]
+    lines.append(
+        f"| shakespeare-char | {recipe['n_layers']} layers, d {recipe['d_model']}, block {recipe['n_ctx'] - 1}, "
+        f"batch {recipe['batch_size']}, {recipe['steps']:,} steps | {card.training['seconds']:.1f} "
+        f"| {card.metrics['held_out_loss_nats_per_char']:.3f} | {card.metrics['held_out_bits_per_char']:.3f} |"
+    )
+    _, card = train_induction()
+    lines.append(f"| induction-2l | 2 layers attention-only, {card.training['recipe']['steps']:,} steps "
+                 f"| {card.training['seconds']:.1f} | repeated half (length 13): {card.metrics['repeated_half_loss_len13']:.3f} | |")
+    return lines
+
+
+def scratch_to_bridge_forward_ratio(repeats: int = 20) -> str:
+    """Forward time of the from-scratch model over the bridge's, same weights, same batch."""
+    from mi_course import load_model
+    from mi_course.scratch import load_weights_from_bridge
+
+    bridge = load_model("shakespeare-char", device="cpu")
+    scratch = load_weights_from_bridge(bridge).eval()
+    tokens = torch.randint(0, bridge.cfg.d_vocab, (16, bridge.cfg.n_ctx), generator=torch.Generator().manual_seed(0))
+    timings = {}
+    with torch.inference_mode():
+        for name, model in (("scratch", scratch), ("bridge", bridge)):
+            model(tokens)  # warm up
+            start = time.perf_counter()
+            for _ in range(repeats):
+                model(tokens)
+            timings[name] = (time.perf_counter() - start) / repeats
+    return (f"forward of a (16, {bridge.cfg.n_ctx}) batch: scratch {timings['scratch'] * 1e3:.1f} ms, "
+            f"bridge {timings['bridge'] * 1e3:.1f} ms, ratio scratch/bridge {timings['scratch'] / timings['bridge']:.2f}")
+
+
 def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, CUDA: {torch.cuda.is_available()}\n")
@@ -71,6 +116,10 @@ def main() -> None:
         print(f"| {snippet.relative_to(SNIPPETS)} | {seconds:.1f} | {peak:.0f} |", flush=True)
     print()
     print(mnist_time_to_97())
+    print()
+    print(scratch_to_bridge_forward_ratio())
+    print()
+    print("\n".join(zoo_training()))
 
 
 if __name__ == "__main__":

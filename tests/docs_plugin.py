@@ -41,6 +41,13 @@ CLAIM_RTOL_ENV = "MI_COURSE_CLAIM_RTOL"  # the GPU workflow loosens it: CUDA num
 NEEDS_NETWORK = re.compile(r"^# requires: network; offline twin: (?P<twin>\S+\.py)$")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-outputs", action="store_true",
+        help="rewrite a page's expected-output block when its snippet prints something else (then review the diff)",
+    )
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     docs = parent.config.rootpath / DOCS_DIR
     if file_path.suffix == ".md" and docs in file_path.parents:
@@ -215,6 +222,18 @@ def output_mismatch(expected: str, actual: str, rtol: float) -> str | None:
     return None
 
 
+def rewrite_expected_output(page: Path, snippet: str, output: str) -> None:
+    """Replace the expected-output block that follows the include of ``snippet`` on ``page``."""
+    lines = page.read_text(encoding="utf-8").split("\n")
+    include = next(i for i, line in enumerate(lines) if (m := INCLUDE_LINE.match(line)) and m.group(1) == snippet)
+    marker = next(i for i in range(include, len(lines)) if "pytest-codeblocks:expected-output" in lines[i])
+    opening = next(i for i in range(marker + 1, len(lines)) if FENCE_OPEN.match(lines[i]))
+    indent = FENCE_OPEN.match(lines[opening])["indent"]
+    closing = next(i for i in range(opening + 1, len(lines)) if lines[i].strip().startswith("```"))
+    body = [f"{indent}{line}" if line else "" for line in output.rstrip("\n").split("\n")]
+    page.write_text("\n".join(lines[: opening + 1] + body + lines[closing:]), encoding="utf-8")
+
+
 class SnippetScript(pytest.Item):
     def __init__(self, *, snippet: str, block: CodeBlock, **kwargs):
         super().__init__(**kwargs)
@@ -241,6 +260,9 @@ class SnippetScript(pytest.Item):
         if self.block.expected_output is not None:
             rtol = float(os.environ.get(CLAIM_RTOL_ENV, "0.02"))
             mismatch = output_mismatch(self.block.expected_output, run.stdout, rtol)
+            if mismatch and self.config.getoption("update_outputs"):
+                rewrite_expected_output(self.path, self.snippet, run.stdout)
+                return
             if mismatch:
                 raise PageError(f"{where}: the output shown on the page no longer matches {self.snippet}: {mismatch}")
 

@@ -45,10 +45,21 @@ def test_a_shipped_model_runs_with_cache(shakespeare):
     assert cache["pattern", 0].shape == (1, shakespeare.cfg.n_heads, 12, 12)
 
 
-def test_the_shakespeare_card_records_its_induction_heads_and_loss():
-    card = model_card("shakespeare-char")
-    assert card.metrics["induction_heads"], "the Shakespeare model should have induction heads"
-    assert card.metrics["held_out_loss_nats_per_char"] < 1.886  # nanoGPT's baby GPT, same split
+def test_the_shakespeare_card_beats_the_peer_on_held_out_loss():
+    assert model_card("shakespeare-char").metrics["held_out_loss_nats_per_char"] < 1.886  # nanoGPT's baby GPT, same split
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_card_records_what_the_shipped_weights_measure(name):
+    from mi_course.induction import induction_scores, name_heads, repeated_random_tokens
+    from mi_course.training import INDUCTION_HEAD_THRESHOLD
+
+    model, card = load_model(name, device="cpu"), model_card(name)
+    bos = model.cfg.d_vocab - 1
+    tokens = repeated_random_tokens(64, 13, bos, bos, generator=torch.Generator().manual_seed(1))
+    scores = induction_scores(model, tokens, 13)
+    assert torch.allclose(scores, torch.tensor(card.metrics["induction_scores_len13"]), atol=2e-3)
+    assert name_heads(scores, INDUCTION_HEAD_THRESHOLD) == card.metrics["induction_heads"]
 
 
 def test_unknown_model_lists_the_available_ones():
@@ -87,3 +98,29 @@ def test_a_scaled_down_induction_run_trains_and_measures():
     state_dict, card = train_induction(replace(INDUCTION_RECIPE, steps=30))
     assert card.metrics["induction_scores_len13"] and len(card.metrics["induction_scores_len13"]) == 2
     assert torch.isfinite(state_dict["tok_embed.weight"]).all()
+
+
+@pytest.mark.parametrize("attn_only", [False, True])
+def test_fast_training_forward_matches_the_native_model(attn_only):
+    from dataclasses import replace
+
+    from transformer_lens.config import TransformerBridgeConfig
+    from transformer_lens.model_bridge.sources.native.model import NativeModel
+
+    from mi_course.training import SHAKESPEARE_RECIPE, native_logits
+
+    recipe = replace(SHAKESPEARE_RECIPE, attn_only=attn_only, n_layers=2)
+    model = NativeModel(TransformerBridgeConfig.from_dict(recipe.config(d_vocab=30))).eval()
+    tokens = torch.randint(0, 30, (3, 40), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        assert torch.allclose(native_logits(model, tokens), model(tokens), atol=1e-5)
+
+
+def test_character_tokenizer_round_trips_and_refuses_duplicates():
+    from mi_course.tokenization import character_tokenizer
+
+    tokenizer = character_tokenizer("ab\n ")
+    ids = tokenizer("ab a\n")["input_ids"]
+    assert tokenizer.decode(ids, skip_special_tokens=True) == "ab a\n"
+    with pytest.raises(ValueError, match="distinct characters"):
+        character_tokenizer("aab")

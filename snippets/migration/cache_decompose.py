@@ -1,16 +1,13 @@
 # The ActivationCache helpers of TL 3 (accumulated_resid, decompose_resid, stack_head_results, ...) are all there.
 import torch
-from mi_course import get_device, seed_everything
-from transformer_lens import TransformerBridge, TransformerBridgeConfig
+from mi_course import get_device, load_model, seed_everything
+from mi_course.induction import repeated_random_tokens
 
 seed_everything(0)
 device = get_device()
-cfg = TransformerBridgeConfig(
-    d_model=64, d_head=16, n_heads=4, n_layers=2, n_ctx=64, d_vocab=50, d_mlp=256,
-    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
-)
-model = TransformerBridge.boot_native(cfg, device=device)
-tokens = torch.randint(0, cfg.d_vocab, (2, 12)).to(device)
+model = load_model("induction-2l", device=device)  # the course's 2-layer attention-only induction model
+# BOS (id 50), then 10 random symbols twice: the repeated sequences the model was trained on.
+tokens = repeated_random_tokens(2, 10, 50, 50, generator=torch.Generator().manual_seed(0)).to(device)
 with torch.no_grad():
     logits, cache = model.run_with_cache(tokens)
     final = cache["resid_post", -1]
@@ -26,7 +23,7 @@ with torch.no_grad():
     # layer=2 means "heads of layers before 2", as in TL 3. Computed from hook_z and W_O: no hook_result needed.
     heads, labels = cache.stack_head_results(layer=2, return_labels=True)
     print("stack_head_results:", tuple(heads.shape), labels[:3], "...")
-    layer_1 = heads[cfg.n_heads:].sum(0) + model.b_O[1]
+    layer_1 = heads[model.cfg.n_heads:].sum(0) + model.b_O[1]
     print("  layer 1's heads plus b_O give its attn_out:", torch.allclose(layer_1, cache["attn_out", 1], atol=1e-5))
 
     # Direct logit attribution reads the LayerNorm as folded into the weights: turn on compatibility mode first.

@@ -1,14 +1,9 @@
 # model.cfg keeps the familiar field names; .to(device) still prints unless you ask it not to.
-import torch
-from mi_course import get_device
-from transformer_lens import TransformerBridge, TransformerBridgeConfig
+from mi_course import get_device, load_model, seed_everything
 
+seed_everything(0)
 device = get_device()
-cfg = TransformerBridgeConfig(
-    d_model=64, d_head=16, n_heads=4, n_layers=2, n_ctx=64, d_vocab=50, d_mlp=256,
-    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
-)
-model = TransformerBridge.boot_native(cfg)  # built on the CPU
+model = load_model("induction-2l", device="cpu")  # loaded on the CPU, to show .to(device)
 
 c = model.cfg
 print(f"n_layers={c.n_layers} n_heads={c.n_heads} d_model={c.d_model} d_head={c.d_head} d_mlp={c.d_mlp}")
@@ -20,6 +15,6 @@ print("cfg.n_params:", c.n_params, "| parameters counted by torch:", sum(p.numel
 moved = model.to(device, print_details=False)
 print("same object:", moved is model)
 print("weights on the device:", model.W_E.device.type == device.type, "| cfg.device matches:", str(model.cfg.device).startswith(device.type))
-# Or build it there in one step:
-model = TransformerBridge.boot_native(cfg, device=device)
-print("boot_native(cfg, device=device) puts it there too:", model.W_E.device.type == device.type)
+# Or load it there in one step (boot_native(cfg, device=device) does the same for a model built from a config):
+model = load_model("induction-2l", device=device)
+print("load_model(name, device=device) puts it there too:", model.W_E.device.type == device.type)

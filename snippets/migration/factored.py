@@ -1,15 +1,11 @@
 # model.OV and model.QK are FactoredMatrix objects over every layer and head, as in TL 3.
 import torch
-from mi_course import get_device, seed_everything
-from transformer_lens import FactoredMatrix, TransformerBridge, TransformerBridgeConfig
+from mi_course import get_device, load_model, seed_everything
+from transformer_lens import FactoredMatrix
 
 seed_everything(0)
 device = get_device()
-cfg = TransformerBridgeConfig(
-    d_model=64, d_head=16, n_heads=4, n_layers=2, n_ctx=64, d_vocab=50, d_mlp=256,
-    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
-)
-model = TransformerBridge.boot_native(cfg, device=device)
+model = load_model("induction-2l", device=device)  # the course's 2-layer attention-only induction model
 
 with torch.no_grad():
     OV, QK = model.OV, model.QK

@@ -1,16 +1,13 @@
 # add_hook / reset_hooks, the hooks() context manager and permanent hooks behave as in TL 3.
 import torch
-from mi_course import get_device, seed_everything
-from transformer_lens import TransformerBridge, TransformerBridgeConfig
+from mi_course import get_device, load_model, seed_everything
+from mi_course.induction import repeated_random_tokens
 
 seed_everything(0)
 device = get_device()
-cfg = TransformerBridgeConfig(
-    d_model=64, d_head=16, n_heads=4, n_layers=2, n_ctx=64, d_vocab=50, d_mlp=256,
-    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
-)
-model = TransformerBridge.boot_native(cfg, device=device)
-tokens = torch.randint(0, cfg.d_vocab, (2, 12)).to(device)
+model = load_model("induction-2l", device=device)  # the course's 2-layer attention-only induction model
+# BOS (id 50), then 10 random symbols twice: the repeated sequences the model was trained on.
+tokens = repeated_random_tokens(2, 10, 50, 50, generator=torch.Generator().manual_seed(0)).to(device)
 calls = []
 
 

@@ -2,23 +2,16 @@
 import math
 
 import torch
-import transformer_lens.model_bridge.sources.native  # noqa: F401  registers TransformerBridge.boot_native
 from einops import einsum
-from transformer_lens import FactoredMatrix, TransformerBridge
-from transformer_lens.config import TransformerBridgeConfig
+from transformer_lens import FactoredMatrix
 
-from mi_course import get_device, seed_everything
+from mi_course import get_device, load_model, seed_everything
 from mi_course.scratch import load_weights_from_bridge
 
 seed_everything(0)
 device = get_device()
 
-# A stand-in for the course's character-level model: the same architecture, random weights.
-bridge_cfg = TransformerBridgeConfig(
-    d_model=128, d_head=32, n_heads=4, n_layers=4, n_ctx=128, d_vocab=66, d_mlp=512,
-    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
-)
-bridge = TransformerBridge.boot_native(bridge_cfg, device=device)
+bridge = load_model("shakespeare-char", device=device)  # the course's character-level model
 model = load_weights_from_bridge(bridge)
 layer, head = 1, 2
 attn = model.blocks[layer].attn
@@ -31,7 +24,7 @@ OV = FactoredMatrix(W_V, W_O)
 print(f"QK circuit: {tuple(QK.shape)}, rank {torch.linalg.matrix_rank(QK.AB).item()} (at most d_head = {QK.mdim})")
 print(f"OV circuit: {tuple(OV.shape)}, rank {torch.linalg.matrix_rank(OV.AB).item()}")
 
-tokens = torch.randint(0, bridge_cfg.d_vocab, (1, 24)).to(device)
+tokens = torch.randint(0, bridge.cfg.d_vocab, (1, 24)).to(device)
 with torch.inference_mode():
     _, cache = bridge.run_with_cache(tokens)
     x = cache[f"blocks.{layer}.ln1.hook_out"][0]  # the normalized residual this layer's attention reads

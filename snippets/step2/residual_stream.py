@@ -1,23 +1,15 @@
 # The residual stream is a sum: embeddings plus every attention and MLP output, and nothing else.
 import torch
-import transformer_lens.model_bridge.sources.native  # noqa: F401  registers TransformerBridge.boot_native
-from transformer_lens import TransformerBridge
-from transformer_lens.config import TransformerBridgeConfig
 
-from mi_course import get_device, seed_everything
+from mi_course import get_device, load_model, seed_everything
 from mi_course.scratch import load_weights_from_bridge
 
 seed_everything(0)
 device = get_device()
 
-# A stand-in for the course's character-level model: the same architecture, random weights.
-bridge_cfg = TransformerBridgeConfig(
-    d_model=128, d_head=32, n_heads=4, n_layers=4, n_ctx=128, d_vocab=66, d_mlp=512,
-    act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0,
-)
-bridge = TransformerBridge.boot_native(bridge_cfg, device=device)
+bridge = load_model("shakespeare-char", device=device)  # the course's character-level model
 model = load_weights_from_bridge(bridge)
-tokens = torch.randint(0, bridge_cfg.d_vocab, (1, 32)).to(device)
+tokens = torch.randint(0, bridge.cfg.d_vocab, (1, 32)).to(device)
 
 with torch.inference_mode():
     pieces = {"embed": model.embed(tokens), "pos_embed": model.pos_embed(tokens)}
@@ -33,6 +25,6 @@ with torch.inference_mode():
     total = torch.stack(list(pieces.values())).sum(dim=0)
     print("sum of the pieces equals the final residual:", torch.allclose(total, residual, atol=1e-5))
     _, cache = bridge.run_with_cache(tokens)
-    final = cache[f"blocks.{bridge_cfg.n_layers - 1}.hook_resid_post"]
+    final = cache[f"blocks.{bridge.cfg.n_layers - 1}.hook_resid_post"]
     print("and the bridge's final residual:", torch.allclose(total, final, atol=1e-5))
     print("logits from it match the model's:", torch.allclose(model.unembed(model.ln_final(total)), model(tokens), atol=1e-5))

@@ -12,4 +12,4 @@ tokens = model.to_tokens("ROMEO:\nBut soft, what light through yonder window bre
 with torch.inference_mode():
     loss = model(tokens, return_type="loss")
 print(f"loss on a famous line: {loss.item():.2f} nats per character")
-print(model.generate("ROMEO:\n", max_new_tokens=60, do_sample=False, verbose=False))
+print(model.generate("ROMEO:\n", max_new_tokens=50, do_sample=False, verbose=False))
