@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from mi_course.tokenization import character_tokenizer, symbol_tokenizer
 
 ZOO_DIR = Path(__file__).parent / "weights"
 WEIGHTS_FILE, CARD_FILE = "model.safetensors", "card.json"
-HUB_HOST = "huggingface.co"
+HUB_URL = "https://huggingface.co/api/models/gpt2"
 HUB_PROBE_TIMEOUT_S = 3.0
 # Hub models the course uses (Colab only): our name -> the name TransformerLens boots.
 HUB_MODELS = {"gpt2-small": "gpt2"}
@@ -139,15 +140,21 @@ def _verified_weights(path: Path, expected_sha256: str) -> dict[str, torch.Tenso
     return load_file(path)
 
 
-def hub_reachable(host: str = HUB_HOST, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
-    """Whether a TCP connection to ``host``:443 opens within ``timeout_s`` (name lookup included)."""
+def hub_reachable(url: str | None = None, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    """Whether an HTTPS request to the hub gets an answer within ``timeout_s``, name lookup included.
+
+    A full request, not just a TCP connection: some sandboxes accept every connection and then
+    never complete a TLS handshake.
+    """
     outcome: list[bool] = []
 
     def probe() -> None:
         try:
-            socket.create_connection((host, 443), timeout=timeout_s).close()
+            urllib.request.urlopen(urllib.request.Request(url or HUB_URL, method="HEAD"), timeout=timeout_s).close()
             outcome.append(True)
-        except OSError:
+        except urllib.error.HTTPError:
+            outcome.append(True)  # the hub answered, if only with an error status
+        except (OSError, ValueError):
             outcome.append(False)
 
     thread = threading.Thread(target=probe, daemon=True)

@@ -43,7 +43,7 @@ def run_course(pytester, monkeypatch):
             path = pytester.path / "snippets" / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(code)
-        return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
+        return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider", "-rs")
 
     return run
 

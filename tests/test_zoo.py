@@ -79,7 +79,7 @@ def test_a_corrupted_checkpoint_fails_with_a_clear_message(tmp_path, monkeypatch
 
 
 def test_a_hub_model_fails_within_5_s_offline_and_says_what_to_do(monkeypatch):
-    monkeypatch.setattr(zoo, "HUB_HOST", "huggingface.invalid")  # never resolves, online or not
+    monkeypatch.setattr(zoo, "HUB_URL", "https://huggingface.invalid/api/models/gpt2")  # never resolves, online or not
     start = time.perf_counter()
     with pytest.raises(HubUnavailableError, match=r"unreachable from here\. Use a shipped model instead .*or run this in Colab"):
         load_model("gpt2-small")
@@ -88,7 +88,7 @@ def test_a_hub_model_fails_within_5_s_offline_and_says_what_to_do(monkeypatch):
 
 def test_the_hub_probe_gives_up_on_a_silent_host_in_time():
     start = time.perf_counter()
-    assert not zoo.hub_reachable("10.255.255.1", timeout_s=1.0)  # a non-routable address: no answer at all
+    assert not zoo.hub_reachable("https://10.255.255.1/", timeout_s=1.0)  # no TLS answer from a non-routable address
     assert time.perf_counter() - start < 2
 
 
