@@ -19,6 +19,17 @@ def test_check_step1_runs_the_pages_solution_and_reports_each_criterion(tmp_path
     assert done.returncode == (1 if "FAIL" in done.stdout else 0), done.stderr
 
 
+def test_check_step2_matches_the_shipped_model_and_prints_the_difference(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "mi_course", "check", "step2"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(
+        r"\[step2\] PASS  logits match the bridge: max abs difference \d\.\de-0[5-9] over 22,100 logits \(criterion: <= 1e-04\)",
+        done.stdout.splitlines()[1],
+    )
+
+
 def test_a_failing_criterion_exits_non_zero(monkeypatch, capsys):
     failing = CheckReport("step1", (CriterionResult("test accuracy", False, "91.00%", ">= 97%"),))
     monkeypatch.setattr(StepCheck, "run", lambda self, echo=False: failing)
