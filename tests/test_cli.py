@@ -1,11 +1,14 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mi_course import cli
 from mi_course.checkers import STEP_CHECKS, CheckReport, CriterionResult, StepCheck
+
+PAGES = Path(__file__).resolve().parents[1] / "docs" / "fundamentals"
 
 
 def test_check_step1_runs_the_pages_solution_and_reports_each_criterion(tmp_path):
@@ -17,6 +20,7 @@ def test_check_step1_runs_the_pages_solution_and_reports_each_criterion(tmp_path
     # Wall time depends on the machine's load, so only its format is fixed here; the benchmark reports it.
     assert re.fullmatch(r"\[step1\] (PASS|FAIL)  training time: \d+\.\d s \(criterion: <= 60 s\)", lines[2])
     assert done.returncode == (1 if "FAIL" in done.stdout else 0), done.stderr
+    assert lines[1] in (PAGES / "step1-ml-prerequisites.md").read_text(), "the page shows another accuracy"
 
 
 def test_check_step2_matches_the_shipped_model_and_prints_the_difference(tmp_path):
@@ -28,6 +32,7 @@ def test_check_step2_matches_the_shipped_model_and_prints_the_difference(tmp_pat
         r"\[step2\] PASS  logits match the bridge: max abs difference \d\.\de-0[5-9] over 22,100 logits \(criterion: <= 1e-04\)",
         done.stdout.splitlines()[1],
     )
+    assert done.stdout.splitlines()[1] in (PAGES / "step2-transformers.md").read_text(), "the page shows another difference"
 
 
 def test_a_failing_criterion_exits_non_zero(monkeypatch, capsys):
