@@ -80,12 +80,14 @@ def zoo_training() -> list[str]:
     lines.append(f"| nanoGPT baby GPT (peer, measured before) | 4 layers, d 128, block 64, batch 12, 2,000 iters "
                  f"| {PEER_SECONDS:.0f} | {PEER_NATS_PER_CHAR:.3f} | {PEER_NATS_PER_CHAR / math.log(2):.3f} |")
     _, card = train_shakespeare_char()
-    recipe = card.training["recipe"]
-    lines.append(
-        f"| shakespeare-char | {recipe['n_layers']} layers, d {recipe['d_model']}, block {recipe['n_ctx'] - 1}, "
-        f"batch {recipe['batch_size']}, {recipe['steps']:,} steps | {card.training['seconds']:.1f} "
-        f"| {card.metrics['held_out_loss_nats_per_char']:.3f} | {card.metrics['held_out_bits_per_char']:.3f} |"
-    )
+    recipe, phase2, metrics = card.training["recipe"], card.training["induction_phase"], card.metrics
+    shape = f"{recipe['n_layers']} layers, d {recipe['d_model']}, block {recipe['n_ctx'] - 1}, batch {recipe['batch_size']}"
+    phase1_loss = metrics["phase1_held_out_loss_nats_per_char"]
+    lines.append(f"| shakespeare-char, phase 1 | {shape}, {recipe['steps']:,} steps | {card.training['phase1_seconds']:.1f} "
+                 f"| {phase1_loss:.3f} | {phase1_loss / math.log(2):.3f} |")
+    lines.append(f"| shakespeare-char, shipped | + {phase2['steps']:,} steps with {phase2['repeated_rows']} rows of repeated random "
+                 f"characters; induction heads {', '.join(metrics['induction_heads'])} | {card.training['seconds']:.1f} "
+                 f"| {metrics['held_out_loss_nats_per_char']:.3f} | {metrics['held_out_bits_per_char']:.3f} |")
     _, card = train_induction()
     lines.append(f"| induction-2l | 2 layers attention-only, {card.training['recipe']['steps']:,} steps "
                  f"| {card.training['seconds']:.1f} | repeated half (length 13): {card.metrics['repeated_half_loss_len13']:.3f} | |")

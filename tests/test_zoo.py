@@ -45,8 +45,12 @@ def test_a_shipped_model_runs_with_cache(shakespeare):
     assert cache["pattern", 0].shape == (1, shakespeare.cfg.n_heads, 12, 12)
 
 
-def test_the_shakespeare_card_beats_the_peer_on_held_out_loss():
-    assert model_card("shakespeare-char").metrics["held_out_loss_nats_per_char"] < 1.886  # nanoGPT's baby GPT, same split
+def test_the_shakespeare_card_beats_the_peer_within_its_time_and_names_induction_heads():
+    card = model_card("shakespeare-char")
+    # nanoGPT's baby GPT, measured on this machine: 1.886 nats/char on the same split after 112 s.
+    assert card.metrics["phase1_held_out_loss_nats_per_char"] < 1.886 and card.training["phase1_seconds"] < 112
+    assert card.metrics["held_out_loss_nats_per_char"] < card.metrics["phase1_held_out_loss_nats_per_char"]
+    assert card.metrics["induction_heads"], "the Shakespeare model should have induction heads"
 
 
 @pytest.mark.parametrize("name", SHIPPED)
