@@ -2,15 +2,23 @@
 
 An induction head attends from a token's second occurrence to the token just after its first
 occurrence, then copies it. On a sequence ``[BOS] x_1 .. x_L x_1 .. x_L``, a query at position
-``q`` in the repeat attends to key ``q - L + 1``. Introduced on the page "Step 2: Understand
-transformers"; Step 3 builds on it.
+``q`` in the repeat attends to key ``q - L + 1``; a duplicate-token head attends to ``q - L``, the
+token's first occurrence, and a previous-token head to ``q - 1``. Introduced on the page "Step 2:
+Understand transformers"; Step 3 builds on it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor
-from transformer_lens import TransformerBridge
+
+from mi_course.hooks import check_hook_names
+
+if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
+    from transformer_lens import TransformerBridge
 
 
 def repeated_random_tokens(
@@ -31,23 +39,51 @@ def induction_stripe(seq_len: int) -> tuple[Tensor, Tensor]:
     return queries, queries - seq_len + 1
 
 
+# Each kind of head attends from a query to one key: (queries, keys) on [BOS] x x of half-length L.
+STRIPES = {
+    "previous-token": lambda seq_len: (torch.arange(2, 2 * seq_len + 1), torch.arange(1, 2 * seq_len)),
+    "duplicate-token": lambda seq_len: (torch.arange(seq_len + 1, 2 * seq_len + 1), torch.arange(1, seq_len + 1)),
+    "induction": induction_stripe,
+}
+
+
 @torch.inference_mode()
+def head_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> dict[str, Tensor]:
+    """Mean attention each head pays along each stripe of ``STRIPES``: ``{kind: (n_layers, n_heads)}``, in [0, 1]."""
+    _check_repeated(tokens, seq_len)
+    _, cache = model.run_with_cache(tokens, names_filter=lambda name: name.endswith("hook_pattern"))
+    patterns = torch.stack([cache["pattern", layer] for layer in range(model.cfg.n_layers)])  # layer batch head q k
+    scores = {}
+    for kind, stripe in STRIPES.items():
+        queries, keys = stripe(seq_len)
+        scores[kind] = patterns[:, :, :, queries, keys].mean(dim=(1, 3)).cpu()
+    return scores
+
+
 def induction_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> Tensor:
     """Mean attention each head pays along the induction stripe: ``(n_layers, n_heads)``, in [0, 1]."""
+    return head_scores(model, tokens, seq_len)["induction"]
+
+
+def _check_repeated(tokens: Tensor, seq_len: int) -> None:
     if tokens.ndim != 2 or tokens.shape[1] != 1 + 2 * seq_len:
         raise ValueError(f"expected tokens of shape (batch, {1 + 2 * seq_len}) for seq_len={seq_len}, got {tuple(tokens.shape)}")
     if not torch.equal(tokens[:, 1 : 1 + seq_len], tokens[:, 1 + seq_len :]):
-        raise ValueError("the tokens do not repeat: expected [BOS] x_1..x_L x_1..x_L, as repeated_random_tokens makes")
-    _, cache = model.run_with_cache(tokens, names_filter=lambda name: name.endswith("hook_pattern"))
-    queries, keys = induction_stripe(seq_len)
-    scores = [cache["pattern", layer][:, :, queries, keys].mean(dim=(0, 2)) for layer in range(model.cfg.n_layers)]
-    return torch.stack(scores).cpu()
+        raise ValueError(
+            f"the tokens do not repeat after {seq_len} tokens: expected [BOS] x_1..x_L x_1..x_L with L={seq_len}, "
+            "as repeated_random_tokens makes"
+        )
 
 
 @torch.inference_mode()
-def repeated_half_loss(model: TransformerBridge, tokens: Tensor, seq_len: int) -> float:
-    """Mean next-token loss on the repeat: predicting ``x_2 .. x_L`` of the second copy, in nats."""
-    logits = model(tokens)
+def repeated_half_loss(model: TransformerBridge, tokens: Tensor, seq_len: int, fwd_hooks: Sequence[tuple] = ()) -> float:
+    """Mean next-token loss on the repeat: predicting ``x_2 .. x_L`` of the second copy, in nats.
+
+    ``fwd_hooks`` are ``(hook name, hook function)`` pairs to run with, as ``run_with_hooks`` takes them.
+    """
+    _check_repeated(tokens, seq_len)
+    check_hook_names(model, [name for name, _ in fwd_hooks])
+    logits = model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks))
     log_probs = logits[:, seq_len + 1 : -1].log_softmax(dim=-1)
     targets = tokens[:, seq_len + 2 :]
     return -log_probs.gather(-1, targets.unsqueeze(-1)).mean().item()

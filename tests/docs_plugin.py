@@ -10,11 +10,18 @@ For each ``docs/**/*.md`` it collects, using pytest-codeblocks' parser:
   process from a temporary folder outside the repository (as a learner pasting it would), its
   output compared with the page's expected-output block, numbers within tolerance.
 
+For each ``docs/**/*.ipynb`` (a notebook page, which mkdocs-jupyter runs at build time):
+
+- ``<page>::clean``: fails if the committed notebook holds outputs or execution counts;
+- ``<page>::run``: runs every cell in a fresh kernel from a temporary folder, failing with the
+  traceback of the first cell that raises.
+
 Enabled by ``-p tests.docs_plugin`` in pyproject.toml.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -39,6 +46,7 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 CLAIM_RTOL_ENV = "MI_COURSE_CLAIM_RTOL"  # the GPU workflow loosens it: CUDA numerics differ from CPU
 # First line of a snippet that needs the network (a hub model); it names the snippet that runs offline instead.
 NEEDS_NETWORK = re.compile(r"^# requires: network; offline twin: (?P<twin>\S+\.py)$")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # the colours of an IPython traceback
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,8 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     docs = parent.config.rootpath / DOCS_DIR
-    if file_path.suffix == ".md" and docs in file_path.parents:
+    if docs not in file_path.parents:
+        return None
+    if file_path.suffix == ".md":
         return CoursePage.from_parent(parent, path=file_path)
+    if file_path.suffix == ".ipynb" and not any(part.startswith(".") for part in file_path.relative_to(docs).parts):
+        return NotebookPage.from_parent(parent, path=file_path)  # MkDocs skips dot-folders such as .ipynb_checkpoints
     return None
 
 
@@ -271,3 +283,53 @@ class SnippetScript(pytest.Item):
 
     def reportinfo(self):
         return self.path, self.block.lineno, f"{self.path.name}::{self.name}"
+
+
+class NotebookPage(pytest.File):
+    def collect(self):
+        yield NotebookClean.from_parent(self, name="clean")
+        yield NotebookRun.from_parent(self, name="run")
+
+
+def notebook_output_problems(notebook: dict) -> list[str]:
+    """Which code cells of a notebook hold outputs or an execution count, one message per cell."""
+    code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    return [
+        f"code cell {number} has outputs or an execution count"
+        for number, cell in enumerate(code_cells, start=1)
+        if cell.get("outputs") or cell.get("execution_count") is not None
+    ]
+
+
+class NotebookItem(pytest.Item):
+    def repr_failure(self, excinfo):
+        return str(excinfo.value) if excinfo.errisinstance(PageError) else super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}::{self.name}"
+
+
+class NotebookClean(NotebookItem):
+    def runtest(self) -> None:
+        problems = notebook_output_problems(json.loads(self.path.read_text(encoding="utf-8")))
+        if problems:
+            raise PageError(
+                f"{self.path.name}: commit notebooks without outputs (the site build runs them): "
+                + "; ".join(problems)
+                + f". Clear them with: jupyter nbconvert --clear-output --inplace {self.path.name}"
+            )
+
+
+class NotebookRun(NotebookItem):
+    def runtest(self) -> None:
+        import nbformat  # imported here: only notebook pages need Jupyter
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+
+        notebook = nbformat.read(self.path, as_version=4)
+        with tempfile.TemporaryDirectory(prefix="mi-course-notebook-") as folder:
+            client = NotebookClient(notebook, timeout=SNIPPET_TIMEOUT_S, resources={"metadata": {"path": folder}})
+            try:
+                client.execute()
+            except CellExecutionError as error:
+                raise PageError(f"{self.path.name}: a cell raised:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}") from None

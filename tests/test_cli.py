@@ -51,4 +51,15 @@ def test_unknown_step_is_a_usage_error(capsys):
 
 def test_every_step_solution_is_shipped_in_the_package():
     for step_check in STEP_CHECKS.values():
-        assert step_check.solution_path().is_file()
+        assert all(path.is_file() for path in step_check.solution_paths())
+
+
+def test_check_step3_passes_the_course_solutions_and_the_page_shows_its_lines(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "mi_course", "check", "step3"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[1:]] == ["[step3] PASS  induction_score", "[step3] PASS  mean_ablation_hook"]
+    page = (PAGES / "step3-mi-tooling.md").read_text()
+    assert all(line in page for line in lines), "the page shows other lines than python -m mi_course check step3 prints"

@@ -5,7 +5,9 @@ Each test builds a tiny course (a page and its snippets) and runs pytest on it w
 
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from tests.docs_plugin import output_mismatch
 
@@ -167,3 +169,30 @@ def test_a_network_snippet_without_a_twin_on_the_page_fails(run_course):
     result = run_course(page, {"demo/ok.py": GOOD_SNIPPET, "demo/hub.py": hub_snippet})
     result.stdout.fnmatch_lines(["*demo/hub.py: its offline twin demo/ok.py is not included on this page*"])
     assert result.ret != 0
+
+
+@pytest.fixture
+def run_notebook(pytester, monkeypatch):
+    """Write a course with one notebook page of these code cells, run pytest on it, return the outcome."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+
+    def run(*cells):
+        pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p tests.docs_plugin"\n')
+        (pytester.path / "docs").mkdir()
+        nbformat.write(new_notebook(cells=list(cells)), pytester.path / "docs" / "page.ipynb")
+        return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
+
+    return run
+
+
+def test_a_notebook_cell_that_raises_fails(run_notebook):
+    result = run_notebook(new_code_cell("x = 1"), new_code_cell('raise ValueError(f"boom {x}")'))
+    result.assert_outcomes(passed=1, failed=1)  # clean passes, run fails
+    result.stdout.fnmatch_lines(["*page.ipynb: a cell raised*", "*ValueError: boom 1*"])
+
+
+def test_a_notebook_committed_with_outputs_fails(run_notebook):
+    ran = new_code_cell("print(1)", execution_count=1, outputs=[new_output("stream", text="1\n")])
+    result = run_notebook(new_code_cell("x = 1"), ran)
+    result.assert_outcomes(passed=1, failed=1)  # run passes, clean fails
+    result.stdout.fnmatch_lines(["*commit notebooks without outputs*code cell 2 has outputs*"])

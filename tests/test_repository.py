@@ -19,6 +19,10 @@ def pages() -> list[Path]:
     return sorted(DOCS.rglob("*.md"))
 
 
+def notebook_pages() -> list[Path]:
+    return sorted(path for path in DOCS.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts)
+
+
 def included_files() -> set[str]:
     return {path for page in pages() for path in INCLUDE.findall(page.read_text())}
 
@@ -56,7 +60,7 @@ def nav_pages(entries) -> list[str]:
 
 def test_nav_lists_every_page_and_only_pages_that_exist():
     listed = nav_pages(MKDOCS["nav"])
-    on_disk = [str(page.relative_to(DOCS)) for page in pages()]
+    on_disk = [str(page.relative_to(DOCS)) for page in pages() + notebook_pages()]
     assert sorted(listed) == sorted(on_disk)
 
 

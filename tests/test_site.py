@@ -1,21 +1,111 @@
+"""The strict site build: snippets expanded, notebook pages run and linked, figures' scripts served once."""
+
 import html
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+MKDOCS = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+NOTEBOOKS = sorted(path for path in DOCS.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts)
+PLOTTING_PAGE = Path("fundamentals/step3-plotting/index.html")
+MAX_PAGE_BYTES = 1_000_000
+# Each bundle's place on the site and a string that only the bundle holds.
+BUNDLES = {
+    "assets/javascripts/plotly.min.js": b"* plotly.js v",
+    "assets/javascripts/circuitsvis.js": b"var CircuitsVis=",
+}
+CDNS = ("unpkg.com", "cdn.plot.ly", "jsdelivr.net")
+SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
 
 
-def test_site_builds_strict_with_every_snippet_expanded(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site, built once for this module with ``mkdocs build --strict``."""
+    folder = tmp_path_factory.mktemp("site")
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    step1 = (tmp_path / "fundamentals" / "step1-ml-prerequisites" / "index.html").read_text()
+    return folder
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def page_of(notebook: Path) -> Path:
+    return notebook.relative_to(DOCS).with_suffix("") / "index.html"
+
+
+def test_site_builds_strict_with_every_snippet_expanded(site):
+    step1 = (site / "fundamentals" / "step1-ml-prerequisites" / "index.html").read_text()
     assert "8&lt;" not in step1, "an include line was left unexpanded"
     assert "class MLP(nn.Module):" in html.unescape(re.sub(r"<[^>]+>", "", step1))
     assert 'snippet-source">Source: <a href="https://github.com/mi-course/mi-course/blob/main/snippets/step1/mnist_mlp.py"' in step1
-    assert re.search(r"tested by <code>pytest docs/fundamentals/step1-ml-prerequisites.md</code>", step1)
+    assert "tested by <code>python3 dev.py test docs/fundamentals/step1-ml-prerequisites.md</code>" in step1
+
+
+def test_no_page_is_over_a_megabyte(site):
+    sizes = {str(page.relative_to(site)): page.stat().st_size for page in html_pages(site)}
+    assert sizes and max(sizes.values()) <= MAX_PAGE_BYTES, sorted(sizes.items(), key=lambda item: -item[1])[:3]
+
+
+def test_figure_bundles_are_served_once_and_never_inlined_or_fetched_from_a_cdn(site):
+    for site_path, signature in BUNDLES.items():
+        holders = [path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file() and signature in path.read_bytes()]
+        assert holders == [site_path], f"{signature!r} should be in {site_path} alone, found in {holders}"
+    for page in html_pages(site):
+        text = page.read_text()
+        assert not [cdn for cdn in CDNS if cdn in text], f"{page.relative_to(site)} references a CDN"
+
+
+def test_the_plotting_page_draws_its_figures_with_the_scripts_in_its_head(site):
+    page = (site / PLOTTING_PAGE).read_text()
+    head, body = page.split("</head>", 1)
+    assert SCRIPT_SRC.findall(head)[:2] == ["../../assets/javascripts/plotly.min.js", "../../assets/javascripts/circuitsvis.js"]
+    assert body.count('class="plotly-graph-div"') == body.count("Plotly.newPlot(") == 3
+    assert 'class="mi-course-circuitsvis"' in body and "CircuitsVis.render(" in body
+    index = (site / "index.html").read_text()
+    assert "plotly.min.js" not in index and "circuitsvis.js" not in index, "a page without figures loads no bundle"
+
+
+def test_every_script_a_page_loads_resolves_to_a_file_of_the_site(site):
+    bundles_loaded = 0
+    for page in html_pages(site):
+        if page.name == "404.html":
+            continue  # served at any address, so MkDocs writes it with root-relative paths
+        for source in SCRIPT_SRC.findall(page.read_text()):
+            if source and "://" not in source:
+                assert (page.parent / source).resolve().is_file(), f"{page.relative_to(site)} loads missing {source}"
+                bundles_loaded += any(source.endswith(site_path) for site_path in BUNDLES)
+    assert bundles_loaded >= len(BUNDLES)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_a_notebook_page_links_its_download_colab_and_test(site, notebook):
+    source = notebook.relative_to(ROOT).as_posix()
+    page = site / page_of(notebook)
+    text = page.read_text()
+    assert f'href="{notebook.name}" download>' in text and (page.parent / notebook.name).is_file()
+    repository = MKDOCS["repo_url"].rstrip("/").removeprefix("https://github.com/")
+    assert f'href="https://colab.research.google.com/github/{repository}/blob/main/{source}">Open in Colab' in text
+    assert f"tested by <code>python3 dev.py test {source}</code>" in text
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_a_notebook_starts_with_the_install_cell_that_runs_only_in_colab(notebook):
+    spec = (ROOT / "snippets" / "colab-install.txt").read_text().strip().removeprefix("pip ")
+    first_code = next(cell for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code")
+    code = "".join(first_code["source"])
+    assert 'if "google.colab" in sys.modules:' in code
+    assert f"""get_ipython().run_line_magic("pip", '{spec}')""" in code
+

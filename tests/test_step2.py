@@ -108,7 +108,7 @@ def test_logit_checker_fails_above_the_criterion_and_reports_the_difference():
 
 def test_step2_is_registered_with_the_logit_match_snippet():
     step = STEP_CHECKS["step2"]
-    assert step.solution_path().name == "logit_match.py"
+    assert [path.name for path in step.solution_paths()] == ["logit_match.py"]
 
 
 # --- component checkers accept the reference and reject plausible mistakes ----------------------

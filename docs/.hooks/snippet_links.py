@@ -22,7 +22,7 @@ def on_page_markdown(markdown, page, config, files):
         links = " · ".join(
             f"[`snippets/{path}`]({repo_files}/snippets/{path})" for path in INCLUDE_PATH.findall(match["includes"])
         )
-        test = f"tested by `pytest docs/{page.file.src_uri}`"
+        test = f"tested by `python3 dev.py test docs/{page.file.src_uri}`"
         return f'{match.group(0)}\n{indent}<small class="snippet-source">Source: {links} · {test}</small>\n'
 
     return INCLUDE_BLOCK.sub(add_links, markdown)

@@ -24,40 +24,51 @@ from mi_course.checkers.step2 import (
     check_transformer,
     check_unembed,
 )
+from mi_course.checkers.step3 import check_induction_score, check_mean_ablation_hook
 
 
 @dataclass(frozen=True)
 class StepCheck:
-    """A step's automated criteria: the page's solution snippet and how to check what it built."""
+    """A step's automated criteria: the page's solution snippets and how to check what they built."""
 
     title: str
-    solution_module: str  # the solution snippet, as shipped in the package
+    solution_modules: tuple[str, ...]  # the solution snippets, as shipped in the package
     check: Callable[[dict[str, Any]], CheckReport]
 
-    def solution_path(self) -> Path:
-        spec = importlib.util.find_spec(self.solution_module)
-        if spec is None or spec.origin is None:
-            raise FileNotFoundError(f"solution snippet {self.solution_module} is not installed")
-        return Path(spec.origin)
+    def solution_paths(self) -> list[Path]:
+        paths = []
+        for module in self.solution_modules:
+            spec = importlib.util.find_spec(module)
+            if spec is None or spec.origin is None:
+                raise FileNotFoundError(f"solution snippet {module} is not installed")
+            paths.append(Path(spec.origin))
+        return paths
 
     def run(self, *, echo: bool = False) -> CheckReport:
-        """Run the solution snippet as a script, then check the objects it built."""
-        output = io.StringIO()
-        with contextlib.redirect_stdout(None if echo else output):
-            namespace = runpy.run_path(str(self.solution_path()), run_name="__main__")
+        """Run the solution snippets as scripts, then check the objects they built."""
+        namespace: dict[str, Any] = {}
+        with contextlib.redirect_stdout(None if echo else io.StringIO()):
+            for path in self.solution_paths():
+                namespace.update(runpy.run_path(str(path), run_name="__main__"))
         return self.check(namespace)
 
 
 STEP_CHECKS: dict[str, StepCheck] = {
     "step1": StepCheck(
         title="Step 1: ML prerequisites (an MLP that solves MNIST)",
-        solution_module="mi_course.snippets.step1.mnist_mlp",
+        solution_modules=("mi_course.snippets.step1.mnist_mlp",),
         check=lambda ns: check_mnist_classifier(ns["model"], train_seconds=ns["train_seconds"]),
     ),
     "step2": StepCheck(
         title="Step 2: Understand transformers (a from-scratch GPT that matches the bridge's logits)",
-        solution_module="mi_course.snippets.step2.logit_match",
+        solution_modules=("mi_course.snippets.step2.logit_match",),
         check=lambda ns: check_logits_match(ns["model"], ns["bridge"], ns["tokens"]),
+    ),
+    "step3": StepCheck(
+        title="Step 3: MI tooling (an induction score and a mean-ablation hook)",
+        solution_modules=("mi_course.snippets.step3.induction_score_solution", "mi_course.snippets.step3.mean_ablation_solution"),
+        check=lambda ns: CheckReport("step3", check_induction_score(ns["induction_score"]).results
+                                     + check_mean_ablation_hook(ns["mean_ablation_hook"]).results),
     ),
 }
 
@@ -70,8 +81,10 @@ __all__ = [
     "check_attention",
     "check_block",
     "check_embed",
+    "check_induction_score",
     "check_layernorm",
     "check_logits_match",
+    "check_mean_ablation_hook",
     "check_mlp",
     "check_mnist_classifier",
     "check_pos_embed",

@@ -1,0 +1,77 @@
+"""Interventions on a running model: ablating attention heads and patching activations.
+
+Both work through hooks, so the model itself never changes. Introduced on the page "Step 3: MI
+tooling".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor
+
+from mi_course.hooks import check_hook_names
+
+if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
+    from transformer_lens import TransformerBridge
+    from transformer_lens.hook_points import HookPoint
+
+HookFunction = Callable[[Tensor, "HookPoint"], Tensor]
+
+
+def zero_ablation_hook(heads: Sequence[int]) -> HookFunction:
+    """A hook for ``blocks.L.attn.hook_z`` that sets the outputs of ``heads`` to zero."""
+
+    def zero_ablate(z: Tensor, hook: HookPoint) -> Tensor:
+        z = z.clone()
+        z[:, :, list(heads)] = 0.0
+        return z
+
+    return zero_ablate
+
+
+def mean_ablation_hook(heads: Sequence[int]) -> HookFunction:
+    """A hook for ``blocks.L.attn.hook_z`` that replaces the outputs of ``heads`` by their mean over the batch.
+
+    The mean is taken position by position, so what stays is what the head does on average at
+    that position, and what goes is what it does for this particular sequence.
+    """
+
+    def mean_ablate(z: Tensor, hook: HookPoint) -> Tensor:
+        z = z.clone()
+        z[:, :, list(heads)] = z[:, :, list(heads)].mean(dim=0, keepdim=True)
+        return z
+
+    return mean_ablate
+
+
+@torch.inference_mode()
+def patch_by_position(
+    model: TransformerBridge,
+    clean_tokens: Tensor,
+    corrupted_tokens: Tensor,
+    hook_names: Sequence[str],
+    metric: Callable[[Tensor], float],
+) -> Tensor:
+    """Activation patching: ``metric(logits)`` of the corrupted run with one clean activation patched in.
+
+    Returns ``(len(hook_names), pos)``: entry ``[i, p]`` patches the clean activation of hook
+    ``hook_names[i]`` at position ``p`` into the corrupted run, and nothing else.
+    """
+    if clean_tokens.shape != corrupted_tokens.shape:
+        raise ValueError(f"clean and corrupted tokens must have one shape, got {tuple(clean_tokens.shape)} and {tuple(corrupted_tokens.shape)}")
+    check_hook_names(model, hook_names)
+    _, clean_cache = model.run_with_cache(clean_tokens)
+    results = torch.zeros(len(hook_names), clean_tokens.shape[1])
+    for row, name in enumerate(hook_names):
+        for position in range(clean_tokens.shape[1]):
+
+            def patch(activation: Tensor, hook: HookPoint, position: int = position, name: str = name) -> Tensor:
+                activation = activation.clone()
+                activation[:, position] = clean_cache[name][:, position]
+                return activation
+
+            results[row, position] = metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=[(name, patch)]))
+    return results

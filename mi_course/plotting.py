@@ -1,0 +1,204 @@
+"""Labelled Plotly figures, CircuitsVis attention views, and ``show`` for scripts, notebooks and the site.
+
+Introduced on the page "Step 3: Plotting and CircuitsVis". Each figure helper takes its title and
+axis labels as required keywords, and checks the shape of what it plots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import numpy as np
+import plotly.graph_objects as go
+from torch import Tensor
+
+# The site build sets it to "1": `show` and attention views then emit HTML that calls the Plotly and
+# CircuitsVis scripts the site serves once (see docs/.hooks/figure_scripts.py).
+SITE_BUILD_ENV = "MI_COURSE_SITE_BUILD"
+FIGURE_HEIGHT_PX = 450  # a figure in a page needs a height, or it collapses
+PLOTLY_DIV_CLASS = "plotly-graph-div"  # the class of the element Plotly draws into
+CIRCUITSVIS_DIV_CLASS = "mi-course-circuitsvis"
+PATTERN_DECIMALS = 4  # attention weights sent to CircuitsVis: enough to see, small in a page
+
+Values = Sequence[float] | Tensor | np.ndarray
+_element_numbers = itertools.count(1)  # element ids that builds reproduce: the n-th view of a kernel
+
+
+def line(
+    curves: Mapping[str, Values], *, x: Values | None = None, title: str, x_label: str, y_label: str
+) -> go.Figure:
+    """Several labelled curves on one plot, such as train and test loss: one trace per key, named by it."""
+    if not curves:
+        raise ValueError("line expected at least one curve, got none")
+    x_values = None if x is None else _array(x, ("points",), "line", "x")
+    figure = _figure(title, x_label, y_label).update_layout(showlegend=True)
+    for name, curve in curves.items():
+        y_values = _array(curve, ("points",), "line", f"curve {name!r}")
+        if x_values is not None and len(x_values) != len(y_values):
+            raise ValueError(f"line got {len(x_values)} x values but {len(y_values)} points in curve {name!r}")
+        figure.add_scatter(x=x_values, y=y_values, mode="lines", name=name)
+    return figure
+
+
+def scatter(
+    x: Values, y: Values, *, title: str, x_label: str, y_label: str, hover: Sequence[str] | None = None
+) -> go.Figure:
+    """Points ``(x[i], y[i])``; ``hover[i]`` names point ``i`` under the mouse."""
+    x_values, y_values = _array(x, ("points",), "scatter", "x"), _array(y, ("points",), "scatter", "y")
+    if len(x_values) != len(y_values):
+        raise ValueError(f"scatter got {len(x_values)} x values but {len(y_values)} y values")
+    if hover is not None and len(hover) != len(x_values):
+        raise ValueError(f"scatter got {len(hover)} hover labels for {len(x_values)} points: give one per point")
+    figure = _figure(title, x_label, y_label)
+    figure.add_scatter(x=x_values, y=y_values, mode="markers", text=None if hover is None else list(hover))
+    return figure
+
+
+def imshow(
+    values: Values,
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    x_ticks: Sequence[str] | None = None,
+    y_ticks: Sequence[str] | None = None,
+) -> go.Figure:
+    """A matrix as a heatmap, row 0 on top, red-white-blue centred on 0, with a label per column and row.
+
+    The axes are numeric with the labels as tick text, so a label that repeats (a token seen twice)
+    still gets its own column: Plotly would merge equal category names into one.
+    """
+    matrix = _array(values, ("rows", "columns"), "imshow")
+    rows, columns = matrix.shape
+    figure = _figure(title, x_label, y_label)
+    figure.add_heatmap(
+        z=matrix, colorscale="RdBu", zmid=0,
+        hovertemplate=f"{y_label}: %{{y}}<br>{x_label}: %{{x}}<br>value: %{{z:.3g}}<extra></extra>",
+    )
+    figure.update_yaxes(autorange="reversed")
+    for ticks, count, axis in ((x_ticks, columns, "x"), (y_ticks, rows, "y")):
+        if ticks is None:
+            continue
+        if len(ticks) != count:
+            dimension = "columns" if axis == "x" else "rows"
+            raise ValueError(f"imshow got {len(ticks)} {axis}_ticks for {count} {dimension}: give one label per {dimension[:-1]}")
+        figure.update_layout({f"{axis}axis": {"tickmode": "array", "tickvals": list(range(count)), "ticktext": list(ticks)}})
+    return figure
+
+
+@dataclass(frozen=True)
+class AttentionView:
+    """CircuitsVis' ``AttentionPatterns`` for some heads on some tokens; a notebook displays it as HTML.
+
+    On the site it calls the CircuitsVis bundle the page loads once; elsewhere (Colab, Jupyter) it
+    imports the installed version's bundle from unpkg.
+    """
+
+    tokens: list[str]
+    patterns: list[list[list[float]]]  # (heads, query, key)
+    head_names: list[str]
+
+    def props_json(self) -> str:
+        """The component's props as JSON that cannot end a ``<script>``: ``<``, ``>``, ``&`` are escaped."""
+        props = {"tokens": self.tokens, "attention": self.patterns, "headLabels": self.head_names}
+        text = json.dumps(props, allow_nan=False)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+    def _repr_html_(self) -> str:
+        props = self.props_json()
+        number = next(_element_numbers)
+        element_id = "mi-course-attention-" + hashlib.sha256(f"{number}:{props}".encode()).hexdigest()[:16]
+        if os.environ.get(SITE_BUILD_ENV) == "1":
+            script = f'<script>CircuitsVis.render("{element_id}", CircuitsVis.AttentionPatterns, {props});</script>'
+        else:
+            bundle = f"https://unpkg.com/circuitsvis@{version('circuitsvis')}/dist/cdn/esm.js"
+            script = (
+                f'<script type="module">import {{ render, AttentionPatterns }} from "{bundle}";\n'
+                f'render("{element_id}", AttentionPatterns, {props});</script>'
+            )
+        return f'<div id="{element_id}" class="{CIRCUITSVIS_DIV_CLASS}" style="margin: 15px 0;"></div>\n{script}'
+
+    def __repr__(self) -> str:
+        return f"attention patterns: {len(self.head_names)} heads ({', '.join(self.head_names)}) over {len(self.tokens)} tokens"
+
+
+def attention_patterns(
+    tokens: Sequence[str], patterns: Values, head_names: Sequence[str] | None = None
+) -> AttentionView:
+    """An interactive view of attention ``patterns`` of shape ``(heads, query, key)`` over ``tokens``."""
+    array = _array(patterns, ("heads", "query", "key"), "attention_patterns", "patterns")
+    heads, n = array.shape[0], len(tokens)
+    if array.shape != (heads, n, n):
+        raise ValueError(f"attention_patterns expected patterns of shape (heads, {n}, {n}) for {n} tokens, got {array.shape}")
+    names = [str(head) for head in range(heads)] if head_names is None else list(head_names)
+    if len(names) != heads:
+        raise ValueError(f"attention_patterns got {len(names)} head names for {heads} heads: give one per head")
+    return AttentionView(list(tokens), np.round(array, PATTERN_DECIMALS).tolist(), names)
+
+
+def show(item: go.Figure | AttentionView) -> None:
+    """Display a figure or attention view: HTML in a site build, inline in a notebook, a summary line in a script.
+
+    A script (``python file.py``) prints ``describe(item)`` and never opens a browser.
+    """
+    if os.environ.get(SITE_BUILD_ENV) == "1":
+        from IPython.display import HTML, display
+
+        display(HTML(_page_html(item)) if isinstance(item, go.Figure) else item)
+    elif _in_notebook():
+        from IPython.display import display
+
+        if isinstance(item, go.Figure):
+            item.show()
+        else:
+            display(item)
+    else:
+        print(describe(item))
+
+
+def describe(item: go.Figure | AttentionView) -> str:
+    """One line saying what a figure or view shows, e.g. ``figure "Loss": 2 traces (train, test)``."""
+    if isinstance(item, AttentionView):
+        return repr(item)
+    names = [trace.name or trace.type for trace in item.data]
+    return f'figure "{item.layout.title.text}": {len(names)} trace{"s" * (len(names) != 1)} ({", ".join(names)})'
+
+
+def _page_html(figure: go.Figure) -> str:
+    """The figure as a fragment of a page that loads plotly.js itself: a sized div and its plot call."""
+    return figure.to_html(
+        full_html=False, include_plotlyjs=False, default_height=FIGURE_HEIGHT_PX,
+        div_id=f"mi-course-figure-{next(_element_numbers)}", config={"responsive": True},
+    )
+
+
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter or Colab kernel (a terminal IPython would open a browser)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _figure(title: str, x_label: str, y_label: str) -> go.Figure:
+    return go.Figure().update_layout(title=title, xaxis_title=x_label, yaxis_title=y_label)
+
+
+def _array(values: Values, dims: tuple[str, ...], function: str, what: str | None = None) -> np.ndarray:
+    """``values`` as a float array with ``len(dims)`` dimensions, or a ValueError naming the shape wanted."""
+    if isinstance(values, Tensor):
+        array = values.detach().cpu().double().numpy()
+    else:
+        array = np.asarray(values, dtype=float)
+    if array.ndim != len(dims):
+        of = f" for {what}" if what else ""
+        raise ValueError(
+            f"{function} expected a {len(dims)}-D tensor ({', '.join(dims)}){of}, got shape {tuple(array.shape)}"
+        )
+    return array

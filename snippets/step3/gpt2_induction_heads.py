@@ -1,0 +1,18 @@
+# requires: network; offline twin: step3/head_scores.py
+# GPT-2 small in Colab: run it on repeated random tokens, find its induction heads, look at its activations.
+import torch
+
+from mi_course import get_device, load_model, seed_everything
+from mi_course.induction import head_scores, name_heads, repeated_random_tokens
+
+seed_everything(0)
+model = load_model("gpt2-small", device=get_device())  # downloads GPT-2 small from the Hugging Face Hub the first time
+bos = model.tokenizer.bos_token_id  # 50256, GPT-2's <|endoftext|>
+# Random ids below 20,000 are ordinary tokens (no byte-fallback fragments); 20 of them, twice.
+tokens = repeated_random_tokens(8, 20, 20_000, bos, generator=torch.Generator().manual_seed(1)).to(model.cfg.device)
+
+with torch.inference_mode():
+    logits, cache = model.run_with_cache(tokens)
+print("activations cached:", len(cache), "| residual stream after layer 5:", tuple(cache["resid_post", 5].shape))
+for kind, scores in head_scores(model, tokens, seq_len=20).items():
+    print(f"{kind} heads (score >= 0.4): {name_heads(scores, 0.4)}")

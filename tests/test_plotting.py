@@ -1,0 +1,159 @@
+"""mi_course.plotting: labelled figures, shape errors that say what was wanted, and inert attention views."""
+
+import itertools
+import json
+import re
+from html.parser import HTMLParser
+
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from mi_course import plotting
+from mi_course.plotting import SITE_BUILD_ENV, attention_patterns, describe, imshow, line, scatter, show
+
+LABELS = {"title": "Loss curves", "x_label": "step", "y_label": "loss (nats)"}
+HOSTILE_TOKENS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "</script><script>alert(2)</script>",
+    "&lt;b&gt; & \u2028 '\\",
+]
+PROPS = re.compile(r"AttentionPatterns, (\{.*\})\);</script>$", re.DOTALL)
+
+
+def test_line_draws_one_named_trace_per_curve_with_title_and_axis_labels():
+    figure = line({"train": [3.0, 2.0, 1.5], "test": torch.tensor([3.0, 2.5, 2.2])}, x=[10, 20, 30], **LABELS)
+    assert [trace.name for trace in figure.data] == ["train", "test"]
+    assert all(trace.mode == "lines" for trace in figure.data)
+    assert list(figure.data[1].y) == pytest.approx([3.0, 2.5, 2.2])
+    assert list(figure.data[0].x) == [10, 20, 30]
+    assert figure.layout.title.text == "Loss curves"
+    assert (figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == ("step", "loss (nats)")
+    assert figure.layout.showlegend is True  # a single curve keeps its label too
+
+
+def test_line_rejects_a_curve_that_is_not_1d_and_a_mismatched_x():
+    with pytest.raises(ValueError, match=re.escape("line expected a 1-D tensor (points) for curve 'train', got shape (2, 3)")):
+        line({"train": torch.zeros(2, 3)}, **LABELS)
+    with pytest.raises(ValueError, match="line got 2 x values but 3 points in curve 'train'"):
+        line({"train": [1.0, 2.0, 3.0]}, x=[0, 1], **LABELS)
+
+
+def test_scatter_labels_axes_and_names_points_on_hover():
+    figure = scatter(torch.tensor([0.1, 0.9]), [0.8, 0.2], hover=["2.1", "0.3"], title="Heads", x_label="prev", y_label="induction")
+    (trace,) = figure.data
+    assert (trace.type, trace.mode, list(trace.text)) == ("scatter", "markers", ["2.1", "0.3"])
+    assert (figure.layout.title.text, figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == ("Heads", "prev", "induction")
+    with pytest.raises(ValueError, match="scatter got 1 hover labels for 2 points"):
+        scatter([0, 1], [0, 1], hover=["a"], title="t", x_label="x", y_label="y")
+    with pytest.raises(ValueError, match=re.escape("scatter expected a 1-D tensor (points) for y, got shape (2, 1)")):
+        scatter([0, 1], [[0], [1]], title="t", x_label="x", y_label="y")
+
+
+def test_imshow_centres_a_diverging_scale_on_zero_and_keeps_a_column_per_repeated_token():
+    tokens = ["BOS", "a", "b", "a", "b"]  # "a" and "b" twice: Plotly would merge equal category names
+    figure = imshow(torch.rand(5, 5), x_ticks=tokens, y_ticks=tokens, title="Head 2.1", x_label="key", y_label="query")
+    (heatmap,) = figure.data
+    assert heatmap.zmid == 0 and heatmap.colorscale == go.Heatmap(colorscale="RdBu").colorscale
+    assert len(heatmap.z) == 5 and len(heatmap.z[0]) == 5
+    for axis in (figure.layout.xaxis, figure.layout.yaxis):
+        assert list(axis.tickvals) == [0, 1, 2, 3, 4] and list(axis.ticktext) == tokens
+    assert figure.layout.yaxis.autorange == "reversed"  # row 0 on top, as a matrix is written
+    assert (figure.layout.title.text, figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == ("Head 2.1", "key", "query")
+
+
+def test_imshow_says_which_shape_and_how_many_labels_it_wanted():
+    with pytest.raises(ValueError, match=re.escape("imshow expected a 2-D tensor (rows, columns), got shape (2, 3, 4)")):
+        imshow(torch.zeros(2, 3, 4), title="t", x_label="x", y_label="y")
+    with pytest.raises(ValueError, match="imshow got 2 y_ticks for 3 rows: give one label per row"):
+        imshow(torch.zeros(3, 4), y_ticks=["a", "b"], title="t", x_label="x", y_label="y")
+
+
+def test_attention_patterns_checks_the_shape_against_the_tokens():
+    with pytest.raises(ValueError, match=re.escape("attention_patterns expected patterns of shape (heads, 3, 3) for 3 tokens, got (2, 4, 4)")):
+        attention_patterns(["a", "b", "c"], torch.zeros(2, 4, 4))
+    with pytest.raises(ValueError, match=re.escape("attention_patterns expected a 3-D tensor (heads, query, key) for patterns, got shape (3, 3)")):
+        attention_patterns(["a", "b", "c"], torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="got 1 head names for 2 heads"):
+        attention_patterns(["a", "b"], torch.zeros(2, 2, 2), head_names=["2.0"])
+
+
+class TagCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+
+@pytest.mark.parametrize("site_build", [True, False])
+def test_hostile_tokens_stay_text_and_round_trip_exactly(monkeypatch, site_build):
+    if site_build:
+        monkeypatch.setenv(SITE_BUILD_ENV, "1")
+    else:
+        monkeypatch.delenv(SITE_BUILD_ENV, raising=False)
+    n = len(HOSTILE_TOKENS)
+    html = attention_patterns(HOSTILE_TOKENS, torch.full((1, n, n), 1 / n), head_names=["<b>0</b>"])._repr_html_()
+    assert "<script>alert" not in html and "<img" not in html and "<b>" not in html
+    parser = TagCollector()
+    parser.feed(html)
+    assert parser.tags == ["div", "script"], "a token created an element"
+    props = json.loads(PROPS.search(html).group(1))
+    assert props["tokens"] == HOSTILE_TOKENS and props["headLabels"] == ["<b>0</b>"]
+    assert props["attention"][0][0] == [round(1 / n, plotting.PATTERN_DECIMALS)] * n
+
+
+def test_attention_view_uses_the_sites_bundle_in_a_site_build_and_unpkg_elsewhere(monkeypatch):
+    view = attention_patterns(["a", "b"], torch.eye(2)[None])
+    monkeypatch.setenv(SITE_BUILD_ENV, "1")
+    site_html = view._repr_html_()
+    assert "CircuitsVis.render(" in site_html and "https://" not in site_html and 'class="mi-course-circuitsvis"' in site_html
+    monkeypatch.delenv(SITE_BUILD_ENV)
+    from importlib.metadata import version
+
+    assert f'from "https://unpkg.com/circuitsvis@{version("circuitsvis")}/dist/cdn/esm.js"' in view._repr_html_()
+
+
+def test_attention_view_ids_are_reproducible_and_unique_within_a_page(monkeypatch):
+    view = attention_patterns(["a", "b"], torch.eye(2)[None])
+
+    def first_two_ids():
+        monkeypatch.setattr(plotting, "_element_numbers", itertools.count(1))  # a fresh kernel, as in each build
+        return [re.search(r'id="([^"]+)"', view._repr_html_()).group(1) for _ in range(2)]
+
+    ids = first_two_ids()
+    assert ids == first_two_ids(), "a rebuild would change the page"
+    assert ids[0] != ids[1], "two views on one page would share an element"
+
+
+def test_show_prints_one_line_in_a_script(capsys):
+    show(line({"train": [2.0, 1.0], "test": [2.5, 1.5]}, **LABELS))
+    show(attention_patterns(["a", "b"], torch.eye(2).repeat(2, 1, 1), head_names=["2.0", "2.1"]))
+    assert capsys.readouterr().out.splitlines() == [
+        'figure "Loss curves": 2 traces (train, test)',
+        "attention patterns: 2 heads (2.0, 2.1) over 2 tokens",
+    ]
+    assert describe(imshow(torch.eye(2), **LABELS)) == 'figure "Loss curves": 1 trace (heatmap)'
+
+
+def test_show_emits_a_sized_figure_without_plotly_js_in_a_site_build(monkeypatch):
+    shown = []
+    monkeypatch.setenv(SITE_BUILD_ENV, "1")
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    show(line({"train": [2.0, 1.0]}, **LABELS))
+    (html,) = [item.data for item in shown]
+    assert 'class="plotly-graph-div"' in html and "Plotly.newPlot(" in html
+    assert f"height:{plotting.FIGURE_HEIGHT_PX}px" in html, "a figure without a height collapses on the page"
+    assert "plotly.js v" not in html and "cdn.plot.ly" not in html
+
+
+def test_show_draws_inline_in_a_notebook(monkeypatch):
+    shown = []
+    monkeypatch.delenv(SITE_BUILD_ENV, raising=False)
+    monkeypatch.setattr(plotting, "_in_notebook", lambda: True)
+    monkeypatch.setattr(go.Figure, "show", lambda figure: shown.append(figure))
+    figure = line({"train": [2.0, 1.0]}, **LABELS)
+    show(figure)
+    assert shown == [figure]
