@@ -83,7 +83,11 @@ def repeated_half_loss(model: TransformerBridge, tokens: Tensor, seq_len: int, f
     """
     _check_repeated(tokens, seq_len)
     check_hook_names(model, [name for name, _ in fwd_hooks])
-    logits = model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks))
+    return repeated_half_loss_of(model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks)), tokens, seq_len)
+
+
+def repeated_half_loss_of(logits: Tensor, tokens: Tensor, seq_len: int) -> float:
+    """``repeated_half_loss`` from logits already computed on ``tokens``."""
     log_probs = logits[:, seq_len + 1 : -1].log_softmax(dim=-1)
     targets = tokens[:, seq_len + 2 :]
     return -log_probs.gather(-1, targets.unsqueeze(-1)).mean().item()

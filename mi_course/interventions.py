@@ -54,11 +54,13 @@ def patch_by_position(
     corrupted_tokens: Tensor,
     hook_names: Sequence[str],
     metric: Callable[[Tensor], float],
+    head: int | None = None,
 ) -> Tensor:
     """Activation patching: ``metric(logits)`` of the corrupted run with one clean activation patched in.
 
     Returns ``(len(hook_names), pos)``: entry ``[i, p]`` patches the clean activation of hook
-    ``hook_names[i]`` at position ``p`` into the corrupted run, and nothing else.
+    ``hook_names[i]`` at position ``p`` into the corrupted run, and nothing else. With ``head``,
+    only that head's slice is patched, for hooks with a head dimension such as ``hook_z``.
     """
     if clean_tokens.shape != corrupted_tokens.shape:
         raise ValueError(f"clean and corrupted tokens must have one shape, got {tuple(clean_tokens.shape)} and {tuple(corrupted_tokens.shape)}")
@@ -70,7 +72,8 @@ def patch_by_position(
 
             def patch(activation: Tensor, hook: HookPoint, position: int = position, name: str = name) -> Tensor:
                 activation = activation.clone()
-                activation[:, position] = clean_cache[name][:, position]
+                where = (slice(None), position) if head is None else (slice(None), position, head)
+                activation[where] = clean_cache[name][where]
                 return activation
 
             results[row, position] = metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=[(name, patch)]))

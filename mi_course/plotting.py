@@ -126,7 +126,8 @@ class AttentionView:
         return f'<div id="{element_id}" class="{CIRCUITSVIS_DIV_CLASS}" style="margin: 15px 0;"></div>\n{script}'
 
     def __repr__(self) -> str:
-        return f"attention patterns: {len(self.head_names)} heads ({', '.join(self.head_names)}) over {len(self.tokens)} tokens"
+        heads = len(self.head_names)
+        return f"attention patterns: {heads} head{'s' * (heads != 1)} ({', '.join(self.head_names)}) over {len(self.tokens)} tokens"
 
 
 def attention_patterns(

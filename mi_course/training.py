@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -101,11 +102,19 @@ def native_logits(model: NativeModel, tokens: Tensor) -> Tensor:
 
 
 def train(
-    recipe: Recipe, d_vocab: int, next_batch, log_every: int = 250, model: NativeModel | None = None
+    recipe: Recipe,
+    d_vocab: int,
+    next_batch: Callable[[int], tuple[Tensor, Tensor]],
+    log_every: int = 250,
+    model: NativeModel | None = None,
+    stop_when: Callable[[NativeModel], bool] | None = None,
+    check_every: int = 25,
 ) -> tuple[NativeModel, float]:
     """Train with AdamW on ``next_batch(step) -> (inputs, targets)``; return the model and the seconds taken.
 
     A fresh model is initialised from ``recipe.seed`` unless ``model`` is given to train further.
+    ``stop_when(model)``, asked every ``check_every`` steps, ends training early; the seconds
+    exclude the time it takes.
     """
     if model is None:
         seed_everything(recipe.seed)
@@ -114,7 +123,7 @@ def train(
         initialize_native_model(model, cfg)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=(0.9, 0.99), weight_decay=recipe.weight_decay)
-    start = time.perf_counter()
+    start, checking = time.perf_counter(), 0.0
     for step in range(recipe.steps):
         for group in optimizer.param_groups:
             group["lr"] = recipe.lr_at(step)
@@ -125,7 +134,14 @@ def train(
         optimizer.step()
         if (step + 1) % log_every == 0:
             print(f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
-    return model.eval(), time.perf_counter() - start
+        if stop_when is not None and (step + 1) % check_every == 0:
+            paused = time.perf_counter()
+            with torch.inference_mode():
+                done = stop_when(model)
+            checking += time.perf_counter() - paused
+            if done:
+                break
+    return model.eval(), time.perf_counter() - start - checking
 
 
 def shakespeare_split(text: str) -> tuple[str, Tensor, Tensor]:
@@ -197,7 +213,8 @@ def train_shakespeare_char(
     return model.state_dict(), _with_induction_metrics(card, model.state_dict(), n_symbols=len(characters), bos=bos)
 
 
-def train_induction(recipe: Recipe = INDUCTION_RECIPE) -> tuple[dict[str, Tensor], ModelCard]:
+def induction_batches(recipe: Recipe = INDUCTION_RECIPE) -> Callable[[int], tuple[Tensor, Tensor]]:
+    """``next_batch`` for ``train``: ``[BOS] x x`` with a repeat length drawn from ``INDUCTION_LENGTHS`` per batch."""
     generator = torch.Generator().manual_seed(recipe.seed)
     low, high = INDUCTION_LENGTHS
 
@@ -206,7 +223,12 @@ def train_induction(recipe: Recipe = INDUCTION_RECIPE) -> tuple[dict[str, Tensor
         tokens = repeated_random_tokens(recipe.batch_size, seq_len, INDUCTION_SYMBOLS, INDUCTION_SYMBOLS, generator=generator)
         return tokens[:, :-1], tokens[:, 1:]
 
-    model, seconds = train(recipe, INDUCTION_SYMBOLS + 1, next_batch)
+    return next_batch
+
+
+def train_induction(recipe: Recipe = INDUCTION_RECIPE) -> tuple[dict[str, Tensor], ModelCard]:
+    low, high = INDUCTION_LENGTHS
+    model, seconds = train(recipe, INDUCTION_SYMBOLS + 1, induction_batches(recipe))
     card = ModelCard(
         name="induction-2l",
         description="2-layer attention-only transformer trained to continue repeated sequences of random tokens",

@@ -1,4 +1,4 @@
-"""Benchmark, not a test: snippet timings, MNIST's time to 97%, and the model zoo's training.
+"""Benchmark, not a test: snippet timings, MNIST's time to 97%, induction's time to form, the site build, the zoo's training.
 
 Run with `python3 dev.py bench` on a quiet machine (it retrains the zoo's models, a few minutes).
 Each snippet runs as the tests run it: alone, in a fresh process, from an empty folder.
@@ -94,6 +94,36 @@ def zoo_training() -> list[str]:
     return lines
 
 
+def induction_time_to_repeat_loss(target: float = 0.5) -> str:
+    """Train induction-2l's recipe from its seed until its loss on the repeated half is below ``target``."""
+    from mi_course.induction import repeated_half_loss_of, repeated_random_tokens
+    from mi_course.training import INDUCTION_RECIPE, INDUCTION_SYMBOLS, induction_batches, native_logits, train
+
+    seq_len, check_every = 13, 25
+    tokens = repeated_random_tokens(64, seq_len, INDUCTION_SYMBOLS, INDUCTION_SYMBOLS, generator=torch.Generator().manual_seed(1))
+    steps: list[int] = []
+
+    def low_enough(model) -> bool:
+        steps.append(check_every * (len(steps) + 1))
+        return repeated_half_loss_of(native_logits(model, tokens), tokens, seq_len) < target
+
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        _, seconds = train(INDUCTION_RECIPE, INDUCTION_SYMBOLS + 1, induction_batches(), stop_when=low_enough, check_every=check_every)
+    return f"induction-2l: repeated-half loss (length {seq_len}) below {target} after {steps[-1]} steps, {seconds:.1f} s of training"
+
+
+def site_build_seconds() -> str:
+    """Time ``mkdocs build --strict``, notebooks executed, into a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="mi-course-site-") as folder:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", folder], cwd=ROOT, check=True,
+                       env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True)
+        seconds = time.perf_counter() - start
+        largest = max(Path(folder).rglob("*.html"), key=lambda page: page.stat().st_size)
+        size_kb = largest.stat().st_size / 1000
+        return f"site build (mkdocs build --strict): {seconds:.1f} s; largest page {largest.relative_to(folder)}, {size_kb:.0f} kB"
+
+
 def scratch_to_bridge_forward_ratio(repeats: int = 20) -> str:
     """Forward time of the from-scratch model over the bridge's, same weights, same batch."""
     from mi_course import load_model
@@ -128,6 +158,10 @@ def main() -> None:
     print(mnist_time_to_97())
     print()
     print(scratch_to_bridge_forward_ratio())
+    print()
+    print(induction_time_to_repeat_loss())
+    print()
+    print(site_build_seconds())
     print()
     print("\n".join(zoo_training()))
 

@@ -4,6 +4,7 @@ import torch
 
 from mi_course import get_device, load_model, seed_everything
 from mi_course.induction import head_scores, name_heads, repeated_random_tokens
+from mi_course.plotting import attention_patterns, show
 
 seed_everything(0)
 model = load_model("gpt2-small", device=get_device())  # downloads GPT-2 small from the Hugging Face Hub the first time
@@ -14,5 +15,10 @@ tokens = repeated_random_tokens(8, 20, 20_000, bos, generator=torch.Generator().
 with torch.inference_mode():
     logits, cache = model.run_with_cache(tokens)
 print("activations cached:", len(cache), "| residual stream after layer 5:", tuple(cache["resid_post", 5].shape))
-for kind, scores in head_scores(model, tokens, seq_len=20).items():
-    print(f"{kind} heads (score >= 0.4): {name_heads(scores, 0.4)}")
+scores = head_scores(model, tokens, seq_len=20)
+for kind, kind_scores in scores.items():
+    print(f"{kind} heads (score >= 0.4): {name_heads(kind_scores, 0.4)}")
+
+# The strongest induction head's pattern on the first sequence: in Colab an interactive view.
+layer, head = divmod(scores["induction"].argmax().item(), model.cfg.n_heads)
+show(attention_patterns(model.to_str_tokens(tokens[0]), cache["pattern", layer][0, head : head + 1], [f"{layer}.{head}"]))
