@@ -1,6 +1,7 @@
 """Command line of the course.
 
-``python -m mi_course check [STEP ...]`` runs the course's solutions through its checkers;
+``python -m mi_course check [STEP ...]`` runs the course's solutions through its checkers (with no
+STEP: lists every step's success criteria, runs the automated ones, and sums up);
 ``python -m mi_course train NAME`` retrains a shipped model from its seed.
 """
 
@@ -30,14 +31,24 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown step {unknown[0]!r}; choose from {', '.join(STEP_CHECKS)}")
 
-    failed = False
+    overview = not args.steps
+    verdicts: dict[str, str] = {}
     for step in args.steps or list(STEP_CHECKS):
         step_check = STEP_CHECKS[step]
         print(f"{step_check.title}", flush=True)
+        if overview or not step_check.automated:
+            for criterion in step_check.criteria:
+                print(f"  criterion: {criterion}")
+        if not step_check.automated:
+            print("  no automated check: these criteria are yours to judge")
+            verdicts[step] = "self-assessed"
+            continue
         report = step_check.run(echo=args.verbose)
         print(report, flush=True)
-        failed |= not report.passed
-    return 1 if failed else 0
+        verdicts[step] = "PASS" if report.passed else "FAIL"
+    if overview:
+        print("summary: " + " · ".join(f"{step} {verdict}" for step, verdict in verdicts.items()))
+    return 1 if "FAIL" in verdicts.values() else 0
 
 
 def _train(parser: argparse.ArgumentParser, name: str, zoo_dir: Path | None) -> int:

@@ -63,3 +63,20 @@ def test_check_step3_passes_the_course_solutions_and_the_page_shows_its_lines(tm
     assert [line.split(":")[0] for line in lines[1:]] == ["[step3] PASS  induction_score", "[step3] PASS  mean_ablation_hook"]
     page = (PAGES / "step3-mi-tooling.md").read_text()
     assert all(line in page for line in lines), "the page shows other lines than python -m mi_course check step3 prints"
+
+
+def test_check_with_no_step_lists_every_criterion_runs_the_automated_ones_and_sums_up(monkeypatch, capsys):
+    ran = []
+
+    def fake_run(self, echo=False):
+        ran.append(self.title)
+        return CheckReport("stepX", (CriterionResult("thing", "Step 2" not in self.title, "measured", "criterion"),))
+
+    monkeypatch.setattr(StepCheck, "run", fake_run)
+    assert cli.main(["check"]) == 1  # the failing Step 2 makes the whole check fail
+    out = capsys.readouterr().out
+    assert len(ran) == sum(step.automated for step in STEP_CHECKS.values()) == 3
+    for step in STEP_CHECKS.values():
+        assert step.title in out and all(f"  criterion: {criterion}" in out for criterion in step.criteria)
+    assert "no automated check: these criteria are yours to judge" in out
+    assert out.splitlines()[-1] == "summary: step1 PASS · step2 FAIL · step3 PASS · step4 self-assessed"

@@ -32,8 +32,13 @@ class StepCheck:
     """A step's automated criteria: the page's solution snippets and how to check what they built."""
 
     title: str
-    solution_modules: tuple[str, ...]  # the solution snippets, as shipped in the package
-    check: Callable[[dict[str, Any]], CheckReport]
+    criteria: tuple[str, ...]  # the page's success criteria, in words
+    solution_modules: tuple[str, ...] = ()  # the solution snippets, as shipped in the package
+    check: Callable[[dict[str, Any]], CheckReport] | None = None  # None: no code can judge the criteria
+
+    @property
+    def automated(self) -> bool:
+        return self.check is not None
 
     def solution_paths(self) -> list[Path]:
         paths = []
@@ -46,6 +51,8 @@ class StepCheck:
 
     def run(self, *, echo: bool = False) -> CheckReport:
         """Run the solution snippets as scripts, then check the objects they built."""
+        if self.check is None:
+            raise ValueError(f"{self.title} has no automated check; its criteria are self-assessed")
         namespace: dict[str, Any] = {}
         with contextlib.redirect_stdout(None if echo else io.StringIO()):
             for path in self.solution_paths():
@@ -56,19 +63,30 @@ class StepCheck:
 STEP_CHECKS: dict[str, StepCheck] = {
     "step1": StepCheck(
         title="Step 1: ML prerequisites (an MLP that solves MNIST)",
+        criteria=("an MLP written and trained in PyTorch reaches at least 97% accuracy on MNIST's 10,000 test images",
+                  "the course's own bar: training takes at most 60 s on a 2-core CPU"),
         solution_modules=("mi_course.snippets.step1.mnist_mlp",),
         check=lambda ns: check_mnist_classifier(ns["model"], train_seconds=ns["train_seconds"]),
     ),
     "step2": StepCheck(
         title="Step 2: Understand transformers (a from-scratch GPT that matches the bridge's logits)",
+        criteria=("a GPT-style transformer written from scratch, holding the course model's weights, gives logits within 1e-4 "
+                  "of TransformerLens' (float32)",),
         solution_modules=("mi_course.snippets.step2.logit_match",),
         check=lambda ns: check_logits_match(ns["model"], ns["bridge"], ns["tokens"]),
     ),
     "step3": StepCheck(
         title="Step 3: MI tooling (an induction score and a mean-ablation hook)",
+        criteria=("work through the page and the walkthrough, and understand at least 80% of the solutions (self-assessed)",
+                  "your induction score and mean-ablation hook match the course's reference within 1e-5"),
         solution_modules=("mi_course.snippets.step3.induction_score_solution", "mi_course.snippets.step3.mean_ablation_solution"),
         check=lambda ns: CheckReport("step3", check_induction_score(ns["induction_score"]).results
                                      + check_mean_ablation_hook(ns["mean_ablation_hook"]).results),
+    ),
+    "step4": StepCheck(
+        title="Step 4: Key concepts (a whirlwind tour of the field)",
+        criteria=("read the key concepts page and follow the gist of most of it (self-assessed)",
+                  "run each mini-demo and explain in a sentence what its numbers show (self-assessed)"),
     ),
 }
 

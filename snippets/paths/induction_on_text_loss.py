@@ -1,0 +1,25 @@
+# Research loop, round 1: does the Shakespeare model use its induction heads on real text?
+import torch
+
+from mi_course import get_device, load_model, model_card, seed_everything
+from mi_course.datasets import load_shakespeare
+from mi_course.interventions import mean_ablation_hook
+
+seed_everything(0)
+device = get_device()
+model = load_model("shakespeare-char", device=device)
+text = load_shakespeare()[-200_000:]  # from the held-out last 10% of the corpus
+windows = torch.tensor([model.to_tokens(text[i : i + 63])[0].tolist() for i in range(0, 63 * 256, 63)]).to(device)
+heads = [int(name.split(".")[1]) for name in model_card("shakespeare-char").metrics["induction_heads"]]
+ablate = [("blocks.2.attn.hook_z", mean_ablation_hook(heads))]  # the induction heads are in layer 2
+
+
+def token_losses(hooks) -> torch.Tensor:
+    with torch.inference_mode():
+        logits = model.run_with_hooks(windows, fwd_hooks=hooks)
+    return torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), windows[:, 1:], reduction="none")
+
+
+clean, ablated = token_losses([]), token_losses(ablate)
+print(f"held-out loss: clean {clean.mean().item():.3f} nats/char, induction heads mean-ablated {ablated.mean().item():.3f}")
+print(f"share of characters whose loss rose by more than 1 nat: {((ablated - clean) > 1).float().mean().item():.1%}")

@@ -1,0 +1,17 @@
+# A phase change: while induction-2l trained, its loss on the repeat fell just as its induction heads formed.
+from mi_course import model_card, seed_everything
+from mi_course.plotting import line, show
+
+seed_everything(0)
+history = model_card("induction-2l").training["history"]  # measured every 25 steps during training
+steps, loss, score = history["step"], history["repeated_half_loss_len13"], history["top_induction_score_len13"]
+
+print("step   loss on the repeat (nats)   best induction score")
+for step, step_loss, step_score in zip(steps, loss, score):
+    if step % 100 == 0:
+        print(f"{step:>4}   {step_loss:>25.3f}   {step_score:>20.3f}")
+steepest = max(range(1, len(steps)), key=lambda i: loss[i - 1] - loss[i])
+print(f"steepest drop in loss: steps {steps[steepest - 1]}-{steps[steepest]}, "
+      f"while the induction score went from {score[steepest - 1]:.2f} to {score[steepest]:.2f}")
+show(line({"loss on the repeated half (nats)": loss, "best induction score": score}, x=steps,
+          title="The induction phase change in induction-2l", x_label="training step", y_label="value"))
