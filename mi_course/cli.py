@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
                        help=f"steps to check (default: all): {', '.join(STEP_CHECKS)}")
     check.add_argument("-v", "--verbose", action="store_true", help="show what the solution snippets print")
     train = commands.add_parser("train", help="retrain a shipped model from its seed and write its weights and card")
-    train.add_argument("name", help="a shipped model: shakespeare-char (about 4 min here) or induction-2l (about 30 s)")
+    train.add_argument("name", help="a shipped model: shakespeare-char (about 4 min here), induction-2l (about 30 s) or grokking-113 (about 4 min)")
     train.add_argument("--zoo-dir", type=Path, default=None, help="where to write NAME/ (default: the installed zoo)")
     args = parser.parse_args(argv)
     if args.command == "train":

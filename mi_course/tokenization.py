@@ -1,6 +1,6 @@
-"""Tokenizers for the course's own models: one token per character, or one per symbol of a list.
+"""Tokenizers for the course's own models: one token per character, per symbol of a list, or per residue mod p.
 
-Both are Hugging Face fast tokenizers, so a TransformerBridge's ``to_tokens``, ``to_str_tokens``
+Each is a Hugging Face fast tokenizer, so a TransformerBridge's ``to_tokens``, ``to_str_tokens``
 and ``generate`` work on them. Introduced on the page "Step 2: Understand transformers".
 """
 
@@ -38,10 +38,29 @@ def symbol_tokenizer(n_symbols: int) -> PreTrainedTokenizerFast:
     return _wrap(tokenizer)
 
 
-def _wrap(tokenizer: Tokenizer) -> PreTrainedTokenizerFast:
-    tokenizer.add_special_tokens([BOS])
+def modular_tokenizer(p: int) -> PreTrainedTokenizerFast:
+    """A tokenizer for ``a b =`` mod ``p``: residues written ``0 .. p-1`` (ids 0..p-1) and ``=`` (id p).
+
+    ``=`` doubles as BOS, which the model never reads: build inputs from ids (or tokenize with
+    ``prepend_bos=False, truncate=False``; TransformerLens truncates before removing the BOS). It
+    also needs an end-of-text token, id p + 1, which the model never sees. Introduced on the page
+    "Build on a paper: grokking".
+    """
+    if p < 2:
+        raise ValueError(f"expected a modulus p >= 2, got {p}")
+    vocab = {str(residue): residue for residue in range(p)}
+    vocab["="] = p
+    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="="))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins tokens with spaces
+    # An EOS equal to BOS would make TransformerLens strip a final "=" from every input.
+    return _wrap(tokenizer, bos="=", eos=BOS)
+
+
+def _wrap(tokenizer: Tokenizer, bos: str = BOS, eos: str = BOS) -> PreTrainedTokenizerFast:
+    tokenizer.add_special_tokens(list(dict.fromkeys([bos, eos])))
     # add_bos_token and name_or_path keep TransformerLens from reloading the tokenizer from a hub.
     return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, bos_token=BOS, eos_token=BOS, pad_token=BOS, unk_token=BOS,
+        tokenizer_object=tokenizer, bos_token=bos, eos_token=eos, pad_token=bos, unk_token=bos,
         add_bos_token=True, name_or_path="mi-course",
     )

@@ -26,7 +26,7 @@ from transformer_lens.model_bridge.sources.native.model import NativeModel
 from transformers import PreTrainedTokenizerFast
 
 from mi_course.runtime import get_device
-from mi_course.tokenization import character_tokenizer, symbol_tokenizer
+from mi_course.tokenization import character_tokenizer, modular_tokenizer, symbol_tokenizer
 
 ZOO_DIR = Path(__file__).parent / "weights"
 WEIGHTS_FILE, CARD_FILE = "model.safetensors", "card.json"
@@ -121,7 +121,9 @@ def make_tokenizer(spec: dict[str, Any]) -> PreTrainedTokenizerFast:
         return character_tokenizer(spec["characters"])
     if spec["kind"] == "symbols":
         return symbol_tokenizer(spec["n_symbols"])
-    raise ValueError(f"unknown tokenizer kind {spec['kind']!r}; expected 'characters' or 'symbols'")
+    if spec["kind"] == "modular":
+        return modular_tokenizer(spec["p"])
+    raise ValueError(f"unknown tokenizer kind {spec['kind']!r}; expected 'characters', 'symbols' or 'modular'")
 
 
 def sha256_of(path: Path) -> str:

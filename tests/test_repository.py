@@ -84,7 +84,7 @@ def test_every_snippet_folder_ships_in_the_package():
     assert folders <= shipped, f"add to [tool.setuptools] packages: {sorted(map(str, folders - shipped))}"
 
 
-def test_the_wheel_ships_every_snippet(tmp_path):
+def test_the_wheel_ships_every_snippet_and_the_model_zoo(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
         check=True, capture_output=True,
@@ -92,4 +92,7 @@ def test_the_wheel_ships_every_snippet(tmp_path):
     (wheel,) = tmp_path.glob("mi_course-*.whl")
     shipped = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"mi_course/snippets/{p.relative_to(SNIPPETS)}" for p in snippet_files()}
+    # The model zoo too: every file of mi_course/weights (weights, cards, grokking-113's history).
+    zoo = ROOT / "mi_course" / "weights"
+    expected |= {f"mi_course/weights/{p.relative_to(zoo)}" for p in zoo.rglob("*") if p.is_file()}
     assert expected <= shipped, sorted(expected - shipped)

@@ -10,7 +10,8 @@ from mi_course import zoo
 from mi_course.training import INDUCTION_RECIPE, train_induction
 from mi_course.zoo import CheckpointError, HubUnavailableError, UnknownModelError, list_models, load_model, model_card
 
-SHIPPED = ["induction-2l", "shakespeare-char"]
+SHIPPED = ["grokking-113", "induction-2l", "shakespeare-char"]
+SEQUENCE_MODELS = ["induction-2l", "shakespeare-char"]  # the ones with induction heads to measure
 
 
 def test_list_models_names_the_shipped_models_then_the_hub_ones():
@@ -53,7 +54,7 @@ def test_the_shakespeare_card_beats_the_peer_within_its_time_and_names_induction
     assert card.metrics["induction_heads"], "the Shakespeare model should have induction heads"
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_each_card_records_what_the_shipped_weights_measure(name):
     from mi_course.induction import induction_scores, name_heads, repeated_random_tokens
     from mi_course.training import INDUCTION_HEAD_THRESHOLD
@@ -67,7 +68,7 @@ def test_each_card_records_what_the_shipped_weights_measure(name):
 
 
 def test_unknown_model_lists_the_available_ones():
-    with pytest.raises(UnknownModelError, match=r"unknown model 'gpt3'; choose from induction-2l, shakespeare-char, gpt2-small"):
+    with pytest.raises(UnknownModelError, match=r"unknown model 'gpt3'; choose from grokking-113, induction-2l, shakespeare-char, gpt2-small"):
         load_model("gpt3")
 
 
