@@ -78,3 +78,19 @@ def patch_by_position(
 
             results[row, position] = metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=[(name, patch)]))
     return results
+
+
+@torch.inference_mode()
+def token_losses(model: TransformerBridge, tokens: Tensor, fwd_hooks: Sequence[tuple[str, HookFunction]] = ()) -> Tensor:
+    """Next-token loss in nats at each position, ``(batch, pos - 1)``, with ``fwd_hooks`` running.
+
+    Entry ``[b, p]`` is the loss of predicting ``tokens[b, p + 1]`` from ``tokens[b, : p + 1]``.
+    """
+    if tokens.ndim != 2 or tokens.shape[1] < 2 or tokens.dtype not in (torch.int32, torch.int64):
+        raise ValueError(
+            f"token_losses expected integer tokens of shape (batch, pos) with pos >= 2, "
+            f"got {tokens.dtype} of shape {tuple(tokens.shape)}"
+        )
+    check_hook_names(model, [name for name, _ in fwd_hooks])
+    logits = model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks))
+    return torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:], reduction="none")

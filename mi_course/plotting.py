@@ -25,6 +25,8 @@ SITE_BUILD_ENV = "MI_COURSE_SITE_BUILD"
 FIGURE_HEIGHT_PX = 450  # a figure in a page needs a height, or it collapses
 PLOTLY_DIV_CLASS = "plotly-graph-div"  # the class of the element Plotly draws into
 CIRCUITSVIS_DIV_CLASS = "mi-course-circuitsvis"
+# A script run by the site build prints each figure's HTML between these lines.
+FIGURE_START, FIGURE_END = "<!-- mi-course figure -->", "<!-- /mi-course figure -->"
 PATTERN_DECIMALS = 4  # attention weights sent to CircuitsVis: enough to see, small in a page
 
 Values = Sequence[float] | Tensor | np.ndarray
@@ -145,14 +147,20 @@ def attention_patterns(
 
 
 def show(item: go.Figure | AttentionView) -> None:
-    """Display a figure or attention view: HTML in a site build, inline in a notebook, a summary line in a script.
+    """Display a figure or attention view: inline in a notebook, a summary line in a script.
 
-    A script (``python file.py``) prints ``describe(item)`` and never opens a browser.
+    A script (``python file.py``) prints ``describe(item)`` and never opens a browser. In a site
+    build, a notebook displays the page's HTML instead, and a script prints it between
+    ``FIGURE_START`` and ``FIGURE_END`` lines, for the build to place under the snippet.
     """
-    if os.environ.get(SITE_BUILD_ENV) == "1":
+    site_build = os.environ.get(SITE_BUILD_ENV) == "1"
+    if site_build and _in_notebook():
         from IPython.display import HTML, display
 
         display(HTML(_page_html(item)) if isinstance(item, go.Figure) else item)
+    elif site_build:
+        html = _page_html(item) if isinstance(item, go.Figure) else item._repr_html_()
+        print(f"{FIGURE_START}\n{html}\n{FIGURE_END}")
     elif _in_notebook():
         from IPython.display import display
 

@@ -141,12 +141,24 @@ def test_show_prints_one_line_in_a_script(capsys):
 def test_show_emits_a_sized_figure_without_plotly_js_in_a_site_build(monkeypatch):
     shown = []
     monkeypatch.setenv(SITE_BUILD_ENV, "1")
+    monkeypatch.setattr(plotting, "_in_notebook", lambda: True)
     monkeypatch.setattr("IPython.display.display", shown.append)
     show(line({"train": [2.0, 1.0]}, **LABELS))
     (html,) = [item.data for item in shown]
     assert 'class="plotly-graph-div"' in html and "Plotly.newPlot(" in html
     assert f"height:{plotting.FIGURE_HEIGHT_PX}px" in html, "a figure without a height collapses on the page"
     assert "plotly.js v" not in html and "cdn.plot.ly" not in html
+
+
+def test_show_prints_the_page_html_between_markers_in_a_script_run_by_the_site_build(monkeypatch, capsys):
+    monkeypatch.setenv(SITE_BUILD_ENV, "1")
+    show(line({"train": [2.0, 1.0]}, **LABELS))
+    show(attention_patterns(["a", "b"], torch.eye(2)[None]))
+    out = capsys.readouterr().out
+    figures = re.findall(f"{re.escape(plotting.FIGURE_START)}\n(.*?)\n{re.escape(plotting.FIGURE_END)}", out, re.DOTALL)
+    assert len(figures) == 2
+    assert 'class="plotly-graph-div"' in figures[0] and "plotly.js v" not in figures[0]
+    assert "CircuitsVis.render(" in figures[1] and "https://" not in figures[1]
 
 
 def test_show_draws_inline_in_a_notebook(monkeypatch):

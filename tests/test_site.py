@@ -78,6 +78,24 @@ def test_the_plotting_page_draws_its_figures_with_the_scripts_in_its_head(site):
     assert "plotly.min.js" not in index and "circuitsvis.js" not in index, "a page without figures loads no bundle"
 
 
+def test_a_markdown_page_draws_the_figure_of_every_snippet_that_shows_one(site):
+    """The build runs each included snippet that calls show() (but needs no network) and places its figures."""
+    include = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"([^"]+\.py)"', re.MULTILINE)
+    checked = 0
+    for page in DOCS.rglob("*.md"):
+        for snippet in include.findall(page.read_text()):
+            source = (ROOT / "snippets" / snippet).read_text()
+            if not re.search(r"^\s*show\(", source, re.MULTILINE) or source.startswith("# requires: network"):
+                continue
+            built = (site / page.relative_to(DOCS).with_suffix("") / "index.html").read_text()
+            code_end = built.index(f"snippets/{snippet}</code>")
+            figure = built.find('<div class="snippet-figure">', code_end)
+            assert figure > 0 and 'class="plotly-graph-div"' in built[figure : figure + 2000], f"no figure under {snippet}"
+            assert "../../assets/javascripts/plotly.min.js" in built.split("</head>")[0]
+            checked += 1
+    assert checked >= 3  # phase change, superposition, and the concrete problem's per-character loss
+
+
 def test_every_script_a_page_loads_resolves_to_a_file_of_the_site(site):
     bundles_loaded = 0
     for page in html_pages(site):

@@ -7,7 +7,7 @@ from mi_course import CheckerInputError, load_model, model_card
 from mi_course.checkers import check_induction_score, check_mean_ablation_hook
 from mi_course.hooks import UnknownHookError, check_hook_names
 from mi_course.induction import head_scores, induction_scores, name_heads, repeated_half_loss, repeated_random_tokens
-from mi_course.interventions import mean_ablation_hook, patch_by_position, zero_ablation_hook
+from mi_course.interventions import mean_ablation_hook, patch_by_position, token_losses, zero_ablation_hook
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,21 @@ def test_ablating_the_induction_heads_raises_the_loss_on_the_repeat(induction_mo
     zeroed = repeated_half_loss(induction_model, tokens, 13, [("blocks.1.attn.hook_z", zero_ablation_hook([0, 1, 2, 3]))])
     meaned = repeated_half_loss(induction_model, tokens, 13, [("blocks.1.attn.hook_z", mean_ablation_hook([0, 1, 2, 3]))])
     assert clean < 0.5 and zeroed > 3.0 and meaned > 3.0
+
+
+def test_token_losses_agree_with_the_repeated_half_loss_and_refuse_bad_tokens(induction_model):
+    tokens = repeated(induction_model)
+    hooks = [("blocks.1.attn.hook_z", zero_ablation_hook([0, 1, 2, 3]))]
+    for fwd_hooks in ([], hooks):
+        per_token = token_losses(induction_model, tokens, fwd_hooks)
+        assert per_token.shape == (tokens.shape[0], tokens.shape[1] - 1)
+        assert per_token[:, 14:].mean().item() == pytest.approx(repeated_half_loss(induction_model, tokens, 13, fwd_hooks), rel=1e-5)
+    with pytest.raises(ValueError, match=r"expected integer tokens of shape \(batch, pos\) with pos >= 2, got torch.float32 of shape \(2, 5\)"):
+        token_losses(induction_model, torch.zeros(2, 5))
+    with pytest.raises(ValueError, match=r"got torch.int64 of shape \(5,\)"):
+        token_losses(induction_model, torch.zeros(5, dtype=torch.long))
+    with pytest.raises(UnknownHookError, match="did you mean blocks.1.attn.hook_z"):
+        token_losses(induction_model, tokens, [("blocks.1.attn.hook_zz", zero_ablation_hook([0]))])
 
 
 def test_ablation_hooks_change_only_the_listed_heads():

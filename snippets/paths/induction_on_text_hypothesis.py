@@ -3,7 +3,7 @@ import torch
 
 from mi_course import get_device, load_model, model_card, seed_everything
 from mi_course.datasets import load_shakespeare
-from mi_course.interventions import mean_ablation_hook
+from mi_course.interventions import mean_ablation_hook, token_losses
 
 seed_everything(0)
 device = get_device()
@@ -14,19 +14,13 @@ heads = [int(name.split(".")[1]) for name in model_card("shakespeare-char").metr
 ablate = [("blocks.2.attn.hook_z", mean_ablation_hook(heads))]
 
 
-def token_losses(hooks) -> torch.Tensor:
-    with torch.inference_mode():
-        logits = model.run_with_hooks(windows, fwd_hooks=hooks)
-    return torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), windows[:, 1:], reduction="none")
-
-
 def repeats_earlier(row: list[int], position: int, context: int) -> bool:
     """Did the `context` characters ending at `position` occur earlier, followed by the same next character?"""
     target = row[position - context + 1 : position + 2]
     return any(row[start : start + context + 1] == target for start in range(1, position - context + 1))
 
 
-increase = token_losses(ablate) - token_losses([])
+increase = token_losses(model, windows, ablate) - token_losses(model, windows)
 for context in (1, 3, 6):
     mask = torch.tensor([[repeats_earlier(row, p, context) for p in range(len(row) - 1)] for row in windows.tolist()])
     mask[:, :context] = False

@@ -3,7 +3,7 @@ import torch
 
 from mi_course import get_device, load_model, model_card, seed_everything
 from mi_course.datasets import load_shakespeare
-from mi_course.interventions import mean_ablation_hook
+from mi_course.interventions import mean_ablation_hook, token_losses
 
 seed_everything(0)
 device = get_device()
@@ -14,12 +14,6 @@ heads = [int(name.split(".")[1]) for name in model_card("shakespeare-char").metr
 ablate = [("blocks.2.attn.hook_z", mean_ablation_hook(heads))]  # the induction heads are in layer 2
 
 
-def token_losses(hooks) -> torch.Tensor:
-    with torch.inference_mode():
-        logits = model.run_with_hooks(windows, fwd_hooks=hooks)
-    return torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), windows[:, 1:], reduction="none")
-
-
-clean, ablated = token_losses([]), token_losses(ablate)
+clean, ablated = token_losses(model, windows), token_losses(model, windows, ablate)
 print(f"held-out loss: clean {clean.mean().item():.3f} nats/char, induction heads mean-ablated {ablated.mean().item():.3f}")
 print(f"share of characters whose loss rose by more than 1 nat: {((ablated - clean) > 1).float().mean().item():.1%}")
