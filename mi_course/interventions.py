@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from mi_course import _checks
 from mi_course.hooks import check_hook_names
 
 if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
@@ -23,8 +24,10 @@ HookFunction = Callable[[Tensor, "HookPoint"], Tensor]
 
 def zero_ablation_hook(heads: Sequence[int]) -> HookFunction:
     """A hook for ``blocks.L.attn.hook_z`` that sets the outputs of ``heads`` to zero."""
+    heads = _check_heads(heads, "zero_ablation_hook")
 
     def zero_ablate(z: Tensor, hook: HookPoint) -> Tensor:
+        _check_z(z, heads, "zero_ablation_hook")
         z = z.clone()
         z[:, :, list(heads)] = 0.0
         return z
@@ -39,12 +42,27 @@ def mean_ablation_hook(heads: Sequence[int]) -> HookFunction:
     that position, and what goes is what it does for this particular sequence.
     """
 
+    heads = _check_heads(heads, "mean_ablation_hook")
+
     def mean_ablate(z: Tensor, hook: HookPoint) -> Tensor:
+        _check_z(z, heads, "mean_ablation_hook")
         z = z.clone()
         z[:, :, list(heads)] = z[:, :, list(heads)].mean(dim=0, keepdim=True)
         return z
 
     return mean_ablate
+
+
+def _check_heads(heads: Sequence[int], function: str) -> list[int]:
+    if isinstance(heads, (str, bytes)) or not isinstance(heads, Sequence | Tensor):
+        raise TypeError(f"{function} expected heads to be a list of head indices, got {type(heads).__name__} {heads!r}")
+    return [_checks.integer(head, function, "each head index", minimum=0) for head in (heads.tolist() if isinstance(heads, Tensor) else heads)]
+
+
+def _check_z(z: Tensor, heads: list[int], function: str) -> None:
+    _checks.tensor(z, function, "z (a hook_z activation)", dims=("batch", "pos", "head", "d_head"))
+    if heads and max(heads) >= z.shape[2]:
+        raise ValueError(f"{function} expected head indices below the {z.shape[2]} heads of z {tuple(z.shape)}, got heads {heads}")
 
 
 @torch.inference_mode()
@@ -62,6 +80,15 @@ def patch_by_position(
     ``hook_names[i]`` at position ``p`` into the corrupted run, and nothing else. With ``head``,
     only that head's slice is patched, for hooks with a head dimension such as ``hook_z``.
     """
+    _checks.model(model, "patch_by_position")
+    _checks.tokens(clean_tokens, "patch_by_position", model, "clean_tokens")
+    _checks.tokens(corrupted_tokens, "patch_by_position", model, "corrupted_tokens")
+    if not callable(metric):
+        raise TypeError(f"patch_by_position expected metric to be a function of the logits, got {type(metric).__name__}")
+    if head is not None:
+        _checks.integer(head, "patch_by_position", "head", minimum=0, maximum=model.cfg.n_heads - 1)
+    if isinstance(hook_names, str):
+        raise TypeError(f"patch_by_position expected hook_names to be a list of hook names, got the str {hook_names!r}")
     if clean_tokens.shape != corrupted_tokens.shape:
         raise ValueError(f"clean and corrupted tokens must have one shape, got {tuple(clean_tokens.shape)} and {tuple(corrupted_tokens.shape)}")
     check_hook_names(model, hook_names)
@@ -86,11 +113,13 @@ def token_losses(model: TransformerBridge, tokens: Tensor, fwd_hooks: Sequence[t
 
     Entry ``[b, p]`` is the loss of predicting ``tokens[b, p + 1]`` from ``tokens[b, : p + 1]``.
     """
-    if tokens.ndim != 2 or tokens.shape[1] < 2 or tokens.dtype not in (torch.int32, torch.int64):
+    _checks.model(model, "token_losses")
+    if not isinstance(tokens, Tensor) or tokens.ndim != 2 or tokens.shape[1] < 2 or tokens.dtype not in (torch.int32, torch.int64):
         raise ValueError(
             f"token_losses expected integer tokens of shape (batch, pos) with pos >= 2, "
-            f"got {tokens.dtype} of shape {tuple(tokens.shape)}"
+            f"got {_checks.described(tokens)}"
         )
+    _checks.tokens(tokens, "token_losses", model)
     check_hook_names(model, [name for name, _ in fwd_hooks])
     logits = model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks))
-    return torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:], reduction="none")
+    return torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:].long(), reduction="none")

@@ -11,6 +11,8 @@ from typing import Any
 
 import torch
 
+from mi_course import _checks
+
 GIB = 1024**3
 
 
@@ -34,21 +36,25 @@ class TransformerShape:
 
     def __post_init__(self) -> None:
         for name in ("n_layers", "d_model", "n_heads", "d_vocab", "n_ctx"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+            if not isinstance(getattr(self, name), int) or isinstance(getattr(self, name), bool) or getattr(self, name) < 1:
+                raise ValueError(f"TransformerShape: {name} must be a positive integer, got {getattr(self, name)!r}")
         if self.d_head is None and self.d_model % self.n_heads:
             raise ValueError(
-                f"d_model ({self.d_model}) is not divisible by n_heads ({self.n_heads}): each head gets d_model / n_heads "
+                f"TransformerShape: d_model ({self.d_model}) is not divisible by n_heads ({self.n_heads}): each head gets d_model / n_heads "
                 "dimensions, so pick sizes that divide, or give d_head explicitly"
             )
         for name in ("d_mlp", "d_head"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ValueError(f"TransformerShape: {name} must be a positive integer or None, got {value!r}")
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> TransformerShape:
         """From a model card's config (or any dict with TransformerLens' names)."""
+        _checks.instance(config, dict, "TransformerShape.from_config", "config")
+        missing = [key for key in ("n_layers", "d_model", "n_heads", "d_vocab", "n_ctx") if key not in config]
+        if missing:
+            raise ValueError(f"TransformerShape.from_config expected a config with n_layers, d_model, n_heads, d_vocab and n_ctx, got one without {', '.join(missing)}")
         return cls(
             n_layers=config["n_layers"], d_model=config["d_model"], n_heads=config["n_heads"], d_vocab=config["d_vocab"],
             n_ctx=config["n_ctx"], d_mlp=None if config.get("attn_only") else config.get("d_mlp"),
@@ -85,6 +91,7 @@ class MemoryEstimate:
 
 def count_parameters(shape: TransformerShape) -> int:
     """Parameters of a GPT-2-style model: learned positions, biased attention and MLP, no unembedding bias."""
+    _checks.instance(shape, TransformerShape, "count_parameters", "shape")
     d, heads, d_head = shape.d_model, shape.n_heads, shape.head_size
     attention = 4 * d * heads * d_head + 3 * heads * d_head + d
     mlp = 0 if shape.d_mlp is None else 2 * d * shape.d_mlp + shape.d_mlp + d
@@ -101,8 +108,11 @@ def activation_elements(shape: TransformerShape, batch: int, seq_len: int) -> in
     and scale; queries, keys, values and z; attention scores and pattern; the attention output; and
     for an MLP its input and output widths.
     """
+    _checks.instance(shape, TransformerShape, "activation_elements", "shape")
+    _checks.integer(batch, "activation_elements", "batch")
+    _checks.integer(seq_len, "activation_elements", "seq_len")
     if batch < 1 or not 1 <= seq_len <= shape.n_ctx:
-        raise ValueError(f"expected batch >= 1 and 1 <= seq_len <= n_ctx ({shape.n_ctx}), got batch {batch}, seq_len {seq_len}")
+        raise ValueError(f"activation_elements expected batch >= 1 and 1 <= seq_len <= n_ctx ({shape.n_ctx}), got batch {batch}, seq_len {seq_len}")
     tokens, d, heads = batch * seq_len, shape.d_model, shape.n_heads
     norm = tokens * (d + 1) if shape.layer_norm else 0  # normalized output and one scale per token
     attention = 4 * tokens * heads * shape.head_size + 2 * batch * heads * seq_len**2 + tokens * d
@@ -114,8 +124,10 @@ def activation_elements(shape: TransformerShape, batch: int, seq_len: int) -> in
 
 def estimate_memory(shape: TransformerShape, *, batch: int, seq_len: int, dtype: torch.dtype = torch.float32) -> MemoryEstimate:
     """Estimate memory for ``shape`` at ``dtype``: weights, one batch's cached activations, gradients and AdamW state."""
+    _checks.instance(shape, TransformerShape, "estimate_memory", "shape")
+    _checks.instance(dtype, torch.dtype, "estimate_memory", "dtype")
     if not dtype.is_floating_point:
-        raise ValueError(f"expected a floating-point dtype such as torch.float32 or torch.bfloat16, got {dtype}")
+        raise ValueError(f"estimate_memory expected a floating-point dtype such as torch.float32 or torch.bfloat16, got {dtype}")
     element = torch.empty((), dtype=dtype).element_size()
     parameters = count_parameters(shape)
     return MemoryEstimate(

@@ -37,6 +37,8 @@ def line(
     curves: Mapping[str, Values], *, x: Values | None = None, title: str, x_label: str, y_label: str
 ) -> go.Figure:
     """Several labelled curves on one plot, such as train and test loss: one trace per key, named by it."""
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"line expected curves to be a dict {{name: values}}, got {type(curves).__name__}")
     if not curves:
         raise ValueError("line expected at least one curve, got none")
     x_values = None if x is None else _array(x, ("points",), "line", "x")
@@ -56,6 +58,8 @@ def scatter(
     x_values, y_values = _array(x, ("points",), "scatter", "x"), _array(y, ("points",), "scatter", "y")
     if len(x_values) != len(y_values):
         raise ValueError(f"scatter got {len(x_values)} x values but {len(y_values)} y values")
+    if hover is not None and (isinstance(hover, str) or not isinstance(hover, Sequence)):
+        raise TypeError(f"scatter expected hover to be a list of labels, one per point, got {type(hover).__name__}")
     if hover is not None and len(hover) != len(x_values):
         raise ValueError(f"scatter got {len(hover)} hover labels for {len(x_values)} points: give one per point")
     figure = _figure(title, x_label, y_label)
@@ -140,6 +144,8 @@ def attention_patterns(
     heads, n = array.shape[0], len(tokens)
     if array.shape != (heads, n, n):
         raise ValueError(f"attention_patterns expected patterns of shape (heads, {n}, {n}) for {n} tokens, got {array.shape}")
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+        raise TypeError(f"attention_patterns expected tokens to be a list of strings, got {type(tokens).__name__}")
     names = [str(head) for head in range(heads)] if head_names is None else list(head_names)
     if len(names) != heads:
         raise ValueError(f"attention_patterns got {len(names)} head names for {heads} heads: give one per head")
@@ -153,6 +159,7 @@ def show(item: go.Figure | AttentionView) -> None:
     build, a notebook displays the page's HTML instead, and a script prints it between
     ``FIGURE_START`` and ``FIGURE_END`` lines, for the build to place under the snippet.
     """
+    _check_item(item, "show")
     site_build = os.environ.get(SITE_BUILD_ENV) == "1"
     if site_build and _in_notebook():
         from IPython.display import HTML, display
@@ -174,17 +181,26 @@ def show(item: go.Figure | AttentionView) -> None:
 
 def describe(item: go.Figure | AttentionView) -> str:
     """One line saying what a figure or view shows, e.g. ``figure "Loss": 2 traces (train, test)``."""
-    if isinstance(item, AttentionView):
+    if isinstance(_check_item(item, "describe"), AttentionView):
         return repr(item)
     names = [trace.name or trace.type for trace in item.data]
     return f'figure "{item.layout.title.text}": {len(names)} trace{"s" * (len(names) != 1)} ({", ".join(names)})'
 
 
+def _check_item(item: object, function: str) -> go.Figure | AttentionView:
+    if not isinstance(item, (go.Figure, AttentionView)):
+        raise TypeError(f"{function} expected a plotly Figure or an AttentionView (from mi_course.plotting), got {type(item).__name__}")
+    return item
+
+
 def _page_html(figure: go.Figure) -> str:
     """The figure as a fragment of a page that loads plotly.js itself: a sized div and its plot call."""
+    # The id hashes the figure, not just its number: a page shows figures from several processes
+    # (each snippet's run counts from 1), and two elements with one id would draw into one.
+    content = f"{next(_element_numbers)}:{figure.to_json()}"
     return figure.to_html(
         full_html=False, include_plotlyjs=False, default_height=FIGURE_HEIGHT_PX,
-        div_id=f"mi-course-figure-{next(_element_numbers)}", config={"responsive": True},
+        div_id="mi-course-figure-" + hashlib.sha256(content.encode()).hexdigest()[:16], config={"responsive": True},
     )
 
 
@@ -204,12 +220,20 @@ def _array(values: Values, dims: tuple[str, ...], function: str, what: str | Non
 
     float32, not float64: Plotly embeds arrays as binary, so this halves a figure's weight in a page.
     """
+    of = f" for {what}" if what else ""
     if isinstance(values, Tensor):
+        if values.is_complex():
+            raise TypeError(f"{function} expected real numbers{of}, got a {values.dtype} tensor")
         array = values.detach().cpu().float().numpy()
     else:
-        array = np.asarray(values, dtype=np.float32)
+        try:
+            array = np.asarray(values, dtype=np.float32)
+        except (TypeError, ValueError) as error:  # strings, ragged lists, objects: say what was expected
+            raise TypeError(
+                f"{function} expected a {len(dims)}-D tensor ({', '.join(dims)}) of numbers{of}, "
+                f"got a {type(values).__name__} numpy cannot read as one ({str(error).splitlines()[0]})"
+            ) from None
     if array.ndim != len(dims):
-        of = f" for {what}" if what else ""
         raise ValueError(
             f"{function} expected a {len(dims)}-D tensor ({', '.join(dims)}){of}, got shape {tuple(array.shape)}"
         )

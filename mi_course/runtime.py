@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import os
 import random
+import threading
+import urllib.error
+import urllib.request
 
 import numpy as np
 import torch
+
+from mi_course import _checks
 
 DEVICE_ENV_VAR = "MI_COURSE_DEVICE"
 
@@ -21,17 +26,52 @@ def get_device() -> torch.device:
     """
     requested = os.environ.get(DEVICE_ENV_VAR)
     if requested:
-        device = torch.device(requested)
+        device = _checks.device(requested, "get_device", f"the environment variable {DEVICE_ENV_VAR}")
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError(f"{DEVICE_ENV_VAR}={requested!r}, but torch sees no CUDA device")
         return device
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def device_description(device: torch.device | None = None) -> str:
+    """Name the hardware behind ``device`` (default: ``get_device()``), e.g. ``"cuda: NVIDIA H100"`` or ``"cpu: 2 cores"``."""
+    device = get_device() if device is None else _checks.device(device, "device_description", "device")
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return f"{device.type}: {os.cpu_count()} cores" if device.type == "cpu" else device.type
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's random generators (CPU and CUDA)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"expected a non-negative int seed, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed_everything expected a non-negative int seed below 2**32 (NumPy's limit), got {seed!r}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def reachable(url: str, timeout_s: float) -> bool:
+    """Whether an HTTPS request to ``url`` gets an answer within ``timeout_s``, name lookup included.
+
+    A full request, not just a TCP connection: some sandboxes accept every connection and then
+    never complete a TLS handshake. Code that needs the network asks this first, so that offline it
+    fails in seconds with a message, instead of retrying for tens of seconds.
+    """
+    _checks.instance(url, str, "reachable", "url")
+    _checks.number(timeout_s, "reachable", "timeout_s", positive=True)
+    outcome: list[bool] = []
+
+    def probe() -> None:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout_s).close()
+            outcome.append(True)
+        except urllib.error.HTTPError:
+            outcome.append(True)  # the host answered, if only with an error status
+        except (OSError, ValueError):
+            outcome.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    return bool(outcome and outcome[0])
+

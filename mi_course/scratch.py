@@ -17,6 +17,8 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor, nn
 
+from mi_course import _checks
+
 if TYPE_CHECKING:
     from transformer_lens import TransformerBridge
 
@@ -36,9 +38,16 @@ class ScratchConfig:
     attn_only: bool = False
     init_range: float = 0.02
 
+    def __post_init__(self) -> None:
+        for name in ("d_model", "n_layers", "n_heads", "d_head", "d_mlp", "d_vocab", "n_ctx"):
+            _checks.integer(getattr(self, name), "ScratchConfig", name, minimum=1)
+        _checks.number(self.layer_norm_eps, "ScratchConfig", "layer_norm_eps", minimum=0)
+        _checks.number(self.init_range, "ScratchConfig", "init_range", minimum=0)
+
     @classmethod
     def from_bridge(cls, bridge: TransformerBridge) -> ScratchConfig:
         """The config of ``bridge``'s model; raises ValueError for a feature this model lacks."""
+        _checks.model(bridge, "ScratchConfig.from_bridge", "bridge")
         cfg = bridge.cfg
         unsupported = {
             "act_fn": (cfg.act_fn or "").lower() not in ("gelu_new", "gelu_pytorch_tanh") and not cfg.attn_only,
@@ -70,6 +79,7 @@ class ScratchConfig:
 
 def gelu_new(x: Tensor) -> Tensor:
     """GPT-2's GELU: the tanh approximation of x * Phi(x)."""
+    _checks.tensor(x, "gelu_new", "x")
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
 
 
@@ -77,6 +87,7 @@ class LayerNorm(nn.Module):
     """Centre each residual vector, scale it to unit variance, then apply a learned scale and shift."""
 
     def __init__(self, cfg: ScratchConfig):
+        _checks.instance(cfg, ScratchConfig, "LayerNorm", "cfg")
         super().__init__()
         self.eps = cfg.layer_norm_eps
         self.w = nn.Parameter(torch.ones(cfg.d_model))
@@ -94,6 +105,7 @@ class Embed(nn.Module):
     """Token embedding: row ``t`` of ``W_E`` is the residual vector token ``t`` starts as."""
 
     def __init__(self, cfg: ScratchConfig):
+        _checks.instance(cfg, ScratchConfig, "Embed", "cfg")
         super().__init__()
         self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
         nn.init.normal_(self.W_E, std=cfg.init_range)
@@ -106,6 +118,7 @@ class PosEmbed(nn.Module):
     """Learned positional embedding: row ``p`` of ``W_pos`` is added at position ``p``."""
 
     def __init__(self, cfg: ScratchConfig):
+        _checks.instance(cfg, ScratchConfig, "PosEmbed", "cfg")
         super().__init__()
         self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
         nn.init.normal_(self.W_pos, std=cfg.init_range)
@@ -119,6 +132,7 @@ class Attention(nn.Module):
     """Causal multi-head self-attention, one weight tensor per role, heads as a leading axis."""
 
     def __init__(self, cfg: ScratchConfig):
+        _checks.instance(cfg, ScratchConfig, "Attention", "cfg")
         super().__init__()
         self.cfg = cfg
         self.W_Q = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_model, cfg.d_head))
@@ -160,6 +174,7 @@ class MLP(nn.Module):
     """Position-wise MLP: up to ``d_mlp`` neurons, gelu_new, back down to ``d_model``."""
 
     def __init__(self, cfg: ScratchConfig):
+        _checks.instance(cfg, ScratchConfig, "MLP", "cfg")
         super().__init__()
         self.W_in = nn.Parameter(torch.empty(cfg.d_model, cfg.d_mlp))
         self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
@@ -178,6 +193,7 @@ class TransformerBlock(nn.Module):
     """Pre-LayerNorm block: attention, then the MLP, each reading a normalized residual and adding to it."""
 
     def __init__(self, cfg: ScratchConfig):
+        _checks.instance(cfg, ScratchConfig, "TransformerBlock", "cfg")
         super().__init__()
         self.cfg = cfg
         self.ln1 = LayerNorm(cfg)
@@ -197,6 +213,7 @@ class Unembed(nn.Module):
     """Map the final (normalized) residual vector to one logit per vocabulary token."""
 
     def __init__(self, cfg: ScratchConfig):
+        _checks.instance(cfg, ScratchConfig, "Unembed", "cfg")
         super().__init__()
         self.W_U = nn.Parameter(torch.empty(cfg.d_model, cfg.d_vocab))
         self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab))
@@ -210,6 +227,7 @@ class DemoTransformer(nn.Module):
     """The whole model: embed, add positions, run the blocks, normalize, unembed."""
 
     def __init__(self, cfg: ScratchConfig):
+        _checks.instance(cfg, ScratchConfig, "DemoTransformer", "cfg")
         super().__init__()
         self.cfg = cfg
         self.embed = Embed(cfg)
@@ -231,6 +249,7 @@ def bridge_state_dict(bridge: TransformerBridge) -> dict[str, Tensor]:
     Works for any bridge of this family (TL's native models, GPT-2 via ``boot_transformers``)
     without compatibility mode, so LayerNorm weights are the model's own, not folded.
     """
+    _checks.model(bridge, "bridge_state_dict", "bridge")
     cfg = ScratchConfig.from_bridge(bridge)
     state: dict[str, Tensor] = {"embed.W_E": bridge.W_E, "pos_embed.W_pos": bridge.W_pos}
     for layer, block in enumerate(bridge.blocks):
@@ -249,6 +268,7 @@ def bridge_state_dict(bridge: TransformerBridge) -> dict[str, Tensor]:
 
 def load_weights_from_bridge(bridge: TransformerBridge) -> DemoTransformer:
     """A DemoTransformer holding ``bridge``'s weights, on the bridge's device, in eval mode."""
+    _checks.model(bridge, "load_weights_from_bridge", "bridge")
     state = bridge_state_dict(bridge)
     model = DemoTransformer(ScratchConfig.from_bridge(bridge)).to(state["embed.W_E"].device)
     model.load_state_dict(state)
@@ -267,8 +287,12 @@ def sample(
     ``temperature`` 0 takes the most likely token. Draws use a CPU generator seeded with
     ``seed``, so a CPU and a GPU pick the same tokens. ``model.cfg.n_ctx`` caps the context.
     """
-    if temperature < 0:
-        raise ValueError(f"expected temperature >= 0, got {temperature}")
+    if not isinstance(model, nn.Module) or not hasattr(getattr(model, "cfg", None), "n_ctx"):
+        raise TypeError(f"sample expected model to be a model with cfg.n_ctx (a DemoTransformer or TransformerBridge), got {type(model).__name__}")
+    _checks.tokens(tokens, "sample")
+    _checks.integer(n, "sample", "n", minimum=0)
+    _checks.number(temperature, "sample", "temperature", minimum=0)
+    _checks.integer(seed, "sample", "seed", minimum=0)
     generator = torch.Generator().manual_seed(seed)
     n_ctx: int = model.cfg.n_ctx
     with torch.inference_mode():

@@ -9,13 +9,16 @@ from __future__ import annotations
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
+from mi_course import _checks
+
 BOS = "<|endoftext|>"
 
 
 def character_tokenizer(characters: str) -> PreTrainedTokenizerFast:
     """A tokenizer with one token per character of ``characters`` (ids 0..n-1) and BOS as id n."""
+    _checks.instance(characters, str, "character_tokenizer", "characters")
     if len(set(characters)) != len(characters) or not characters:
-        raise ValueError(f"expected distinct characters, got {len(characters)} with {len(set(characters))} distinct")
+        raise ValueError(f"character_tokenizer expected distinct characters, got {len(characters)} with {len(set(characters))} distinct")
     if BOS in characters:
         raise ValueError(f"the characters must not contain the BOS token {BOS!r}")
     vocab = {character: index for index, character in enumerate(characters)}
@@ -28,8 +31,7 @@ def character_tokenizer(characters: str) -> PreTrainedTokenizerFast:
 
 def symbol_tokenizer(n_symbols: int) -> PreTrainedTokenizerFast:
     """A tokenizer for ``n_symbols`` abstract tokens written ``t0 t1 ...`` (ids 0..n-1), BOS as id n."""
-    if n_symbols < 1:
-        raise ValueError(f"expected at least one symbol, got {n_symbols}")
+    _checks.integer(n_symbols, "symbol_tokenizer", "n_symbols", minimum=1)
     vocab = {f"t{index}": index for index in range(n_symbols)}
     vocab[BOS] = n_symbols
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token=BOS))
@@ -46,8 +48,7 @@ def modular_tokenizer(p: int) -> PreTrainedTokenizerFast:
     also needs an end-of-text token, id p + 1, which the model never sees. Introduced on the page
     "Build on a paper: grokking".
     """
-    if p < 2:
-        raise ValueError(f"expected a modulus p >= 2, got {p}")
+    _checks.integer(p, "modular_tokenizer", "p", minimum=2)
     vocab = {str(residue): residue for residue in range(p)}
     vocab["="] = p
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="="))

@@ -24,7 +24,7 @@ from transformer_lens.config import TransformerBridgeConfig
 from transformer_lens.model_bridge.sources.native.init import initialize_native_model
 from transformer_lens.model_bridge.sources.native.model import NativeModel
 
-from mi_course import grokking
+from mi_course import _checks, grokking
 from mi_course.datasets import SHAKESPEARE_PIN, load_shakespeare
 from mi_course.induction import induction_scores, name_heads, repeated_half_loss, repeated_random_tokens
 from mi_course.runtime import seed_everything
@@ -86,6 +86,8 @@ INDUCTION_LENGTHS = (8, 30)  # repeat length drawn per batch: a fixed length tea
 
 def new_native_model(config: dict[str, Any], seed: int) -> NativeModel:
     """A freshly initialised native model of ``config``, every generator seeded with ``seed`` first."""
+    _checks.instance(config, dict, "new_native_model", "config")
+    _checks.integer(seed, "new_native_model", "seed", minimum=0)
     seed_everything(seed)
     cfg = TransformerBridgeConfig.from_dict(config)
     model = NativeModel(cfg)
@@ -99,6 +101,8 @@ def native_logits(model: NativeModel, tokens: Tensor) -> Tensor:
     The same function as ``NativeModel.forward`` for the zoo's architecture (learned positions,
     pre-LayerNorm, optional MLPs), about 1.5x faster to train on a CPU; a test checks they agree.
     """
+    _checks.instance(model, NativeModel, "native_logits", "model")
+    _checks.tokens(tokens, "native_logits", model)
     x = model.tok_embed(tokens) + model.pos.weight[: tokens.shape[1]]
     for block in model.layers:
         normalized = block.ln1(x)
@@ -128,6 +132,15 @@ def train(
     ``monitor(steps_done, model)`` runs every ``monitor_every`` steps, in inference mode, to
     measure the model; returning True ends training early. The seconds exclude its time.
     """
+    _checks.instance(recipe, Recipe, "train", "recipe")
+    _checks.integer(d_vocab, "train", "d_vocab", minimum=1)
+    for what, function in (("next_batch", next_batch), ("monitor", monitor)):
+        if function is not None and not callable(function):
+            raise TypeError(f"train expected {what} to be a function, got {type(function).__name__}")
+    _checks.integer(log_every, "train", "log_every", minimum=1)
+    _checks.integer(monitor_every, "train", "monitor_every", minimum=1)
+    if model is not None:
+        _checks.instance(model, NativeModel, "train", "model")
     if model is None:
         model = new_native_model(recipe.config(d_vocab), recipe.seed)
     model.train()
@@ -155,6 +168,8 @@ def train(
 
 def shakespeare_split(text: str) -> tuple[str, Tensor, Tensor]:
     """The characters, then the first 90% and last 10% of the corpus as token ids (nanoGPT's split)."""
+    if not _checks.instance(text, str, "shakespeare_split", "text"):
+        raise ValueError("shakespeare_split expected a non-empty text, got an empty str")
     characters = "".join(sorted(set(text)))
     index = {character: i for i, character in enumerate(characters)}
     ids = torch.tensor([index[c] for c in text], dtype=torch.long)
@@ -165,6 +180,10 @@ def shakespeare_split(text: str) -> tuple[str, Tensor, Tensor]:
 @torch.inference_mode()
 def held_out_loss(model: NativeModel, held_out: Tensor, bos: int, window: int) -> float:
     """Mean loss in nats per character over the held-out text, in BOS-prefixed windows of ``window`` characters."""
+    _checks.instance(model, NativeModel, "held_out_loss", "model")
+    _checks.tensor(held_out, "held_out_loss", "held_out", dims=("characters",), integer=True)
+    _checks.integer(bos, "held_out_loss", "bos", minimum=0, maximum=model.cfg.d_vocab - 1)
+    _checks.integer(window, "held_out_loss", "window", minimum=1, maximum=min(len(held_out), model.cfg.n_ctx))
     usable = (len(held_out) // window) * window
     chunks = held_out[:usable].view(-1, window)
     total = 0.0
@@ -176,6 +195,12 @@ def held_out_loss(model: NativeModel, held_out: Tensor, bos: int, window: int) -
 
 def periodic_random_rows(rows: int, window: int, n_symbols: int, periods: tuple[int, int], generator: torch.Generator) -> Tensor:
     """``(rows, window)`` tokens, each row a random string of ``n_symbols`` repeated with its own period."""
+    _checks.integer(rows, "periodic_random_rows", "rows", minimum=1)
+    _checks.integer(window, "periodic_random_rows", "window", minimum=1)
+    _checks.integer(n_symbols, "periodic_random_rows", "n_symbols", minimum=1)
+    if not (isinstance(periods, tuple) and len(periods) == 2 and all(isinstance(n, int) for n in periods) and 1 <= periods[0] <= periods[1]):
+        raise ValueError(f"periodic_random_rows expected periods = (low, high) with 1 <= low <= high, got {periods!r}")
+    _checks.instance(generator, torch.Generator, "periodic_random_rows", "generator")
     low, high = periods
     strings = [torch.randint(n_symbols, (int(torch.randint(low, high + 1, (1,), generator=generator)),), generator=generator) for _ in range(rows)]
     return torch.stack([string.repeat(window // len(string) + 1)[:window] for string in strings])
@@ -184,6 +209,8 @@ def periodic_random_rows(rows: int, window: int, n_symbols: int, periods: tuple[
 def train_shakespeare_char(
     recipe: Recipe = SHAKESPEARE_RECIPE, induction_phase: Recipe = SHAKESPEARE_INDUCTION_PHASE
 ) -> tuple[dict[str, Tensor], ModelCard]:
+    _checks.instance(recipe, Recipe, "train_shakespeare_char", "recipe")
+    _checks.instance(induction_phase, Recipe, "train_shakespeare_char", "induction_phase")
     characters, train_ids, held_out = shakespeare_split(load_shakespeare())
     bos, window, d_vocab = len(characters), recipe.n_ctx - 1, len(characters) + 1
     generator = torch.Generator().manual_seed(recipe.seed)
@@ -224,6 +251,7 @@ def train_shakespeare_char(
 
 def induction_batches(recipe: Recipe = INDUCTION_RECIPE) -> Callable[[int], tuple[Tensor, Tensor]]:
     """``next_batch`` for ``train``: ``[BOS] x x`` with a repeat length drawn from ``INDUCTION_LENGTHS`` per batch."""
+    _checks.instance(recipe, Recipe, "induction_batches", "recipe")
     generator = torch.Generator().manual_seed(recipe.seed)
     low, high = INDUCTION_LENGTHS
 
@@ -236,6 +264,7 @@ def induction_batches(recipe: Recipe = INDUCTION_RECIPE) -> Callable[[int], tupl
 
 
 def train_induction(recipe: Recipe = INDUCTION_RECIPE) -> tuple[dict[str, Tensor], ModelCard]:
+    _checks.instance(recipe, Recipe, "train_induction", "recipe")
     low, high = INDUCTION_LENGTHS
     config = recipe.config(INDUCTION_SYMBOLS + 1)
     tokenizer = make_tokenizer({"kind": "symbols", "n_symbols": INDUCTION_SYMBOLS})
@@ -323,7 +352,14 @@ def equals_logits(model: NativeModel, a: Tensor, b: Tensor) -> Tensor:
     The key and value of a position depend on its token alone, and the query is always ``=``'s, so
     they are computed once per token (``2p + 1`` rows) instead of once per pair and position.
     """
+    _checks.instance(model, NativeModel, "equals_logits", "model")
     cfg = model.cfg
+    for what, value in (("a", a), ("b", b)):
+        _checks.tensor(value, "equals_logits", what, dims=("pair",), integer=True)
+        if value.numel() and not 0 <= int(value.min()) <= int(value.max()) < cfg.d_vocab - 1:
+            raise ValueError(f"equals_logits expected residues {what} in 0..{cfg.d_vocab - 2}, got {int(value.min())}..{int(value.max())}")
+    if a.shape != b.shape:
+        raise ValueError(f"equals_logits expected a and b of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     if cfg.n_layers != 1 or cfg.normalization_type is not None or cfg.attn_only:
         raise ValueError("equals_logits expects a 1-layer model with an MLP and no normalization, as GrokkingRecipe makes")
     p, block = cfg.d_vocab - 1, model.layers[0]
@@ -348,6 +384,7 @@ def train_grokking(recipe: GrokkingRecipe = GROKKING_RECIPE) -> tuple[dict[str, 
     is measured after training, from the kept weights (about 0.9 MB each). Returns the weights,
     the card and ``{"history.json": ...}``.
     """
+    _checks.instance(recipe, GrokkingRecipe, "train_grokking", "recipe")
     if recipe.epochs % recipe.log_every:
         raise ValueError(f"expected epochs ({recipe.epochs}) to be a multiple of log_every ({recipe.log_every})")
     data = grokking.modular_addition(recipe.p, recipe.train_fraction, recipe.seed)
@@ -446,6 +483,9 @@ def train_and_save(name: str, zoo_dir: Path) -> ModelCard:
     A trainer returns ``(state_dict, card)``, or ``(state_dict, card, files)`` with more files to
     write beside them, ``{file name: text}`` (grokking-113's training history).
     """
+    if name not in TRAINERS:
+        raise ValueError(f"train_and_save expected one of {', '.join(TRAINERS)}, got {name!r}")
+    _checks.instance(zoo_dir, Path, "train_and_save", "zoo_dir")
     state_dict, card, *more = TRAINERS[name]()
     folder = zoo_dir / name
     folder.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,8 @@ from transformer_lens.model_bridge.sources._bridge_builder import build_bridge_f
 from transformer_lens.model_bridge.sources.native.model import NativeModel
 from transformers import PreTrainedTokenizerFast
 
-from mi_course.runtime import get_device
+from mi_course import _checks
+from mi_course.runtime import get_device, reachable
 from mi_course.tokenization import character_tokenizer, modular_tokenizer, symbol_tokenizer
 
 ZOO_DIR = Path(__file__).parent / "weights"
@@ -77,6 +75,8 @@ def list_models() -> list[str]:
 
 def model_card(name: str) -> ModelCard:
     """The card of a shipped model."""
+    if not isinstance(name, str):
+        raise UnknownModelError(f"model_card expected a model name (str), got {type(name).__name__}; shipped models: {', '.join(list_models()[: -len(HUB_MODELS)])}")
     folder = ZOO_DIR / name
     if not (folder / CARD_FILE).is_file():
         raise UnknownModelError(f"no shipped model {name!r}; shipped models: {', '.join(list_models()[: -len(HUB_MODELS)])}")
@@ -87,7 +87,7 @@ def load_model(name: str, *, device: str | torch.device | None = None) -> Transf
     """Load a model of the zoo as a ``TransformerBridge`` with its tokenizer, on ``get_device()`` by default."""
     if not isinstance(name, str):
         raise UnknownModelError(f"expected a model name (str), got {type(name).__name__}; choose from {', '.join(list_models())}")
-    device = torch.device(device) if device is not None else get_device()
+    device = _checks.device(device, "load_model", "device") if device is not None else get_device()
     if name in HUB_MODELS:
         return _load_hub_model(name, device)
     if name not in list_models():
@@ -106,6 +106,10 @@ def bridge_from_state_dict(
     model_name: str,
 ) -> TransformerBridge:
     """Wrap TransformerLens' native model, with these weights, in a TransformerBridge."""
+    _checks.instance(config, dict, "bridge_from_state_dict", "config")
+    _checks.instance(state_dict, dict, "bridge_from_state_dict", "state_dict")
+    _checks.instance(tokenizer, PreTrainedTokenizerFast, "bridge_from_state_dict", "tokenizer")
+    device = _checks.device(device, "bridge_from_state_dict", "device")
     cfg = TransformerBridgeConfig.from_dict({**config, "init_weights": False})
     model = NativeModel(cfg)
     model.load_state_dict(state_dict)
@@ -117,16 +121,21 @@ def bridge_from_state_dict(
 
 def make_tokenizer(spec: dict[str, Any]) -> PreTrainedTokenizerFast:
     """Build the tokenizer a model card describes."""
-    if spec["kind"] == "characters":
+    kinds = {"characters": "characters", "symbols": "n_symbols", "modular": "p"}
+    _checks.instance(spec, dict, "make_tokenizer", "spec")
+    if spec.get("kind") in kinds and kinds[spec["kind"]] not in spec:
+        raise ValueError(f"make_tokenizer expected a {spec['kind']!r} spec to have the key {kinds[spec['kind']]!r}, got keys {sorted(spec)}")
+    if spec.get("kind") == "characters":
         return character_tokenizer(spec["characters"])
-    if spec["kind"] == "symbols":
+    if spec.get("kind") == "symbols":
         return symbol_tokenizer(spec["n_symbols"])
-    if spec["kind"] == "modular":
+    if spec.get("kind") == "modular":
         return modular_tokenizer(spec["p"])
-    raise ValueError(f"unknown tokenizer kind {spec['kind']!r}; expected 'characters', 'symbols' or 'modular'")
+    raise ValueError(f"make_tokenizer got unknown tokenizer kind {spec.get('kind')!r}; expected 'characters', 'symbols' or 'modular'")
 
 
 def sha256_of(path: Path) -> str:
+    _checks.instance(path, Path, "sha256_of", "path")
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -143,26 +152,9 @@ def _verified_weights(path: Path, expected_sha256: str) -> dict[str, torch.Tenso
 
 
 def hub_reachable(url: str | None = None, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
-    """Whether an HTTPS request to the hub gets an answer within ``timeout_s``, name lookup included.
-
-    A full request, not just a TCP connection: some sandboxes accept every connection and then
-    never complete a TLS handshake.
-    """
-    outcome: list[bool] = []
-
-    def probe() -> None:
-        try:
-            urllib.request.urlopen(urllib.request.Request(url or HUB_URL, method="HEAD"), timeout=timeout_s).close()
-            outcome.append(True)
-        except urllib.error.HTTPError:
-            outcome.append(True)  # the hub answered, if only with an error status
-        except (OSError, ValueError):
-            outcome.append(False)
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout_s)
-    return bool(outcome and outcome[0])
+    """Whether the Hugging Face hub answers an HTTPS request within ``timeout_s`` (see ``runtime.reachable``)."""
+    _checks.number(timeout_s, "hub_reachable", "timeout_s", positive=True)
+    return reachable(url or HUB_URL, timeout_s)
 
 
 def _load_hub_model(name: str, device: torch.device) -> TransformerBridge:

@@ -8,7 +8,6 @@ Prints Markdown tables.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import platform
@@ -20,31 +19,19 @@ import time
 from pathlib import Path
 
 import torch
-from docs_plugin import NEEDS_NETWORK  # this folder, tests/, is on sys.path when run as a script
+from docs_plugin import NEEDS_NETWORK, run_snippet  # this folder, tests/, is on sys.path when run as a script
 
 from mi_course.zoo import hub_reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 SNIPPETS = ROOT / "snippets"
-# Runs a script and reports its own peak resident memory. VmHWM, unlike ru_maxrss, starts afresh
-# at exec, so it does not inherit the benchmark's own (TransformerLens-sized) footprint.
-MEASURE = (
-    "import json, re, runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__'); "
-    "kib = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
-    "print(json.dumps({'peak_mib': kib / 1024}), file=sys.stderr)"
-)
 
 
 def time_snippet(snippet: Path) -> tuple[float, float]:
-    with tempfile.TemporaryDirectory(prefix="mi-course-bench-") as folder:
-        script = Path(folder) / snippet.name
-        script.write_bytes(snippet.read_bytes())
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-I", "-c", MEASURE, script.name], cwd=folder, capture_output=True, text=True)
-        seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{snippet} failed:\n{done.stderr}")
-    return seconds, json.loads(done.stderr.strip().splitlines()[-1])["peak_mib"]
+    run = run_snippet(snippet)
+    if run.returncode != 0:
+        raise RuntimeError(f"{snippet} failed:\n{run.stderr}")
+    return run.wall_s, run.peak_mib
 
 
 def mnist_time_to_97() -> str:

@@ -28,16 +28,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 from pytest_codeblocks.plugin import TestBlock
 
 DOCS_DIR = "docs"
 SNIPPETS_DIR = "snippets"
-SNIPPET_TIMEOUT_S = 300
+SNIPPET_TIMEOUT_S = 300  # notebook cells; a snippet is killed at twice its budget
+# Every snippet must run within these on a CPU, as on a learner's laptop; the environment variables
+# exist so that the plugin's own tests can show a breach fails without waiting a minute.
+SNIPPET_BUDGET_S = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_S", 60))
+SNIPPET_BUDGET_MIB = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_MIB", 4096))
 RUN_BY_CODEBLOCKS = {"python", "sh", "bash"}
 PYTHON_LANGUAGES = {"py", "py3", "python", "python3", "pycon", "ipython", "ipython3", "pyi", "jupyter"}
 INCLUDE_LINE = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"([^"]+)"\s*$')
@@ -47,6 +54,12 @@ CLAIM_RTOL_ENV = "MI_COURSE_CLAIM_RTOL"  # the GPU workflow loosens it: CUDA num
 # First line of a snippet that needs the network (a hub model); it names the snippet that runs offline instead.
 NEEDS_NETWORK = re.compile(r"^# requires: network; offline twin: (?P<twin>\S+\.py)$")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # the colours of an IPython traceback
+
+
+@cache
+def mkdocs_extra(rootpath: Path) -> dict:
+    """The ``extra`` settings of mkdocs.yml, shared by the site's hooks and these tests."""
+    return yaml.safe_load((rootpath / "mkdocs.yml").read_text(encoding="utf-8"))["extra"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -195,19 +208,114 @@ class SnippetRun:
     returncode: int
     stdout: str
     stderr: str
+    wall_s: float
+    cpu_s: float  # user + system time of the snippet's process
+    peak_mib: float  # its peak resident memory
+    read_from_checkout: tuple[str, ...] = ()  # files it opened in the repository, outside the installed package
+    network: tuple[str, ...] = ()  # hosts it tried to reach, localhost aside
 
 
-def run_snippet(snippet_file: Path, timeout_s: float = SNIPPET_TIMEOUT_S) -> SnippetRun:
-    """Run a snippet as a learner would: a copy, alone in an empty folder, in a fresh isolated Python."""
-    with tempfile.TemporaryDirectory(prefix="mi-course-snippet-") as folder:
-        script = Path(folder) / snippet_file.name
+# Runs the script argv[1] as __main__; at exit, writes to argv[2] as JSON its CPU time, its peak memory,
+# the files it opened inside the repository argv[3] but outside the installed places argv[4:] (the
+# package's folders and the environment), and the hosts it tried to reach (audit events, so a blocked
+# network or a lucky cache cannot hide an attempt). VmHWM, unlike the ru_maxrss a parent sees, starts afresh at
+# exec: the test process's own footprint is not counted.
+MEASURE = """
+import atexit, json, os, re, resource, runpy, sys
+script, report_file, repo, *installed = sys.argv[1:]
+installed = [os.path.realpath(place) for place in (*installed, sys.prefix)]
+from_checkout, network = set(), set()
+LOCAL = ("localhost", "127.0.0.1", "::1", None)
+def audit(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = os.path.realpath(os.fsdecode(args[0]))
+        if path.startswith(repo + os.sep) and not any(path.startswith(place + os.sep) for place in installed):
+            from_checkout.add(path)
+    elif event == "socket.getaddrinfo" and args[0] not in LOCAL:
+        network.add(str(args[0]))
+    elif event == "socket.connect" and isinstance(args[1], tuple) and args[1][0] not in LOCAL:
+        network.add(str(args[1][0]))
+def report():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    kib = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+    with open(report_file, "w") as out:
+        json.dump({"cpu_s": usage.ru_utime + usage.ru_stime, "peak_mib": kib / 1024,
+                   "read_from_checkout": sorted(from_checkout), "network": sorted(network)}, out)
+sys.addaudithook(audit)
+atexit.register(report)
+sys.argv = [script]
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def installed_places() -> list[str]:
+    """Where the course is installed: the folders of ``mi_course`` and its snippets (the checkout, if editable)."""
+    import importlib.util
+
+    return [place for name in ("mi_course", "mi_course.snippets")
+            for place in importlib.util.find_spec(name).submodule_search_locations]
+
+
+def run_snippet(snippet_file: Path, timeout_s: float = SNIPPET_TIMEOUT_S, repo: Path | None = None) -> SnippetRun:
+    """Run a snippet as a learner would: a copy, alone in an empty folder, in a fresh isolated Python.
+
+    Measures its wall time, CPU time and peak memory, and lists the files it opened inside ``repo``
+    other than the installed package's. A run past ``timeout_s`` raises ``subprocess.TimeoutExpired``.
+    """
+    repo = os.path.realpath(repo or Path(__file__).resolve().parents[1])
+    with tempfile.TemporaryDirectory(prefix="mi-course-snippet-") as folder, tempfile.TemporaryDirectory() as reports:
+        script, report = Path(folder) / snippet_file.name, Path(reports) / "measured.json"
         shutil.copyfile(snippet_file, script)
         env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-I", script.name],
+            [sys.executable, "-I", "-c", MEASURE, str(script), str(report), repo, *installed_places()],
             cwd=folder, env=env, capture_output=True, text=True, timeout=timeout_s,
         )
-    return SnippetRun(done.returncode, done.stdout, done.stderr)
+        wall_s = time.perf_counter() - start
+        measured = json.loads(report.read_text()) if report.is_file() else {}
+    return SnippetRun(
+        done.returncode, done.stdout, done.stderr, wall_s=wall_s, cpu_s=measured.get("cpu_s", float("nan")),
+        peak_mib=measured.get("peak_mib", float("nan")), read_from_checkout=tuple(measured.get("read_from_checkout", ())),
+        network=tuple(measured.get("network", ())),
+    )
+
+
+# What each snippet printed as a cell of its page's generated notebook, in this session
+# (tests/test_page_notebooks.py fills it). Its standalone run must print the same numbers.
+NOTEBOOK_PRINTS: dict[str, str] = {}
+FIGURE_SUMMARY = re.compile(r'^(figure ".*": \d+ traces? \(.*\)|attention patterns: .*)$', re.MULTILINE)  # show() in a script
+DURATION = re.compile(r"\b\d+(?:\.\d+)? ?(?:s|ms|seconds)\b")  # how long something took: not a result
+
+
+def comparable_prints(output: str) -> list[str]:
+    """Printed lines as the determinism check compares them: durations masked, figure summaries dropped."""
+    return [DURATION.sub("<duration>", line) for line in FIGURE_SUMMARY.sub("", output).splitlines() if line.strip()]
+
+
+def first_difference(standalone: str, in_notebook: str) -> str | None:
+    """The first line whose numbers differ between two runs of a snippet, or None if they print the same."""
+    ours, theirs = comparable_prints(standalone), comparable_prints(in_notebook)
+    for number, (line, other) in enumerate(zip(ours, theirs), start=1):
+        if line != other:
+            return f"line {number}: {line!r} standalone, {other!r} in the notebook"
+    if len(ours) != len(theirs):
+        return f"{len(ours)} lines standalone, {len(theirs)} in the notebook"
+    return None
+
+
+def record_measurement(rootpath: Path, snippet: str, run: SnippetRun) -> None:
+    """Keep ``run``'s time and memory as ``snippet``'s latest measurement, which the site's badges show."""
+    from mi_course.runtime import device_description
+
+    path = rootpath / mkdocs_extra(rootpath)["snippet_measurements"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    measurements = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    measurements[snippet] = {
+        "cpu_s": round(run.cpu_s, 1), "wall_s": round(run.wall_s, 1), "peak_mib": round(run.peak_mib),
+        "device": device_description(), "measured_on": time.strftime("%Y-%m-%d"),
+    }
+    path.write_text(json.dumps(dict(sorted(measurements.items())), indent=1) + "\n", encoding="utf-8")
 
 
 def output_mismatch(expected: str, actual: str, rtol: float) -> str | None:
@@ -259,16 +367,43 @@ class SnippetScript(pytest.Item):
             raise PageError(f"{where}: includes {SNIPPETS_DIR}/{self.snippet}, which does not exist")
         needs_network = NEEDS_NETWORK.match(snippet_file.read_text(encoding="utf-8").split("\n", 1)[0])
         if needs_network:
-            from mi_course.zoo import hub_reachable  # imports TransformerLens: only for network snippets
+            from mi_course.zoo import (
+                hub_reachable,  # imports TransformerLens: only for network snippets
+            )
 
             if not hub_reachable():
                 pytest.skip(
                     f"{SNIPPETS_DIR}/{self.snippet} needs the Hugging Face hub, which is unreachable; "
                     f"its offline twin {SNIPPETS_DIR}/{needs_network['twin']} runs instead"
                 )
-        run = run_snippet(snippet_file)
+        try:
+            run = run_snippet(snippet_file, timeout_s=2 * SNIPPET_BUDGET_S, repo=self.config.rootpath)
+        except subprocess.TimeoutExpired:
+            raise PageError(f"{where}: {SNIPPETS_DIR}/{self.snippet} was stopped after {2 * SNIPPET_BUDGET_S:g} s "
+                            f"(budget: {SNIPPET_BUDGET_S:g} s)") from None
+        record_measurement(self.config.rootpath, self.snippet, run)
         if run.returncode != 0:
             raise PageError(f"{where}: {SNIPPETS_DIR}/{self.snippet} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
+        if run.network and not needs_network:
+            raise PageError(
+                f"{where}: {SNIPPETS_DIR}/{self.snippet} tried to reach {', '.join(run.network)}; a snippet runs offline "
+                "unless its first line is '# requires: network; offline twin: <snippet>.py'"
+            )
+        if run.read_from_checkout:
+            raise PageError(
+                f"{where}: {SNIPPETS_DIR}/{self.snippet} read files of the repository checkout, which a learner "
+                f"does not have; use the installed package instead: {', '.join(run.read_from_checkout)}"
+            )
+        if run.wall_s > SNIPPET_BUDGET_S or run.peak_mib > SNIPPET_BUDGET_MIB:
+            raise PageError(
+                f"{where}: {SNIPPETS_DIR}/{self.snippet} took {run.wall_s:.1f} s and {run.peak_mib:,.0f} MiB at peak; "
+                f"the budget is {SNIPPET_BUDGET_S:g} s and {SNIPPET_BUDGET_MIB:,.0f} MiB"
+            )
+        if self.snippet in NOTEBOOK_PRINTS:
+            difference = first_difference(run.stdout, NOTEBOOK_PRINTS[self.snippet])
+            if difference:
+                raise PageError(f"{where}: {SNIPPETS_DIR}/{self.snippet} is not deterministic: it printed different "
+                                f"numbers standalone and in its page's notebook, {difference}")
         if self.block.expected_output is not None:
             rtol = float(os.environ.get(CLAIM_RTOL_ENV, "0.02"))
             mismatch = output_mismatch(self.block.expected_output, run.stdout, rtol)

@@ -3,17 +3,19 @@
 Each test builds a tiny course (a page and its snippets) and runs pytest on it with the plugin.
 """
 
+import json
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from tests.docs_plugin import output_mismatch
+from tests.docs_plugin import first_difference, output_mismatch
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]
 
+MEASUREMENTS = "build/measurements.json"
 GOOD_SNIPPET = 'print("accuracy: 0.9808")\n'
 GOOD_PAGE = """# A page
 
@@ -39,6 +41,7 @@ def run_course(pytester, monkeypatch):
 
     def run(page: str, snippets: dict[str, str]):
         pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p tests.docs_plugin"\n')
+        (pytester.path / "mkdocs.yml").write_text(f"extra:\n  snippet_measurements: {MEASUREMENTS}\n")
         (pytester.path / "docs").mkdir()
         (pytester.path / "docs" / "page.md").write_text(page)
         for name, code in snippets.items():
@@ -53,6 +56,60 @@ def run_course(pytester, monkeypatch):
 def test_a_good_page_passes(run_course):
     result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
     result.assert_outcomes(passed=3)  # fences, the snippet, the inline block
+
+
+def test_each_snippet_run_records_its_cpu_time_peak_memory_and_device(run_course, pytester):
+    hungry = "import time\nblock = bytearray(300 * 2**20)\nend = time.process_time() + 0.5\nwhile time.process_time() < end:\n    pass\n"
+    page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
+    run_course(page, {"demo/ok.py": hungry}).assert_outcomes(passed=3)
+    measured = json.loads((pytester.path / MEASUREMENTS).read_text())["demo/ok.py"]
+    assert 0.5 <= measured["cpu_s"] < 10 and measured["peak_mib"] >= 300, measured
+    assert measured["device"].startswith("cpu: ") and measured["wall_s"] >= measured["cpu_s"] - 0.2
+
+
+@pytest.mark.parametrize("budget, snippet, breach", [
+    ("MI_COURSE_SNIPPET_BUDGET_S", "import time\ntime.sleep(0.8)\n", "budget is 0.5 s"),
+    ("MI_COURSE_SNIPPET_BUDGET_S", "import time\ntime.sleep(3)\n", "was stopped after 1 s (budget: 0.5 s)"),
+    ("MI_COURSE_SNIPPET_BUDGET_MIB", "block = bytearray(300 * 2**20)\n", "the budget is 60 s and 200 MiB"),
+])
+def test_a_snippet_over_its_time_or_memory_budget_fails(run_course, monkeypatch, budget, snippet, breach):
+    monkeypatch.setenv(budget, "0.5" if budget.endswith("_S") else "200")
+    page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
+    result = run_course(page, {"demo/ok.py": snippet})
+    result.assert_outcomes(passed=2, failed=1)
+    assert breach in result.stdout.str()
+
+
+def test_a_snippet_that_reads_the_repository_checkout_fails(run_course, pytester):
+    reader = "from pathlib import Path\nprint(len(Path(PAGE).read_text()))\n".replace("PAGE", repr(str(pytester.path / "docs" / "page.md")))
+    page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
+    result = run_course(page, {"demo/ok.py": reader})
+    result.assert_outcomes(passed=2, failed=1)
+    assert "read files of the repository checkout" in result.stdout.str() and "docs/page.md" in result.stdout.str()
+
+
+def test_a_snippet_that_reaches_for_the_network_unmarked_fails(run_course):
+    caller = "import socket\ntry:\n    socket.getaddrinfo('example.org', 443)\nexcept OSError:\n    pass\n"
+    page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
+    result = run_course(page, {"demo/ok.py": caller})
+    result.assert_outcomes(passed=2, failed=1)
+    assert "tried to reach example.org; a snippet runs offline" in result.stdout.str()
+
+
+def test_the_determinism_check_compares_numbers_but_not_durations_or_figure_summaries():
+    standalone = 'loss 1.2345\ntraining time: 24.7 s (criterion: <= 60 s)\nfigure "Loss": 1 trace (train)\n'
+    assert first_difference(standalone, "loss 1.2345\ntraining time: 31.2 s (criterion: <= 60 s)\n") is None
+    assert first_difference(standalone, "loss 1.2346\ntraining time: 24.7 s (criterion: <= 60 s)\n") == (
+        "line 1: 'loss 1.2345' standalone, 'loss 1.2346' in the notebook"
+    )
+    assert first_difference(standalone, "loss 1.2345\n") == "2 lines standalone, 1 in the notebook"
+
+
+def test_a_snippet_that_prints_other_numbers_in_its_notebook_fails(run_course, pytester):
+    pytester.makeconftest("from tests.docs_plugin import NOTEBOOK_PRINTS\nNOTEBOOK_PRINTS['demo/ok.py'] = 'accuracy: 0.9712\\n'\n")
+    result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
+    result.assert_outcomes(passed=2, failed=1)
+    assert "is not deterministic" in result.stdout.str() and "'accuracy: 0.9808' standalone" in result.stdout.str()
 
 
 def test_a_snippet_that_raises_fails(run_course):
@@ -178,6 +235,7 @@ def run_notebook(pytester, monkeypatch):
 
     def run(*cells):
         pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p tests.docs_plugin"\n')
+        (pytester.path / "mkdocs.yml").write_text(f"extra:\n  snippet_measurements: {MEASUREMENTS}\n")
         (pytester.path / "docs").mkdir()
         nbformat.write(new_notebook(cells=list(cells)), pytester.path / "docs" / "page.ipynb")
         return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")

@@ -1,11 +1,11 @@
-"""The strict site build: snippets expanded, notebook pages run and linked, figures' scripts served once."""
+"""The strict site build: snippets expanded, notebook pages run and linked, figures' scripts served once.
+
+The fixture ``site`` (tests/conftest.py) builds the site once for the whole session.
+"""
 
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,18 +24,6 @@ BUNDLES = {
 }
 CDNS = ("unpkg.com", "cdn.plot.ly", "jsdelivr.net")
 SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The site, built once for this module with ``mkdocs build --strict``."""
-    folder = tmp_path_factory.mktemp("site")
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    return folder
 
 
 def html_pages(site: Path) -> list[Path]:

@@ -51,3 +51,23 @@ def test_main_deploys_only_after_the_gpu_snippets_pass():
 def test_the_gpu_runner_label_is_set_in_one_place(workflow):
     gpu_jobs = [name for name, job in load(workflow)["jobs"].items() if "gpu" in str(job["runs-on"])]
     assert gpu_jobs == (["gpu-snippets"] if workflow == "publish.yml" else [])
+
+
+def test_a_weekly_canary_tests_the_newest_releases_and_a_job_tests_the_lowest_bounds():
+    drift = load("drift.yml")
+    assert drift[True]["schedule"] and "workflow_dispatch" in drift[True]
+    newest = " ".join(step.get("run", "") for step in drift["jobs"]["newest"]["steps"])
+    assert "--upgrade transformer-lens torch plotly mkdocs-material" in newest
+    lowest = " ".join(step.get("run", "") for step in drift["jobs"]["lowest"]["steps"])
+    assert "--resolution lowest-direct" in lowest and "pip install -r build/resolved-lowest.txt" in lowest
+    for job in ("newest", "lowest"):
+        assert any("-m pytest" in step.get("run", "") for step in drift["jobs"][job]["steps"]), f"{job} runs no tests"
+
+
+def test_every_direct_dependency_declares_a_lower_and_an_upper_bound():
+    import tomllib
+
+    project = tomllib.loads((WORKFLOWS.parents[1] / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        spec = requirement.split(";")[0]
+        assert ">=" in spec and "<" in spec.replace("<=", ""), f"{requirement}: declare a tested lower and upper bound"

@@ -1,6 +1,8 @@
-"""MkDocs hook: under every included snippet, link its source file and the command that tests it.
+"""MkDocs hook: under every included snippet, link its source file, the command that tests it, and its cost.
 
-A reader of any code block reaches the file it comes from and its test in one step. A snippet that
+A reader of any code block reaches the file it comes from and its test in one step. A badge gives the
+snippet's CPU time, peak memory and device from its last test run, as ``tests/docs_plugin.py``
+recorded them in the file ``extra.snippet_measurements`` of mkdocs.yml names. A snippet that
 calls ``show(...)`` also gets its figures: the build runs it as a script, as a learner would, with
 ``MI_COURSE_SITE_BUILD=1``, and places the HTML it prints between ``FIGURE_START`` and
 ``FIGURE_END`` under the block. A snippet that needs the network is not run; its page says so.
@@ -8,6 +10,7 @@ calls ``show(...)`` also gets its figures: the build runs it as a script, as a l
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -47,15 +50,31 @@ def snippet_figures(snippet: Path) -> list[str]:
     return FIGURE.findall(done.stdout)
 
 
+def badge(measurement: dict | None, test_command: str) -> str:
+    """A snippet's measured cost as an inline badge; one that was never measured says how to measure it."""
+    if measurement is None:
+        return f'<span class="snippet-badge snippet-badge-missing" title="{test_command} measures it">not measured yet</span>'
+    return (
+        f'<span class="snippet-badge" title="CPU time and peak memory of its last test run, on {measurement["measured_on"]}">'
+        f'{measurement["cpu_s"]:.1f} s CPU · {measurement["peak_mib"]:,} MiB peak · {measurement["device"]}</span>'
+    )
+
+
 def on_page_markdown(markdown, page, config, files):
+    repo_root = Path(config["docs_dir"]).parent
     repo_files = config["repo_url"].rstrip("/") + "/blob/main"
-    snippets_dir = Path(config["docs_dir"]).parent / "snippets"
+    snippets_dir = repo_root / "snippets"
+    measurements_file = repo_root / config["extra"]["snippet_measurements"]
+    measurements = json.loads(measurements_file.read_text(encoding="utf-8")) if measurements_file.is_file() else {}
     figures = _figures[page.file.src_uri] = []
 
     def add_links_and_figures(match: re.Match) -> str:
         indent, paths = match["indent"], INCLUDE_PATH.findall(match["includes"])
-        links = " · ".join(f"[`snippets/{path}`]({repo_files}/snippets/{path})" for path in paths)
-        test = f"tested by `python3 dev.py test docs/{page.file.src_uri}`"
+        command = f"python3 dev.py test docs/{page.file.src_uri}"
+        links = " · ".join(
+            f"[`snippets/{path}`]({repo_files}/snippets/{path}) {badge(measurements.get(path), command)}" for path in paths
+        )
+        test = f"tested by `{command}`"
         placeholders = ""
         for path in paths:
             source = (snippets_dir / path).read_text(encoding="utf-8")

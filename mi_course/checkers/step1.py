@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
+from mi_course import _checks
+from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult, _as_checker_input_error
 from mi_course.datasets import MnistData, load_mnist
 from mi_course.runtime import get_device
 
@@ -20,10 +21,8 @@ _N_CLASSES = 10
 
 def mnist_model_inputs(images: torch.Tensor) -> torch.Tensor:
     """Turn uint8 MNIST images (n, 28, 28) into the float32 model inputs in [0, 1] the checker feeds."""
-    if images.dtype != torch.uint8 or tuple(images.shape[1:]) != _IMAGE_SHAPE:
-        raise CheckerInputError(
-            f"expected uint8 images of shape (n, 28, 28), got {images.dtype} of shape {tuple(images.shape)}"
-        )
+    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or tuple(images.shape[1:]) != _IMAGE_SHAPE:
+        raise CheckerInputError(f"mnist_model_inputs expected uint8 images of shape (n, 28, 28), got {_checks.described(images)}")
     return images.float() / 255
 
 
@@ -40,6 +39,12 @@ def check_mnist_classifier(
     shape (batch, 10), and sits on ``get_device()``. Pass ``train_seconds`` to also check that
     training took at most 60 s.
     """
+    with _as_checker_input_error():
+        _checks.integer(batch_size, "check_mnist_classifier", "batch_size", minimum=1)
+        if train_seconds is not None:
+            _checks.number(train_seconds, "check_mnist_classifier", "train_seconds", minimum=0)
+        if data is not None:
+            _checks.instance(data, MnistData, "check_mnist_classifier", "data")
     device = _validate_classifier(model)
     data = data if data is not None else load_mnist()
     was_training = model.training

@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mi_course import scratch
-from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
+from mi_course import _checks, scratch
+from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult, _as_checker_input_error
 
 if TYPE_CHECKING:
     from transformer_lens import TransformerBridge
@@ -188,7 +188,10 @@ def check_logits_match(
     """
     if not isinstance(tokens, Tensor) or tokens.dim() != 2 or tokens.dtype != torch.int64:
         got = f"{tokens.dtype} of shape {tuple(tokens.shape)}" if isinstance(tokens, Tensor) else type(tokens).__name__
-        raise CheckerInputError(f"expected int64 tokens of shape (batch, pos), got {got}")
+        raise CheckerInputError(f"check_logits_match expected int64 tokens of shape (batch, pos), got {got}")
+    with _as_checker_input_error():
+        _checks.model(bridge, "check_logits_match", "bridge")
+        _checks.tokens(tokens, "check_logits_match", bridge)
     with torch.inference_mode():
         expected = bridge(tokens.to(bridge.W_E.device)).float()
         if isinstance(model_or_logits, Tensor):

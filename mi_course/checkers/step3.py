@@ -27,6 +27,7 @@ def check_induction_score(induction_score: Callable[[Tensor, int], Tensor]) -> C
 
     ``pattern`` is ``(batch, head, query, key)`` for ``[BOS] x x`` with ``x`` of length ``seq_len``.
     """
+    _check_callable(induction_score, "check_induction_score", "your induction_score function")
     pattern = _random_patterns(torch.Generator().manual_seed(0))
     expected = _stripe_mean(pattern, "induction")
     got = _call("induction_score", lambda: induction_score(pattern.clone(), _SEQ_LEN), expected.shape,
@@ -49,6 +50,7 @@ def check_induction_score(induction_score: Callable[[Tensor, int], Tensor]) -> C
 
 def check_mean_ablation_hook(make_hook: Callable[[list[int]], Callable]) -> CheckReport:
     """Check ``make_hook(heads)``: a hook for ``hook_z`` that replaces ``heads`` by their mean over the batch."""
+    _check_callable(make_hook, "check_mean_ablation_hook", "your mean_ablation_hook function (which makes a hook)")
     z = torch.randn(_Z_SHAPE, generator=torch.Generator().manual_seed(0))
     expected = mean_ablation_hook(_ABLATED_HEADS)(z.clone(), None)
     try:
@@ -78,6 +80,11 @@ def check_mean_ablation_hook(make_hook: Callable[[list[int]], Callable]) -> Chec
     ]
     return _report("mean_ablation_hook", got, expected, mistakes, f"on a random z of shape {_Z_SHAPE}, heads {_ABLATED_HEADS}",
                    "z[:, :, heads] should become z[:, :, heads].mean(dim=0, keepdim=True); the other heads stay as they are")
+
+
+def _check_callable(function: object, checker: str, what: str) -> None:
+    if not callable(function):
+        raise CheckerInputError(f"{checker} expected {what}, got {type(function).__name__}")
 
 
 def _random_patterns(generator: torch.Generator) -> Tensor:

@@ -1,0 +1,302 @@
+"""MkDocs hook: a Colab notebook for every page with Python code, and the links to it under its title.
+
+Notebook pages (``docs/**/*.ipynb``) are their own notebooks: mkdocs-jupyter runs them and
+(``include_source``) copies each beside its page; Colab opens the committed file from ``main``.
+
+A Markdown page with Python code (an included snippet or an inline ``python`` block) gets a
+notebook generated from it, ``page_notebook()``: the Colab-only install cell first, then the page
+in order, prose as markdown cells and each snippet or inline block as a code cell. Expected-output
+blocks and the install ``text`` fence do not become code. The build publishes it beside the page
+(``on_files``), and the workflow pushes the same files to the ``colab`` branch, which is where
+"Open in Colab" opens them (``python docs/.hooks/page_notebooks.py OUTDIR`` writes them all).
+
+This module is also where both kinds of page get their links (``on_page_content``), so one
+function builds every Colab address.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import sys
+import textwrap
+from pathlib import Path, PurePosixPath
+
+GITHUB = "https://github.com/"
+COLAB = "https://colab.research.google.com/github/"
+# Colab opens notebooks from GitHub only, and the generated ones are build outputs, not sources: the
+# publish workflow force-pushes them, alone, as one commit to this branch. A branch of their own keeps
+# generated files out of main's history and reviews, and gives every page a stable Colab address
+# (blob/colab/<page path>.ipynb) that always holds the notebook of the deployed site.
+COLAB_BRANCH = "colab"
+SNIPPETS_DIR = "snippets"
+INSTALL_SNIPPET = "colab-install.txt"
+NETWORK_TAG = "requires-network"  # a snippet whose first line is NEEDS_NETWORK; Colab is online, tests are not
+SKIP_TAG = "skipped-by-page-tests"  # an inline block under a pytest.mark.skip marker on the page
+NEEDS_NETWORK = re.compile(r"^# requires: network; offline twin: (?P<twin>\S+\.py)$")
+INCLUDE_LINE = re.compile(r'^(?P<indent>\s*)-{1,3}8<-{1,3}\s+"(?P<path>[^"]+)"\s*$')
+ESCAPED_INCLUDE = re.compile(r"^(\s*);(-{1,3}8<)")  # ';--8<--' shows an include line without including
+FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+PYTEST_COMMENT = re.compile(r"^\s*<!--\s*pytest[-.\w]*(?P<args>.*?)-->\s*$")
+SKIP_REASON = re.compile(r"""reason\s*=\s*(["'])(?P<reason>.*?)\1""")
+# Admonitions (!!! and ???) and content tabs (===): Jupyter renders neither, so each becomes a bold title.
+BLOCK_HEADER = re.compile(r'^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)[ \t]*(?P<kind>[\w-]+)?[^"]*(?:"(?P<title>[^"]*)")?\s*$')
+# A relative link to another page of the site; in a notebook it points to the page on the site instead.
+PAGE_LINK = re.compile(r"\]\((?P<target>(?![a-z]+:|#|/)[^)\s#]+\.(?:md|ipynb))(?P<anchor>#[^)\s]*)?\)")
+METADATA = {
+    "accelerator": "GPU",
+    "colab": {"gpuType": "T4", "provenance": []},
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+INSTALL_CELL = """\
+# In Colab, install the course first; anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    get_ipython().run_line_magic("pip", {spec!r})"""
+
+
+def colab_url(repo_url: str, notebook: str, branch: str = "main") -> str:
+    """The Colab address that opens ``notebook`` (a path in the repository) from ``branch`` on GitHub."""
+    return f"{COLAB}{repo_url.rstrip('/').removeprefix(GITHUB)}/blob/{branch}/{notebook}"
+
+
+def branch_path(src_uri: str) -> str:
+    """Where the notebook of the Markdown page ``src_uri`` (relative to docs/) lies on the colab branch."""
+    return str(PurePosixPath(src_uri).with_suffix(".ipynb"))
+
+
+def site_path(src_uri: str, dest_uri: str) -> str:
+    """Where the build publishes the notebook of a page: beside its HTML, named after its source."""
+    return posixpath.join(posixpath.dirname(dest_uri), PurePosixPath(src_uri).stem + ".ipynb")
+
+
+def install_cell(snippets_dir: Path) -> str:
+    """The first cell: the pip line of ``snippets/colab-install.txt``, run in Colab only."""
+    spec = (snippets_dir / INSTALL_SNIPPET).read_text(encoding="utf-8").strip().removeprefix("pip ")
+    return INSTALL_CELL.format(spec=spec)
+
+
+def flatten_blocks(lines: list[str]) -> list[str]:
+    """Turn admonitions and tabs into a bold title over their body, dedented by one level per block."""
+    out: list[str] = []
+    open_blocks: list[int] = []  # indentation of each enclosing block's header
+    fence = None
+    for line in lines:
+        if not line.strip():
+            out.append("")
+            continue
+        indent = len(line) - len(line.lstrip())
+        while fence is None and open_blocks and indent < open_blocks[-1] + 4:
+            open_blocks.pop()
+        if open_blocks:
+            depth = 4 * len(open_blocks)
+            line = line[depth:] if line[:depth].isspace() else line.lstrip()
+        if fence is not None:
+            if line.strip().startswith(fence):
+                fence = None
+            out.append(line)
+            continue
+        if opening := FENCE_OPEN.match(line):
+            fence = opening["fence"]
+            out.append(line)
+            continue
+        if header := BLOCK_HEADER.match(line):
+            title = header["title"] if header["title"] is not None else (header["kind"] or "").capitalize()
+            out += [f"{header['indent']}**{title}**", ""] if title else [""]
+            open_blocks.append(indent)
+            continue
+        out.append(line)
+    return out
+
+
+def expand_includes(lines: list[str], snippets_dir: Path) -> list[str]:
+    """Replace include lines outside python blocks with the file they include, as pymdownx.snippets does."""
+    out = []
+    for line in lines:
+        if include := INCLUDE_LINE.match(line):
+            text = (snippets_dir / include["path"]).read_text(encoding="utf-8").rstrip("\n")
+            out += [f"{include['indent']}{part}" if part else "" for part in text.split("\n")]
+        else:
+            out.append(ESCAPED_INCLUDE.sub(r"\1\2", line))
+    return out
+
+
+def page_url(site_url: str, page_src: str, target: str) -> str:
+    """The address on the site of the page that ``target`` (relative to ``page_src``) points to."""
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(page_src), target))
+    stem = path.rsplit(".", 1)[0]
+    stem = stem[: -len("index")] if stem == "index" or stem.endswith("/index") else stem + "/"
+    return site_url.rstrip("/") + "/" + stem
+
+
+def page_notebook(markdown: str, snippets_dir: Path, page_src: str = "", site_url: str = "") -> dict | None:
+    """The notebook (nbformat v4, as a dict) of a Markdown page, or None when it has no Python code.
+
+    Cells follow the page: prose as markdown cells, each included snippet as its own code cell (its
+    metadata names it: ``mi_course.snippet``), each inline ``python`` block as a code cell. A snippet
+    that needs the network is tagged ``requires-network``. ``page_src`` (the page's path under docs/)
+    and ``site_url`` turn relative links to other pages into links to the site.
+    """
+    lines = flatten_blocks(markdown.split("\n"))
+    cells: list[dict] = []
+    prose: list[str] = []
+    expected_output = False  # an expected-output marker was seen and its fence not yet
+    skip_reason: str | None = None
+
+    def add(cell_type: str, source: str, metadata: dict | None = None) -> None:
+        cell = {"cell_type": cell_type, "id": f"cell-{len(cells) + 1}", "metadata": metadata or {}, "source": source}
+        if cell_type == "code":
+            cell |= {"execution_count": None, "outputs": []}
+        cells.append(cell)
+
+    def flush_prose() -> None:
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(expand_includes(prose, snippets_dir))).strip("\n")
+        if site_url:
+            text = PAGE_LINK.sub(lambda link: f"]({page_url(site_url, page_src, link['target'])}{link['anchor'] or ''})", text)
+        if text.strip():
+            add("markdown", text)
+        prose.clear()
+
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        opening = FENCE_OPEN.match(line)
+        if opening is None:
+            index += 1
+            if comment := PYTEST_COMMENT.match(line):  # test markers are not for readers
+                if "expected-output" in line:
+                    expected_output = True
+                elif "skip" in line:
+                    reason = SKIP_REASON.search(comment["args"])
+                    skip_reason = reason["reason"] if reason else "no reason given"
+            else:
+                expected_output = expected_output and not line.strip()
+                prose.append(line)
+            continue
+        end = index + 1
+        while end < len(lines) and not lines[end].strip().startswith(opening["fence"]):
+            end += 1
+        indent, info = opening["indent"], opening["info"].strip()
+        body = textwrap.dedent("\n".join(lines[index + 1 : end])).strip("\n")
+        fence_lines, index = lines[index : end + 1], end + 1
+        if expected_output:  # the output the cell prints when run; it is not code
+            expected_output = False
+            continue
+        included = [match["path"] for match in map(INCLUDE_LINE.match, body.split("\n")) if match]
+        if info == "text" and included == [INSTALL_SNIPPET]:
+            prose.append(f"{indent}*The first cell of this notebook runs this install.*")
+            continue
+        if info != "python":
+            prose += fence_lines
+            continue
+        flush_prose()
+        nonblank = [part for part in body.split("\n") if part.strip()]
+        if nonblank and len(included) == len(nonblank):
+            for snippet in included:
+                source = (snippets_dir / snippet).read_text(encoding="utf-8").rstrip("\n")
+                metadata: dict = {"mi_course": {"snippet": snippet}}
+                if network := NEEDS_NETWORK.match(source.split("\n", 1)[0]):
+                    metadata["tags"] = [NETWORK_TAG]
+                    metadata["mi_course"]["offline_twin"] = network["twin"]
+                if skip_reason:
+                    metadata["tags"] = [*metadata.get("tags", []), SKIP_TAG]
+                    metadata["mi_course"]["skip_reason"] = skip_reason
+                add("code", source, metadata)
+        else:
+            add("code", body, {"tags": [SKIP_TAG], "mi_course": {"skip_reason": skip_reason}} if skip_reason else None)
+        skip_reason = None
+    flush_prose()
+    if not any(cell["cell_type"] == "code" for cell in cells):
+        return None
+    install = {"cell_type": "code", "id": "install", "metadata": {}, "source": install_cell(snippets_dir),
+               "execution_count": None, "outputs": []}
+    return {"cells": [install, *cells], "metadata": METADATA, "nbformat": 4, "nbformat_minor": 5}
+
+
+def notebook_json(notebook: dict) -> str:
+    """The notebook as a file holds it: the same bytes for the same page, so the colab branch changes only with it."""
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
+# ---- MkDocs events -------------------------------------------------------------------------------
+
+_notebooks: dict[str, str] = {}  # Markdown page's src_uri -> file name of its notebook, beside the page
+
+
+def on_files(files, config):
+    from mkdocs.exceptions import PluginError
+    from mkdocs.structure.files import File
+
+    _notebooks.clear()
+    snippets_dir = Path(config["docs_dir"]).parent / SNIPPETS_DIR
+    for file in list(files.documentation_pages()):
+        if not file.src_uri.endswith(".md"):
+            continue
+        notebook = page_notebook(file.content_string, snippets_dir, file.src_uri, config["site_url"] or "")
+        if notebook is None:
+            continue
+        path = site_path(file.src_uri, file.dest_uri)
+        if files.get_file_from_path(path) is not None:
+            raise PluginError(f"the notebook of {file.src_uri} would overwrite docs/{path}")
+        files.append(File.generated(config, path, content=notebook_json(notebook)))
+        _notebooks[file.src_uri] = PurePosixPath(path).name
+    return files
+
+
+def on_page_content(html, page, config, files):
+    src = page.file.src_uri
+    repo = config["repo_url"]
+    if src.endswith(".ipynb"):
+        notebook = f"docs/{src}"
+        download, colab = PurePosixPath(src).name, colab_url(repo, notebook)
+        note = (f'Source: <a href="{repo.rstrip("/")}/blob/main/{notebook}"><code>{notebook}</code></a>'
+                f" · tested by <code>python3 dev.py test {notebook}</code>")
+    elif src in _notebooks:
+        download, colab = _notebooks[src], colab_url(repo, branch_path(src), COLAB_BRANCH)
+        note = ("This page's code as a notebook, generated from the page"
+                f" · tested by <code>python3 dev.py test tests/test_page_notebooks.py -k {PurePosixPath(src).stem}</code>")
+    else:
+        return html
+    links = (
+        '<p class="notebook-links">'
+        f'<a class="md-button" href="{download}" download>Download the notebook</a> '
+        f'<a class="md-button" href="{colab}">Open in Colab</a><br>'
+        f'<small class="snippet-source">{note}</small></p>'
+    )
+    title_end = html.find("</h1>")
+    if title_end < 0:
+        return links + html
+    cut = title_end + len("</h1>")
+    return html[:cut] + links + html[cut:]
+
+
+# ---- command line: the notebooks the publish workflow pushes to the colab branch ----------------
+
+def write_all(out_dir: Path, root: Path) -> list[Path]:
+    """Write the notebook of every Markdown page under ``root/docs`` to ``out_dir/<branch_path>``."""
+    import yaml
+
+    config = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
+    docs = root / config.get("docs_dir", "docs")
+    written = []
+    for page in sorted(docs.rglob("*.md")):
+        src = page.relative_to(docs).as_posix()
+        if any(part.startswith(".") for part in PurePosixPath(src).parts):
+            continue  # MkDocs skips dot-folders
+        notebook = page_notebook(page.read_text(encoding="utf-8"), root / SNIPPETS_DIR, src, config.get("site_url") or "")
+        if notebook is not None:
+            target = out_dir / branch_path(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(notebook_json(notebook), encoding="utf-8")
+            written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(f"usage: python {sys.argv[0]} OUTDIR  (writes the notebook of every Markdown page with code)")
+    for path in write_all(Path(sys.argv[1]), Path(__file__).resolve().parents[2]):
+        print(path)

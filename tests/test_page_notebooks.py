@@ -1,0 +1,455 @@
+"""The notebook generated from each Markdown page with code (docs/.hooks/page_notebooks.py).
+
+For every ``docs/**/*.md`` with Python code: its notebook starts with the Colab-only install, asks
+Colab for a GPU, holds the page's snippets expanded and in the page's order, and runs top to bottom
+in a fresh kernel from a temporary folder, offline (cells that need the network are removed first,
+and the test records which). A page without Python code gets no notebook.
+
+Running a page's notebook re-runs all of its snippets in one kernel, which the page's snippet tests
+have run already, one process each: several minutes for all pages on a 2-core CPU. So a run of the
+whole suite (``python3 dev.py test``) skips a page's notebook when nothing it depends on changed
+since it last passed on this machine (``run_key``: the notebook, ``mi_course``, the installed
+packages); a clean clone, as in CI, runs them all. Naming this file, selecting with ``-k`` or setting
+``MI_COURSE_RERUN_NOTEBOOKS=1`` always runs them; one page's notebook:
+``python3 dev.py test tests/test_page_notebooks.py -k step1``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+import yaml
+from pytest_codeblocks.main import extract_from_file
+
+from tests.docs_plugin import (
+    ANSI_ESCAPE,
+    FENCE_OPEN,
+    NOTEBOOK_PRINTS,
+    SNIPPET_TIMEOUT_S,
+    PageError,
+    included_snippets,
+    read_fences,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+SNIPPETS = ROOT / "snippets"
+MKDOCS = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+HOOK = ROOT / "docs" / ".hooks" / "page_notebooks.py"
+RERUN_ENV = "MI_COURSE_RERUN_NOTEBOOKS"
+
+
+def load_hook():
+    spec = importlib.util.spec_from_file_location("page_notebooks", HOOK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+page_notebooks = load_hook()
+PAGES = sorted(page for page in DOCS.rglob("*.md") if not any(part.startswith(".") for part in page.relative_to(DOCS).parts))
+# Which pages have Python code, as the page tests see it: a fence labelled python, inline or include.
+PAGES_WITH_CODE = [page for page in PAGES if any(fence.info == "python" for fence in read_fences(page))]
+PAGES_WITHOUT_CODE = [page for page in PAGES if page not in PAGES_WITH_CODE]
+
+
+def src(page: Path) -> str:
+    return page.relative_to(DOCS).as_posix()
+
+
+def page_id(page: Path) -> str:
+    return src(page).removesuffix(".md")
+
+
+def notebook_of(page: Path) -> dict | None:
+    return page_notebooks.page_notebook(page.read_text(encoding="utf-8"), SNIPPETS, src(page), MKDOCS["site_url"])
+
+
+def code_cells(notebook: dict) -> list[dict]:
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+@functools.cache
+def hub_reachable() -> bool:
+    from mi_course.zoo import (
+        hub_reachable as probe,  # imports TransformerLens: only asked when a page needs it
+    )
+
+    return probe()
+
+
+def runnable(notebook: dict, online: bool | None = None) -> tuple[dict, list[str]]:
+    """A copy of ``notebook`` without the cells the tests cannot run here, and why each was removed.
+
+    Cells tagged ``requires-network`` go when the Hugging Face hub is unreachable (their offline
+    twins run instead, as in the page's snippet tests); cells the page skips go always.
+    """
+    kept, removed = [], []
+    for cell in notebook["cells"]:
+        tags = cell["metadata"].get("tags", [])
+        info = cell["metadata"].get("mi_course", {})
+        if page_notebooks.NETWORK_TAG in tags and not (hub_reachable() if online is None else online):
+            removed.append(f"snippets/{info['snippet']} needs the network (offline twin: snippets/{info['offline_twin']})")
+        elif page_notebooks.SKIP_TAG in tags:
+            removed.append(f"an inline block the page skips: {info['skip_reason']}")
+        else:
+            kept.append(cell)
+    return {**notebook, "cells": kept}, removed
+
+
+def run_notebook(notebook: dict, name: str) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel from an empty temporary folder; a raising cell fails with its traceback."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    node = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    with tempfile.TemporaryDirectory(prefix="mi-course-page-notebook-") as folder:
+        client = NotebookClient(node, timeout=SNIPPET_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": folder}})
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            failed = next(
+                (cell for cell in node.cells if any(out.get("output_type") == "error" for out in cell.get("outputs", []))), None
+            )
+            snippet = failed.metadata.get("mi_course", {}).get("snippet") if failed is not None else None
+            where = f"snippets/{snippet}" if snippet else "a cell"
+            raise PageError(f"{name}: {where} raised in the notebook:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}") from None
+        except CellTimeoutError as error:
+            raise PageError(f"{name}: a cell ran past {SNIPPET_TIMEOUT_S} s, the limit of a snippet:\n{error}") from None
+    return node
+
+
+def snippet_prints(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """What each snippet cell of a run notebook printed to stdout, by snippet path."""
+    return {
+        cell.metadata["mi_course"]["snippet"]: "".join(
+            output["text"] for output in cell.get("outputs", []) if output.get("output_type") == "stream" and output.get("name") == "stdout"
+        )
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})
+    }
+
+
+def run_key(notebook: dict) -> str:
+    """What a notebook's run depends on: its cells, mi_course, Python, the installed packages, MI_COURSE_* settings.
+
+    The shipped weights count through their cards, which hold each file's sha256 (and load_model checks it).
+    """
+    digest = hashlib.sha256(page_notebooks.notebook_json(notebook).encode())
+    for path in sorted((ROOT / "mi_course").rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".json"}:
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    packages = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions())
+    settings = sorted(f"{name}={value}" for name, value in os.environ.items() if name.startswith("MI_COURSE_") and name != RERUN_ENV)
+    digest.update("\n".join([sys.version, *packages, *settings]).encode())
+    return digest.hexdigest()
+
+
+def may_reuse_a_pass(config: pytest.Config) -> bool:
+    """Only in a run of the whole suite: naming this file, ``-k`` or MI_COURSE_RERUN_NOTEBOOKS=1 run every notebook."""
+    named = any("test_page_notebooks" in str(arg) for arg in config.args)
+    return hasattr(config, "cache") and not named and not config.option.keyword and not os.environ.get(RERUN_ENV)
+
+
+def printed(cell) -> str:
+    return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+
+
+def headings(text: str) -> list[str]:
+    """The Markdown headings of ``text``, outside code fences."""
+    found, fence = [], None
+    for line in text.split("\n"):
+        if fence is not None:
+            fence = None if line.strip().startswith(fence) else fence
+        elif opening := FENCE_OPEN.match(line):
+            fence = opening["fence"]
+        elif re.match(r"#{1,6} ", line):
+            found.append(line.strip())
+    return found
+
+
+# ---- every page ----------------------------------------------------------------------------------
+
+
+def test_the_pages_with_code_are_found():
+    assert len(PAGES_WITH_CODE) >= 8 and PAGES_WITHOUT_CODE, (PAGES_WITH_CODE, PAGES_WITHOUT_CODE)
+
+
+@pytest.mark.parametrize("page", PAGES_WITHOUT_CODE, ids=page_id)
+def test_a_page_without_python_code_gets_no_notebook(page):
+    assert notebook_of(page) is None
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
+def test_the_notebook_is_valid_and_asks_colab_for_a_gpu(page):
+    notebook = notebook_of(page)
+    nbformat.validate(nbformat.from_dict(notebook))
+    assert notebook["metadata"]["accelerator"] == "GPU"
+    assert notebook["metadata"]["colab"] == {"gpuType": "T4", "provenance": []}
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    assert page_notebooks.notebook_json(notebook) == page_notebooks.notebook_json(notebook_of(page)), "not deterministic"
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
+def test_the_first_cell_installs_the_course_in_colab_only(page):
+    """The convention of the notebook pages (tests/test_site.py), for the generated notebooks."""
+    spec = (SNIPPETS / "colab-install.txt").read_text().strip().removeprefix("pip ")
+    first = notebook_of(page)["cells"][0]
+    assert first["cell_type"] == "code"
+    assert 'if "google.colab" in sys.modules:' in first["source"]
+    assert f"""get_ipython().run_line_magic("pip", '{spec}')""" in first["source"]
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
+def test_the_cells_follow_the_page_with_every_snippet_expanded(page):
+    expected = []  # ("snippet", path) or ("inline", code), in the page's order
+    for fence in read_fences(page):
+        if fence.info == "python":
+            code = "\n".join(fence.body)
+            snippets = included_snippets(code)
+            expected += [("snippet", path) for path in snippets] if snippets else [("inline", code)]
+    notebook = notebook_of(page)
+    cells = code_cells(notebook)[1:]
+    actual = [
+        ("snippet", cell["metadata"]["mi_course"]["snippet"]) if "snippet" in cell["metadata"].get("mi_course", {})
+        else ("inline", cell["source"])
+        for cell in cells
+    ]
+    assert [kind for kind, _ in actual] == [kind for kind, _ in expected]
+    assert [name for kind, name in actual if kind == "snippet"] == [name for kind, name in expected if kind == "snippet"]
+    for cell, (kind, name) in zip(cells, expected):
+        if kind == "snippet":
+            assert cell["source"] == (SNIPPETS / name).read_text(encoding="utf-8").rstrip("\n")
+        else:
+            assert cell["source"].split() == name.split()  # the same code, dedented
+    for cell in notebook["cells"]:
+        assert not any(map(page_notebooks.INCLUDE_LINE.match, cell["source"].split("\n"))), "an include line was left"
+        assert "pytest-codeblocks" not in cell["source"]
+        assert cell["cell_type"] == "markdown" or "--8<--" not in cell["source"]
+    markdown = "\n".join(cell["source"] for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    assert headings(markdown) == headings(page.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
+def test_expected_outputs_and_the_install_line_are_not_code(page):
+    notebook = notebook_of(page)
+    sources = [cell["source"] for cell in code_cells(notebook)]
+    for block in extract_from_file(page):
+        if block.expected_output and block.expected_output.strip():
+            assert not any(block.expected_output.strip() in source for source in sources), block.expected_output
+    install = (SNIPPETS / "colab-install.txt").read_text().strip()
+    assert not any(install in cell["source"] for cell in notebook["cells"][1:])
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
+def test_snippets_that_need_the_network_are_tagged(page):
+    for cell in code_cells(notebook_of(page))[1:]:
+        snippet = cell["metadata"].get("mi_course", {}).get("snippet")
+        needs_network = snippet is not None and (SNIPPETS / snippet).read_text().startswith("# requires: network")
+        assert (page_notebooks.NETWORK_TAG in cell["metadata"].get("tags", [])) == needs_network, snippet
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
+def test_the_notebook_runs_top_to_bottom_offline(page, record_property, request):
+    notebook, removed = runnable(notebook_of(page))
+    if len(code_cells(notebook)) <= 1:  # the install cell alone
+        pytest.skip(f"every code cell of {src(page)} was removed: " + "; ".join(removed))
+    key, cached = run_key(notebook), f"mi-course/page-notebooks/{page_id(page)}"
+    if may_reuse_a_pass(request.config) and request.config.cache.get(cached, None) == key:
+        pytest.skip(
+            f"{src(page)}: its notebook passed here with the same cells, mi_course and packages; "
+            f"to rerun it: {RERUN_ENV}=1, or python3 dev.py test tests/test_page_notebooks.py -k {page.stem}"
+        )
+    for reason in removed:
+        print(f"{src(page)}: removed before the run: {reason}")
+    record_property("cells_removed", removed)
+    start = time.perf_counter()
+    done = run_notebook(notebook, src(page))
+    record_property("run_seconds", round(time.perf_counter() - start, 1))
+    NOTEBOOK_PRINTS.update(snippet_prints(done))  # the page tests compare each snippet's standalone run with these
+    if hasattr(request.config, "cache"):
+        request.config.cache.set(cached, key)
+
+
+def test_a_notebook_run_is_reused_only_in_a_whole_suite_run_and_only_while_nothing_changed(monkeypatch):
+    monkeypatch.delenv(RERUN_ENV, raising=False)
+
+    def config(*args: str, keyword: str = "") -> SimpleNamespace:
+        return SimpleNamespace(args=list(args), option=SimpleNamespace(keyword=keyword), cache=object())
+
+    assert may_reuse_a_pass(config("tests", "docs"))
+    assert not may_reuse_a_pass(config("tests/test_page_notebooks.py"))
+    assert not may_reuse_a_pass(config("tests", keyword="step1"))
+    monkeypatch.setenv(RERUN_ENV, "1")
+    assert not may_reuse_a_pass(config("tests", "docs"))
+    notebook = notebook_of(PAGES_WITH_CODE[0])
+    changed = {**notebook, "cells": notebook["cells"][:-1]}
+    assert run_key(notebook) == run_key(notebook_of(PAGES_WITH_CODE[0])) != run_key(changed)
+
+
+# ---- synthetic pages: each check can fail --------------------------------------------------------
+
+SYNTHETIC = '''# A page
+
+Intro with a [link](other.md#part) and one to [the home page](../index.md).
+
+!!! note "Set up"
+    Run this first:
+
+    ```text
+    --8<-- "colab-install.txt"
+    ```
+
+## Code
+
+```python
+--8<-- "hello.py"
+```
+
+<!--pytest-codeblocks:expected-output-->
+```text
+hello
+```
+
+??? success "Solution"
+
+    ```python
+    answer = 41 + 1
+    print(answer)
+    ```
+
+```python
+--8<-- "{last}"
+```
+'''
+
+
+@pytest.fixture
+def snippets(tmp_path) -> Path:
+    folder = tmp_path / "snippets"
+    folder.mkdir()
+    (folder / "colab-install.txt").write_text((SNIPPETS / "colab-install.txt").read_text())
+    (folder / "hello.py").write_text('print("hello")\n')
+    (folder / "boom.py").write_text('raise RuntimeError("this snippet is broken")\n')
+    (folder / "net.py").write_text('# requires: network; offline twin: hello.py\nraise OSError("no network here")\n')
+    return folder
+
+
+def synthetic(snippets: Path, last: str) -> dict:
+    return page_notebooks.page_notebook(SYNTHETIC.replace("{last}", last), snippets, "sub/page.md", "https://example.org/site/")
+
+
+def test_a_synthetic_page_becomes_install_then_the_page_in_order(snippets):
+    notebook = synthetic(snippets, "net.py")
+    kinds = [cell["cell_type"] for cell in notebook["cells"]]
+    assert kinds == ["code", "markdown", "code", "markdown", "code", "code"]
+    install, intro, hello, solution, inline, net = notebook["cells"]
+    assert "google.colab" in install["source"]
+    assert intro["source"].startswith("# A page") and "**Set up**" in intro["source"] and "--8<--" not in intro["source"]
+    assert "[link](https://example.org/site/sub/other/#part)" in intro["source"]
+    assert "[the home page](https://example.org/site/)" in intro["source"]
+    assert hello["source"] == 'print("hello")' and hello["metadata"]["mi_course"]["snippet"] == "hello.py"
+    assert "hello" not in solution["source"] and "**Solution**" in solution["source"]
+    assert inline["source"] == "answer = 41 + 1\nprint(answer)"
+    assert net["metadata"]["tags"] == [page_notebooks.NETWORK_TAG]
+    assert net["metadata"]["mi_course"]["offline_twin"] == "hello.py"
+
+
+def test_a_synthetic_page_runs_without_its_network_cell(snippets):
+    notebook, removed = runnable(synthetic(snippets, "net.py"), online=False)
+    assert removed == ["snippets/net.py needs the network (offline twin: snippets/hello.py)"]
+    done = run_notebook(notebook, "page.md")
+    assert [printed(cell) for cell in done.cells if cell.cell_type == "code"] == ["", "hello\n", "42\n"]
+
+
+def test_a_network_cell_left_in_fails_the_run_offline(snippets):
+    notebook, removed = runnable(synthetic(snippets, "net.py"), online=True)
+    assert removed == []
+    with pytest.raises(PageError, match="snippets/net.py raised"):
+        run_notebook(notebook, "page.md")
+
+
+def test_a_raising_snippet_fails_the_run(snippets):
+    with pytest.raises(PageError, match="(?s)snippets/boom.py raised.*this snippet is broken"):
+        run_notebook(runnable(synthetic(snippets, "boom.py"), online=False)[0], "page.md")
+
+
+def test_a_page_whose_only_python_is_an_example_in_a_markdown_fence_gets_no_notebook(snippets):
+    page = '# Contributing\n\n````markdown\n```python\n;--8<-- "hello.py"\n```\n````\n\n```text\n--8<-- "colab-install.txt"\n```\n'
+    assert page_notebooks.page_notebook(page, snippets) is None
+
+
+def test_a_skipped_inline_block_is_tagged_with_its_reason(snippets):
+    page = '# P\n\n<!--pytest.mark.skip(reason="needs a GPU")-->\n```python\nimport cuda_only\n```\n'
+    cell = page_notebooks.page_notebook(page, snippets)["cells"][-1]
+    assert cell["metadata"]["tags"] == [page_notebooks.SKIP_TAG]
+    notebook, removed = runnable(page_notebooks.page_notebook(page, snippets), online=False)
+    assert removed == ["an inline block the page skips: needs a GPU"] and len(notebook["cells"]) == 2
+
+
+# ---- the build: notebooks beside their pages, links under the titles ------------------------------
+
+
+def test_colab_opens_notebook_pages_from_main_and_generated_ones_from_the_colab_branch():
+    repo = MKDOCS["repo_url"]
+    assert page_notebooks.colab_url(repo, "docs/a/b.ipynb") == (
+        "https://colab.research.google.com/github/mi-course/mi-course/blob/main/docs/a/b.ipynb"
+    )
+    assert page_notebooks.colab_url(repo, page_notebooks.branch_path("a/b.md"), page_notebooks.COLAB_BRANCH) == (
+        "https://colab.research.google.com/github/mi-course/mi-course/blob/colab/a/b.ipynb"
+    )
+
+
+def test_the_hook_publishes_each_notebook_beside_its_page_and_links_it():
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+
+    assert str(HOOK.relative_to(ROOT)) in MKDOCS["hooks"]
+    config = load_config(str(ROOT / "mkdocs.yml"), hooks=[str(HOOK)])  # the other hooks play no part here
+    files = config.plugins.on_files(get_files(config), config=config)
+    for page in PAGES:
+        path = page_notebooks.site_path(src(page), files.get_file_from_path(src(page)).dest_uri)
+        generated = files.get_file_from_path(path)
+        if page in PAGES_WITHOUT_CODE:
+            assert generated is None, path
+            continue
+        assert path == f"{page_id(page)}/{page.stem}.ipynb" or page.stem == "index"
+        assert json.loads(generated.content_string) == notebook_of(page)
+    step1 = SimpleNamespace(file=SimpleNamespace(src_uri="fundamentals/step1-ml-prerequisites.md"))
+    html = config.plugins.on_page_content("<h1>Step 1</h1><p>text</p>", page=step1, config=config, files=files)
+    colab = "https://colab.research.google.com/github/mi-course/mi-course/blob/colab/fundamentals/step1-ml-prerequisites.ipynb"
+    assert html.startswith('<h1>Step 1</h1><p class="notebook-links">')
+    assert 'href="step1-ml-prerequisites.ipynb" download>Download the notebook</a>' in html
+    assert f'href="{colab}">Open in Colab</a>' in html
+    index = SimpleNamespace(file=SimpleNamespace(src_uri="index.md"))
+    assert config.plugins.on_page_content("<h1>Home</h1>", page=index, config=config, files=files) == "<h1>Home</h1>"
+
+
+def test_the_command_line_writes_what_the_workflow_pushes_to_the_colab_branch(tmp_path):
+    written = page_notebooks.write_all(tmp_path, ROOT)
+    assert sorted(path.relative_to(tmp_path).as_posix() for path in written) == sorted(
+        page_notebooks.branch_path(src(page)) for page in PAGES_WITH_CODE
+    )
+    for page in PAGES_WITH_CODE:
+        assert (tmp_path / page_notebooks.branch_path(src(page))).read_text() == page_notebooks.notebook_json(notebook_of(page))
+
+
+def test_the_publish_workflow_pushes_the_notebooks_to_the_colab_branch():
+    build = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text())["jobs"]["build"]
+    assert build["permissions"] == {"contents": "write"}
+    runs = "\n".join(step.get("run", "") for step in build["steps"])
+    assert "docs/.hooks/page_notebooks.py" in runs
+    assert f"HEAD:refs/heads/{page_notebooks.COLAB_BRANCH}" in runs

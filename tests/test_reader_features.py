@@ -1,0 +1,175 @@
+"""The reader's aids: glossary tooltips, success-criteria checklists, measured badges beside snippets.
+
+Unit tests load the site's hooks from ``docs/.hooks``; site tests check the built pages (the shared
+``site`` fixture) so that every page, snippet, term and step is covered, including ones added later.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from mkdocs.exceptions import PluginError
+
+from mi_course.checkers import STEP_CHECKS
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+INCLUDE = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"([^"]+\.py)"', re.MULTILINE)
+
+
+def load_hook(name: str):
+    spec = importlib.util.spec_from_file_location(f"hook_{name}", DOCS / ".hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+glossary = load_hook("glossary")
+progress = load_hook("progress")
+snippet_links = load_hook("snippet_links")
+ENTRIES = glossary.load_glossary(DOCS / glossary.GLOSSARY_FILE)
+
+
+# --- glossary -------------------------------------------------------------------------------------
+
+def abbreviated(html: str) -> list[str]:
+    return re.findall(r"<abbr [^>]*>([^<]*)</abbr>", html)
+
+
+def test_glossary_terms_get_their_definition_in_text_and_nowhere_else():
+    entries = [glossary.Entry("induction head", "Copies what came next.", ("induction heads",)),
+               glossary.Entry("residual stream", "The running sum.")]
+    html = (
+        "<p>Induction heads read the residual stream; an induction head copies.</p>"
+        "<h2>Induction heads</h2><p><a href='#x'>induction head</a> <code>residual stream</code></p>"
+        "<pre><span>induction head</span></pre><script>if (a<b) { x = 'residual stream'; }</script>"
+        "<p>Not in words: induction headroom, pre-residual stream.</p>"
+    )
+    annotated = glossary.annotate(html, entries)
+    assert abbreviated(annotated) == ["Induction heads", "residual stream", "induction head"]
+    assert '<abbr title="Copies what came next.">Induction heads</abbr>' in annotated  # longest form, case kept
+    assert "<h2>Induction heads</h2>" in annotated and "<code>residual stream</code>" in annotated
+    assert "x = 'residual stream'" in annotated, "script text must stay untouched"
+    assert re.sub(r"</?abbr[^>]*>", "", annotated) == html, "annotating only adds abbr elements"
+
+
+def test_a_definition_cannot_break_out_of_its_attribute():
+    entries = [glossary.Entry("logit lens", 'Reads "early" <predictions> & more.')]
+    annotated = glossary.annotate("<p>the logit lens</p>", entries)
+    assert annotated == '<p>the <abbr title="Reads &quot;early&quot; &lt;predictions&gt; &amp; more.">logit lens</abbr></p>'
+
+
+def test_a_glossary_file_with_a_repeated_term_or_no_definition_is_refused(tmp_path):
+    path = tmp_path / "glossary.yml"
+    path.write_text("- term: SAE\n  definition: a\n- term: sparse autoencoder\n  forms: [sae]\n  definition: b\n")
+    with pytest.raises(ValueError, match="'sae' is defined twice"):
+        glossary.load_glossary(path)
+    path.write_text("- term: SAE\n  definition: ' '\n")
+    with pytest.raises(ValueError, match="'SAE' needs a term and a definition"):
+        glossary.load_glossary(path)
+
+
+def test_every_glossary_term_is_listed_on_the_glossary_page_and_explained_where_it_appears(site):
+    page = (site / "appendix" / "glossary" / "index.html").read_text()
+    for entry in ENTRIES:
+        assert f'<dt id="{entry.anchor}">' in page, entry.term
+    shown = set()
+    for built in site.rglob("*.html"):
+        shown |= {text.lower() for text in abbreviated(built.read_text())}
+    unused = [entry.term for entry in ENTRIES if not shown & {form.lower() for form in (entry.term, *entry.forms)}]
+    assert not unused, f"glossary terms no page uses: {unused}"
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+def files_holding(pages: dict[str, str]):
+    docs = [SimpleNamespace(src_uri=uri, content_string=text) for uri, text in pages.items()]
+    return SimpleNamespace(documentation_pages=lambda: docs)
+
+
+def test_each_step_needs_exactly_one_page_for_its_checklist():
+    one_each = {f"{step}.md": f"<!-- progress: {step} -->" for step in STEP_CHECKS}
+    progress.on_files(files_holding(one_each), {})
+    missing = dict(list(one_each.items())[1:])
+    with pytest.raises(PluginError, match=f"no page holds the checklist of {next(iter(STEP_CHECKS))}"):
+        progress.on_files(files_holding(missing), {})
+    with pytest.raises(PluginError, match="checklist is on both"):
+        progress.on_files(files_holding({**one_each, "again.md": f"<!-- progress: {next(iter(STEP_CHECKS))} -->"}), {})
+    with pytest.raises(PluginError, match="no step 'step99'"):
+        progress.on_files(files_holding({**one_each, "x.md": "<!-- progress: step99 -->"}), {})
+
+
+def test_the_step_pages_and_the_progress_page_show_every_criterion_with_the_same_keys(site):
+    progress_page = (site / "progress" / "index.html").read_text()
+    for step, check in STEP_CHECKS.items():
+        keys = [f'data-progress-key="{step}:{index}"' for index in range(len(check.criteria))]
+        pages = [built for built in site.rglob("*.html") if keys[0] in built.read_text() and built.parent.name != "progress"]
+        assert len(pages) == 1, f"{step}'s checklist should be on one step page, found {pages}"
+        for key in keys:
+            assert key in pages[0].read_text() and key in progress_page
+    assert "progress.js" in progress_page
+
+
+# --- badges ---------------------------------------------------------------------------------------
+
+def test_a_badge_shows_the_measurement_or_says_how_to_get_one():
+    measured = {"cpu_s": 12.34, "wall_s": 13.0, "peak_mib": 1234, "device": "cpu: 2 cores", "measured_on": "2026-11-27"}
+    assert ">12.3 s CPU · 1,234 MiB peak · cpu: 2 cores</span>" in snippet_links.badge(measured, "python3 dev.py test x.md")
+    missing = snippet_links.badge(None, "python3 dev.py test x.md")
+    assert "not measured yet" in missing and 'title="python3 dev.py test x.md measures it"' in missing
+
+
+def test_every_included_snippet_has_a_badge_beside_it(site):
+    for page in DOCS.rglob("*.md"):
+        snippets = INCLUDE.findall(page.read_text())
+        if not snippets:
+            continue
+        built = (site / page.relative_to(DOCS).with_suffix("") / "index.html").read_text()
+        if page.name == "index.md":
+            built = (site / page.relative_to(DOCS).parent / "index.html").read_text()
+        for snippet in snippets:
+            after_link = built.split(f"snippets/{snippet}</code></a>", 1)
+            assert len(after_link) == 2, f"{page.name}: no source link for {snippet}"
+            assert after_link[1].lstrip().startswith('<span class="snippet-badge'), f"{page.name}: no badge beside {snippet}"
+
+
+def test_the_badges_show_what_the_measurements_file_holds(tmp_path):
+    """The hook reads the file mkdocs.yml names (written by the test run); no number is typed by hand."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "snippets" / "demo").mkdir(parents=True)
+    (tmp_path / "snippets" / "demo" / "a.py").write_text("print(1)\n")
+    (tmp_path / "snippets" / "demo" / "b.py").write_text("print(2)\n")
+    (tmp_path / "build").mkdir()
+    measured = {"cpu_s": 3.2, "wall_s": 4.0, "peak_mib": 512, "device": "cuda: NVIDIA H100", "measured_on": "2026-11-27"}
+    (tmp_path / "build" / "m.json").write_text(json.dumps({"demo/a.py": measured}))
+    config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r", "extra": {"snippet_measurements": "build/m.json"}}
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))
+    markdown = '```python\n--8<-- "demo/a.py"\n```\n\n```python\n--8<-- "demo/b.py"\n```\n'
+    rendered = snippet_links.on_page_markdown(markdown, page, config, None)
+    assert "3.2 s CPU · 512 MiB peak · cuda: NVIDIA H100" in rendered
+    assert rendered.count("not measured yet") == 1, "demo/b.py has no measurement"
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+def test_every_page_names_the_versions_it_was_built_with(site):
+    from importlib.metadata import version
+
+    expected = f"TransformerLens {version('transformer-lens').split('+')[0]}"
+    for built in site.rglob("*.html"):
+        footer = built.read_text().rsplit('<div class="md-copyright__highlight">', 1)[-1]
+        assert "Verified on" in footer and expected in footer and f"torch {version('torch').split('+')[0]}" in footer, built
+
+
+def test_no_two_figures_on_a_page_share_an_element_id(site):
+    """Figures come from separate processes (each snippet's run); one id twice would draw two plots into one element."""
+    for built in site.rglob("*.html"):
+        ids = re.findall(r'id="(mi-course-(?:figure|attention)-[^"]+)"', built.read_text())
+        assert len(ids) == len(set(ids)), f"{built}: repeated ids {sorted({i for i in ids if ids.count(i) > 1})}"
