@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mi_course import _checks
-from mi_course.runtime import seed_everything
+from mi_course.runtime import seed_everything, torch_threads
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,13 @@ def train_toy_model(cfg: ToyConfig = ToyConfig()) -> ToyModel:
     model = ToyModel(cfg)
     importance = cfg.importance_decay ** torch.arange(cfg.n_features)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    for _ in range(cfg.steps):
-        features = sparse_features(cfg.batch_size, cfg, generator)
-        loss = (importance * (model(features) - features) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    with torch_threads(1):  # a model this small trains fastest on one thread
+        for _ in range(cfg.steps):
+            features = sparse_features(cfg.batch_size, cfg, generator)
+            loss = (importance * (model(features) - features) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
     return model.eval()
 
 
@@ -127,15 +128,16 @@ def train_sae(
     generator = torch.Generator().manual_seed(seed + 1)
     sae = SparseAutoencoder(model.W.shape[0], d_sae)
     optimizer = torch.optim.Adam(sae.parameters(), lr=lr)
-    for _ in range(steps):
-        with torch.no_grad():
-            h = model.hidden(sparse_features(cfg.batch_size, cfg, generator))
-        sae.normalize_decoder()
-        reconstruction, latents = sae(h)
-        loss = (reconstruction - h).pow(2).sum(-1).mean() + l1_coefficient * latents.abs().sum(-1).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    with torch_threads(1):
+        for _ in range(steps):
+            with torch.no_grad():
+                h = model.hidden(sparse_features(cfg.batch_size, cfg, generator))
+            sae.normalize_decoder()
+            reconstruction, latents = sae(h)
+            loss = (reconstruction - h).pow(2).sum(-1).mean() + l1_coefficient * latents.abs().sum(-1).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
     sae.normalize_decoder()
     return sae.eval()
 

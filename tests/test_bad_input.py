@@ -367,6 +367,10 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: runtime.seed_everything(-1), ValueError, "seed_everything expected a non-negative int seed below 2\\*\\*32 .*got -1"),
         Bad(lambda k: runtime.seed_everything(2**32), ValueError, "got 4294967296"),
     ],
+    "mi_course.runtime:torch_threads": [
+        Bad(lambda k: runtime.torch_threads(0).__enter__(), ValueError, "torch_threads expected a positive int, got 0"),
+        Bad(lambda k: runtime.torch_threads(True).__enter__(), ValueError, "torch_threads expected a positive int, got True"),
+    ],
     "mi_course.runtime:reachable": [
         Bad(lambda k: runtime.reachable(b"https://pypi.org", 1.0), TypeError, "reachable expected url to be a str, got bytes"),
         Bad(lambda k: runtime.reachable("https://pypi.org", 0), ValueError, "reachable expected timeout_s to be a finite number > 0, got 0"),

@@ -33,3 +33,18 @@ def test_seed_everything_makes_draws_repeat():
 def test_seed_everything_rejects_non_seeds(seed):
     with pytest.raises(ValueError, match="non-negative int seed"):
         seed_everything(seed)
+
+
+def test_torch_threads_sets_the_count_for_the_block_and_restores_it_even_on_error():
+    import torch
+
+    from mi_course.runtime import torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="inside"):
+        with torch_threads(1):
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
