@@ -44,7 +44,19 @@ def test_main_deploys_only_after_the_gpu_snippets_pass():
     assert publish[True]["push"]["branches"] == ["main"]
     assert jobs["build"]["needs"] == "gpu-snippets" and jobs["deploy"]["needs"] == "build"
     assert any("deploy-pages" in step.get("uses", "") for step in jobs["deploy"]["steps"])
-    assert jobs["gpu-snippets"]["steps"][-1]["env"]["MI_COURSE_DEVICE"] == "cuda"
+    (snippet_run,) = [step for step in jobs["gpu-snippets"]["steps"] if "dev.py test docs" in step.get("run", "")]
+    assert snippet_run["env"]["MI_COURSE_DEVICE"] == "cuda"
+
+
+def test_the_published_badges_show_the_gpu_runs_measurements():
+    jobs = load("publish.yml")["jobs"]
+    uploads = [step for step in jobs["gpu-snippets"]["steps"] if "upload-artifact" in step.get("uses", "")]
+    downloads = [step for step in jobs["build"]["steps"] if "download-artifact" in step.get("uses", "")]
+    measurements = yaml.safe_load((WORKFLOWS.parents[1] / "mkdocs.yml").read_text())["extra"]["snippet_measurements"]
+    assert uploads and downloads and uploads[0]["with"]["name"] == downloads[0]["with"]["name"]
+    assert measurements.startswith(downloads[0]["with"]["path"].rstrip("/") + "/")
+    build_steps = [step.get("name", "") for step in jobs["build"]["steps"]]
+    assert build_steps.index(downloads[0]["name"]) < build_steps.index("Build the site")
 
 
 @pytest.mark.parametrize("workflow", ["ci.yml", "publish.yml"])
