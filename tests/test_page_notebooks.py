@@ -5,25 +5,18 @@ Colab for a GPU, holds the page's snippets expanded and in the page's order, and
 in a fresh kernel from a temporary folder, offline (cells that need the network are removed first,
 and the test records which). A page without Python code gets no notebook.
 
-Running a page's notebook re-runs all of its snippets in one kernel, which the page's snippet tests
-have run already, one process each: several minutes for all pages on a 2-core CPU. So a run of the
-whole suite (``python3 dev.py test``) skips a page's notebook when nothing it depends on changed
-since it last passed on this machine (``run_key``: the notebook, ``mi_course``, the installed
-packages); a clean clone, as in CI, runs them all. Naming this file, selecting with ``-k`` or setting
-``MI_COURSE_RERUN_NOTEBOOKS=1`` always runs them; one page's notebook:
-``python3 dev.py test tests/test_page_notebooks.py -k step1``.
+Running a page's notebook re-runs all of its snippets in one kernel (about 4 minutes for all pages on
+a 2-core CPU); the page tests then check that each snippet printed the same numbers alone as it did
+there. One page's notebook: ``python3 dev.py test tests/test_page_notebooks.py -k step1``.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
-import os
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -49,7 +42,6 @@ DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
 MKDOCS = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
 HOOK = ROOT / "docs" / ".hooks" / "page_notebooks.py"
-RERUN_ENV = "MI_COURSE_RERUN_NOTEBOOKS"
 
 
 def load_hook():
@@ -133,39 +125,17 @@ def run_notebook(notebook: dict, name: str) -> nbformat.NotebookNode:
 
 
 def snippet_prints(notebook: nbformat.NotebookNode) -> dict[str, str]:
-    """What each snippet cell of a run notebook printed to stdout, by snippet path."""
+    """What each snippet cell of a run notebook printed, by snippet path."""
     return {
-        cell.metadata["mi_course"]["snippet"]: "".join(
-            output["text"] for output in cell.get("outputs", []) if output.get("output_type") == "stream" and output.get("name") == "stdout"
-        )
+        cell.metadata["mi_course"]["snippet"]: printed(cell)
         for cell in notebook.cells
         if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})
     }
 
 
-def run_key(notebook: dict) -> str:
-    """What a notebook's run depends on: its cells, mi_course, Python, the installed packages, MI_COURSE_* settings.
-
-    The shipped weights count through their cards, which hold each file's sha256 (and load_model checks it).
-    """
-    digest = hashlib.sha256(page_notebooks.notebook_json(notebook).encode())
-    for path in sorted((ROOT / "mi_course").rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".json"}:
-            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    packages = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions())
-    settings = sorted(f"{name}={value}" for name, value in os.environ.items() if name.startswith("MI_COURSE_") and name != RERUN_ENV)
-    digest.update("\n".join([sys.version, *packages, *settings]).encode())
-    return digest.hexdigest()
-
-
-def may_reuse_a_pass(config: pytest.Config) -> bool:
-    """Only in a run of the whole suite: naming this file, ``-k`` or MI_COURSE_RERUN_NOTEBOOKS=1 run every notebook."""
-    named = any("test_page_notebooks" in str(arg) for arg in config.args)
-    return hasattr(config, "cache") and not named and not config.option.keyword and not os.environ.get(RERUN_ENV)
-
-
 def printed(cell) -> str:
-    return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+    """What a run cell printed to stdout."""
+    return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("output_type") == "stream" and out.get("name") == "stdout")
 
 
 def headings(text: str) -> list[str]:
@@ -263,16 +233,10 @@ def test_snippets_that_need_the_network_are_tagged(page):
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
-def test_the_notebook_runs_top_to_bottom_offline(page, record_property, request):
+def test_the_notebook_runs_top_to_bottom_offline(page, record_property):
     notebook, removed = runnable(notebook_of(page))
     if len(code_cells(notebook)) <= 1:  # the install cell alone
         pytest.skip(f"every code cell of {src(page)} was removed: " + "; ".join(removed))
-    key, cached = run_key(notebook), f"mi-course/page-notebooks/{page_id(page)}"
-    if may_reuse_a_pass(request.config) and request.config.cache.get(cached, None) == key:
-        pytest.skip(
-            f"{src(page)}: its notebook passed here with the same cells, mi_course and packages; "
-            f"to rerun it: {RERUN_ENV}=1, or python3 dev.py test tests/test_page_notebooks.py -k {page.stem}"
-        )
     for reason in removed:
         print(f"{src(page)}: removed before the run: {reason}")
     record_property("cells_removed", removed)
@@ -280,24 +244,6 @@ def test_the_notebook_runs_top_to_bottom_offline(page, record_property, request)
     done = run_notebook(notebook, src(page))
     record_property("run_seconds", round(time.perf_counter() - start, 1))
     NOTEBOOK_PRINTS.update(snippet_prints(done))  # the page tests compare each snippet's standalone run with these
-    if hasattr(request.config, "cache"):
-        request.config.cache.set(cached, key)
-
-
-def test_a_notebook_run_is_reused_only_in_a_whole_suite_run_and_only_while_nothing_changed(monkeypatch):
-    monkeypatch.delenv(RERUN_ENV, raising=False)
-
-    def config(*args: str, keyword: str = "") -> SimpleNamespace:
-        return SimpleNamespace(args=list(args), option=SimpleNamespace(keyword=keyword), cache=object())
-
-    assert may_reuse_a_pass(config("tests", "docs"))
-    assert not may_reuse_a_pass(config("tests/test_page_notebooks.py"))
-    assert not may_reuse_a_pass(config("tests", keyword="step1"))
-    monkeypatch.setenv(RERUN_ENV, "1")
-    assert not may_reuse_a_pass(config("tests", "docs"))
-    notebook = notebook_of(PAGES_WITH_CODE[0])
-    changed = {**notebook, "cells": notebook["cells"][:-1]}
-    assert run_key(notebook) == run_key(notebook_of(PAGES_WITH_CODE[0])) != run_key(changed)
 
 
 # ---- synthetic pages: each check can fail --------------------------------------------------------
