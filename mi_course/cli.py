@@ -21,8 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("steps", nargs="*", metavar="STEP",
                        help=f"steps to check (default: all): {', '.join(STEP_CHECKS)}")
     check.add_argument("-v", "--verbose", action="store_true", help="show what the solution snippets print")
-    train = commands.add_parser("train", help="retrain a shipped model from its seed and write its weights and card")
-    train.add_argument("name", help="a shipped model: shakespeare-char (about 4 min here), induction-2l (about 30 s) or grokking-113 (about 4 min)")
+    train = commands.add_parser("train", add_help=False, help="retrain a shipped model from its seed and write its weights and card")
+    train.add_argument("-h", "--help", action=_TrainHelp)
+    train.add_argument("name", help="a shipped model, listed below with the time its training took")
     train.add_argument("--zoo-dir", type=Path, default=None, help="where to write NAME/ (default: the installed zoo)")
     args = parser.parse_args(argv)
     if args.command == "train":
@@ -49,6 +50,30 @@ def main(argv: list[str] | None = None) -> int:
     if overview:
         print("summary: " + " · ".join(f"{step} {verdict}" for step, verdict in verdicts.items()))
     return 1 if "FAIL" in verdicts.values() else 0
+
+
+class _TrainHelp(argparse.Action):
+    """``train -h``: the help, listing the trainable models with the training time each one's card records.
+
+    The cards are read only then: reading them imports TransformerLens, which the other commands can do without.
+    """
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show this help and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from mi_course.training import TRAINERS
+        from mi_course.zoo import model_card
+
+        times = ", ".join(f"{name} ({_duration(model_card(name).training['seconds'])})" for name in TRAINERS)
+        parser.epilog = f"training times on the CPU that trained the shipped models, from their cards: {times}"
+        parser.print_help()
+        parser.exit()
+
+
+def _duration(seconds: float) -> str:
+    """A training time as the help says it: about N s, or about N min from a minute and a half on."""
+    return f"about {seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.0f} min"
 
 
 def _train(parser: argparse.ArgumentParser, name: str, zoo_dir: Path | None) -> int:

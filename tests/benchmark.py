@@ -19,11 +19,13 @@ import time
 from pathlib import Path
 
 import torch
-from docs_plugin import NEEDS_NETWORK, run_snippet  # this folder, tests/, is on sys.path when run as a script
-
-from mi_course.zoo import hub_reachable
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: import the tests as the suite does, as the package `tests`
+
+from mi_course.zoo import hub_reachable  # noqa: E402
+from tests.docs_plugin import NEEDS_NETWORK  # noqa: E402
+from tests.snippet_runner import run_snippet  # noqa: E402
 SNIPPETS = ROOT / "snippets"
 
 

@@ -23,6 +23,8 @@ CONCRETE_PAGE = "docs/paths/concrete-problem.md"
 LOSS_SNIPPET = "snippets/paths/induction_on_text_loss.py"
 CHECKPOINT = "mi_course/weights/induction-2l/model.safetensors"
 STEP3_CHECKERS = "mi_course/checkers/step3.py"
+STEP2_PAGE = "docs/fundamentals/step2-transformers.md"
+STEP3_PAGE = "docs/fundamentals/step3-mi-tooling.md"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,13 @@ FAULTS = [
     Fault("a page claims a number the snippet no longer prints",
           lambda repo: replace_once(repo / CONCRETE_PAGE, "held-out loss: clean 1.785", "held-out loss: clean 1.885"),
           (CONCRETE_PAGE, "-k", "induction_on_text_loss")),
+    Fault("the shipped attention forgets to divide its scores by sqrt(d_head)",
+          lambda repo: replace_once(repo / "mi_course/scratch.py", ") / math.sqrt(self.cfg.d_head)", ")"),
+          (STEP2_PAGE, "-k", "logit_match")),
+    Fault("the induction score reads the stripe one position off",
+          lambda repo: replace_once(repo / "mi_course/induction.py", "return queries, queries - seq_len + 1",
+                                    "return queries, queries - seq_len"),
+          (STEP3_PAGE, "-k", "head_scores")),
 ]
 
 

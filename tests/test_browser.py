@@ -1,14 +1,16 @@
 """The built site in a real browser: every page loads without errors, draws its figures, searches,
 switches to dark mode and passes axe-core's serious and critical rules; every internal link and
-anchor resolves; no page weighs over a megabyte.
+anchor resolves; no page weighs over a megabyte or requests anything from another host.
 
-Headless Debian Chromium (``/usr/bin/chromium``) is driven by the PyPI package ``playwright``, which
-never downloads a browser of its own here. The site from the session's one build (``site`` in
-tests/conftest.py) is served on 127.0.0.1 under the path of ``site_url``, as GitHub Pages serves
-it, so that the 404 page, whose links are root-relative, is tested like any other. Requests that
-leave the machine (a web font, say) are answered empty and listed in the report, so the results do
-not depend on the network. Screenshots and reports go to build/browser/; external links are listed
-there for ``tests/check_external_links.py``, which only the online workflow runs.
+A headless Chromium or Chrome, the one ``find_browser`` in dev.py finds on PATH (``python3 dev.py
+setup`` installs Debian's chromium where it may), is driven by the PyPI package ``playwright``,
+which never downloads a browser of its own here. The site from the session's one build (``site``
+in tests/conftest.py) is served on 127.0.0.1 under the path of ``site_url``, as GitHub Pages
+serves it, so that the 404 page, whose links are root-relative, is tested like any other. Requests
+off that origin (a web font, say) are answered empty, so that the results do not depend on the
+network, and fail the tests: the site must work offline. Screenshots and reports go to
+build/browser/; external links are listed there for ``tests/check_external_links.py``, which only
+the online workflow runs.
 """
 
 from __future__ import annotations
@@ -34,12 +36,11 @@ import yaml
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
+from dev import NO_BROWSER, find_browser
 from tests import check_external_links
 from tests.conftest import ROOT, SUMMARY
 
-CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("MI_COURSE_REQUIRE_BROWSER") == "1"
-INSTALL_HINT = "install Debian's chromium: sudo apt-get install -y chromium (.ci/run does it when missing)"
 LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -238,13 +239,13 @@ class Visit:
 @contextmanager
 def browser_context(origin: str):
     """One headless Chromium and one context; requests off ``origin`` are answered empty and recorded."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing; {INSTALL_HINT}"
+    executable = find_browser()
+    if executable is None:
         if REQUIRE_BROWSER:
-            pytest.fail(f"MI_COURSE_REQUIRE_BROWSER=1 but {message}")
-        pytest.skip(message)
+            pytest.fail(f"MI_COURSE_REQUIRE_BROWSER=1 but {NO_BROWSER}")
+        pytest.skip(NO_BROWSER)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
         context.set_default_timeout(TIMEOUT_MS)
         context.external_requests = []
@@ -388,6 +389,11 @@ def test_the_dark_mode_toggle_works_on_every_page(visits):
     assert not (bad := failures(visits, lambda v: v.palette)), bad
 
 
+def test_no_page_requests_anything_from_another_host(visits):
+    """Fonts, scripts, styles and images all come from the site itself, so that it works offline."""
+    assert not (bad := failures(visits, lambda v: v.external_requests)), bad
+
+
 def test_no_serious_or_critical_accessibility_violation(visits):
     bad = failures(visits, Visit.failing_violations)
     lines = [
@@ -446,7 +452,7 @@ def page_report(weights, shared, seen: dict[str, Visit], seconds: float | None) 
             f"axe-core {AXE_VERSION}: {len(seen)} pages; violations by impact: "
             + (", ".join(f"{impact} {n}" for impact, n in sorted(impacts.items())) or "none")
             + (f"; rules: {', '.join(f'{r} x{n}' for r, n in sorted(rules.items()))}" if rules else ""),
-            "Requests off the machine, answered empty: " + (", ".join(external) or "none"),
+            "Requests to other hosts, answered empty (each fails the tests): " + (", ".join(external) or "none"),
         ]
     else:
         lines += ["No browser ran: load times and axe results are missing."]
@@ -489,8 +495,12 @@ def test_page_weights_count_only_the_files_a_page_alone_loads(tmp_path):
     assert weights["index.html"]["assets"] == {"big.png": 1000} and weights["a/index.html"]["assets"] == {}
 
 
-def test_the_browser_checks_catch_errors_unrendered_figures_and_violations(tmp_path):
-    write(tmp_path, "index.html", """<!doctype html><html><head><title>broken</title></head><body>
+ROBOTO = "https://fonts.googleapis.com/css?family=Roboto:300,400&display=fallback"  # Material's default font
+
+
+def test_the_browser_checks_catch_errors_unrendered_figures_violations_and_other_hosts(tmp_path):
+    write(tmp_path, "index.html", f"""<!doctype html><html><head><title>broken</title>
+<link rel="stylesheet" href="{ROBOTO}"></head><body>
 <main><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><div class="plotly-graph-div"></div>
 <div class="mi-course-circuitsvis"></div>
 <script>console.error("injected error"); throw new Error("injected exception");</script></main></body></html>""")
@@ -500,14 +510,14 @@ def test_the_browser_checks_catch_errors_unrendered_figures_and_violations(tmp_p
     assert result.figures == {"plotly": [1, 0], "circuitsvis": [1, 0]}
     assert "image-alt" in {v["id"] for v in result.failing_violations()}
     assert result.search == "no search box" and result.palette
+    assert set(result.external_requests) == {ROBOTO}
 
 
-def test_a_missing_chromium_skips_with_how_to_install_it_but_fails_where_required(monkeypatch):
-    module = sys.modules[__name__]
-    monkeypatch.setattr(module, "CHROMIUM", Path("/nonexistent/chromium"))
+def test_a_missing_browser_skips_with_how_to_install_it_but_fails_where_required(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser on it
     for required, outcome in ((False, pytest.skip.Exception), (True, pytest.fail.Exception)):
-        monkeypatch.setattr(module, "REQUIRE_BROWSER", required)
-        with pytest.raises(outcome, match="apt-get install -y chromium"), browser_context("http://127.0.0.1:9"):
+        monkeypatch.setattr(sys.modules[__name__], "REQUIRE_BROWSER", required)
+        with pytest.raises(outcome, match="sudo apt-get install chromium"), browser_context("http://127.0.0.1:9"):
             pass
 
 

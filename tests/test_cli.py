@@ -1,38 +1,11 @@
-import re
-import subprocess
-import sys
-from pathlib import Path
+"""`python -m mi_course check` and `train`. What `check step1`, `step2` and `step3` print for the course's
+own solutions is a page claim: each step page's console block runs the command and compares its output
+(tests/docs_plugin.py, within the spread tests/claims.py records)."""
 
 import pytest
 
 from mi_course import cli
 from mi_course.checkers import STEP_CHECKS, CheckReport, CriterionResult, StepCheck
-
-PAGES = Path(__file__).resolve().parents[1] / "docs" / "fundamentals"
-
-
-def test_check_step1_runs_the_pages_solution_and_reports_each_criterion(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "mi_course", "check", "step1"], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    lines = done.stdout.splitlines()
-    assert re.fullmatch(r"\[step1\] PASS  test accuracy: 9[7-9]\.\d\d% on 10,000 test images \(criterion: >= 97%\)", lines[1])
-    # Wall time depends on the machine's load, so only its format is fixed here; the benchmark reports it.
-    assert re.fullmatch(r"\[step1\] (PASS|FAIL)  training time: \d+\.\d s \(criterion: <= 60 s\)", lines[2])
-    assert done.returncode == (1 if "FAIL" in done.stdout else 0), done.stderr
-    assert lines[1] in (PAGES / "step1-ml-prerequisites.md").read_text(), "the page shows another accuracy"
-
-
-def test_check_step2_matches_the_shipped_model_and_prints_the_difference(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "mi_course", "check", "step2"], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    assert re.fullmatch(
-        r"\[step2\] PASS  logits match the bridge: max abs difference \d\.\de-0[5-9] over 22,100 logits \(criterion: <= 1e-04\)",
-        done.stdout.splitlines()[1],
-    )
-    assert done.stdout.splitlines()[1] in (PAGES / "step2-transformers.md").read_text(), "the page shows another difference"
 
 
 def test_a_failing_criterion_exits_non_zero(monkeypatch, capsys):
@@ -40,6 +13,21 @@ def test_a_failing_criterion_exits_non_zero(monkeypatch, capsys):
     monkeypatch.setattr(StepCheck, "run", lambda self, echo=False: failing)
     assert cli.main(["check", "step1"]) == 1
     assert "[step1] FAIL  test accuracy: 91.00% (criterion: >= 97%)" in capsys.readouterr().out
+
+
+def test_verbose_check_shows_what_the_solution_prints_and_the_plain_one_hides_it(monkeypatch, capsys, tmp_path):
+    solution = tmp_path / "solution.py"
+    solution.write_text('print("the solution speaks")\nanswer = 42\n')
+    stand_in = StepCheck("Step 3: a stand-in", ("the answer is 42",), check=lambda ns: CheckReport(
+        "step3", (CriterionResult("answer", ns["answer"] == 42, str(ns["answer"]), "42"),)))
+    monkeypatch.setattr(StepCheck, "solution_paths", lambda self: [solution])
+    monkeypatch.setitem(STEP_CHECKS, "step3", stand_in)
+    assert cli.main(["check", "step3"]) == 0
+    quiet = capsys.readouterr().out.splitlines()
+    assert cli.main(["check", "-v", "step3"]) == 0
+    verbose = capsys.readouterr().out.splitlines()
+    assert quiet == ["Step 3: a stand-in", "[step3] PASS  answer: 42 (criterion: 42)"]
+    assert verbose == [quiet[0], "the solution speaks", quiet[1]]
 
 
 def test_unknown_step_is_a_usage_error(capsys):
@@ -52,17 +40,6 @@ def test_unknown_step_is_a_usage_error(capsys):
 def test_every_step_solution_is_shipped_in_the_package():
     for step_check in STEP_CHECKS.values():
         assert all(path.is_file() for path in step_check.solution_paths())
-
-
-def test_check_step3_passes_the_course_solutions_and_the_page_shows_its_lines(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "mi_course", "check", "step3"], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines[1:]] == ["[step3] PASS  induction_score", "[step3] PASS  mean_ablation_hook"]
-    page = (PAGES / "step3-mi-tooling.md").read_text()
-    assert all(line in page for line in lines), "the page shows other lines than python -m mi_course check step3 prints"
 
 
 def test_check_with_no_step_lists_every_criterion_runs_the_automated_ones_and_sums_up(monkeypatch, capsys):
@@ -80,3 +57,17 @@ def test_check_with_no_step_lists_every_criterion_runs_the_automated_ones_and_su
         assert step.title in out and all(f"  criterion: {criterion}" in out for criterion in step.criteria)
     assert "no automated check: these criteria are yours to judge" in out
     assert out.splitlines()[-1] == "summary: step1 PASS · step2 FAIL · step3 PASS · step4 self-assessed"
+
+
+def test_train_help_gives_each_models_training_time_from_its_card(monkeypatch, capsys):
+    from dataclasses import replace
+
+    from mi_course import zoo
+
+    card = zoo.model_card
+    seconds = {"shakespeare-char": 252.5, "induction-2l": 42.0, "grokking-113": 600.0}
+    monkeypatch.setattr(zoo, "model_card", lambda name: replace(card(name), training={**card(name).training, "seconds": seconds[name]}))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "-h"])
+    assert exit_info.value.code == 0
+    assert "shakespeare-char (about 4 min), induction-2l (about 42 s), grokking-113 (about 10 min)" in " ".join(capsys.readouterr().out.split())

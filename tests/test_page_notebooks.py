@@ -17,6 +17,7 @@ import importlib.metadata
 import importlib.util
 import json
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,11 +31,11 @@ from pytest_codeblocks.main import extract_from_file
 from tests.docs_plugin import (
     ANSI_ESCAPE,
     FENCE_OPEN,
-    NOTEBOOK_PRINTS,
     SNIPPET_TIMEOUT_S,
     PageError,
     included_snippets,
     read_fences,
+    remember_notebook_prints,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,9 +46,14 @@ HOOK = ROOT / "docs" / ".hooks" / "page_notebooks.py"
 
 
 def load_hook():
+    """The hook as MkDocs loads it: with its folder on sys.path while it runs, for its sibling prose_numbers."""
     spec = importlib.util.spec_from_file_location("page_notebooks", HOOK)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(HOOK.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(HOOK.parent))
     return module
 
 
@@ -243,7 +249,7 @@ def test_the_notebook_runs_top_to_bottom_offline(page, record_property):
     start = time.perf_counter()
     done = run_notebook(notebook, src(page))
     record_property("run_seconds", round(time.perf_counter() - start, 1))
-    NOTEBOOK_PRINTS.update(snippet_prints(done))  # the page tests compare each snippet's standalone run with these
+    remember_notebook_prints(ROOT, snippet_prints(done))  # the page tests compare each snippet's standalone run with these
 
 
 # ---- synthetic pages: each check can fail --------------------------------------------------------

@@ -6,6 +6,7 @@ Unit tests load the site's hooks from ``docs/.hooks``; site tests check the buil
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import re
@@ -126,6 +127,15 @@ def test_a_badge_shows_the_measurement_or_says_how_to_get_one():
     assert "not measured yet" in missing and 'title="python3 dev.py test x.md measures it"' in missing
 
 
+def test_a_badge_shows_only_a_measurement_of_the_snippet_as_it_is_now(tmp_path):
+    snippet = tmp_path / "demo.py"
+    snippet.write_text("print(1)\n")
+    measured = {"cpu_s": 1.0, "sha256": hashlib.sha256(b"print(1)\n").hexdigest()}
+    assert snippet_links.current_measurement({"demo.py": measured}, snippet, "demo.py") == measured
+    snippet.write_text("print(2)\n")  # edited since it was measured
+    assert snippet_links.current_measurement({"demo.py": measured}, snippet, "demo.py") is None
+
+
 def test_every_included_snippet_has_a_badge_beside_it(site):
     for page in DOCS.rglob("*.md"):
         snippets = INCLUDE.findall(page.read_text())
@@ -147,7 +157,8 @@ def test_the_badges_show_what_the_measurements_file_holds(tmp_path):
     (tmp_path / "snippets" / "demo" / "a.py").write_text("print(1)\n")
     (tmp_path / "snippets" / "demo" / "b.py").write_text("print(2)\n")
     (tmp_path / "build").mkdir()
-    measured = {"cpu_s": 3.2, "wall_s": 4.0, "peak_mib": 512, "device": "cuda: NVIDIA H100", "measured_on": "2026-11-27"}
+    measured = {"cpu_s": 3.2, "wall_s": 4.0, "peak_mib": 512, "device": "cuda: NVIDIA H100", "measured_on": "2026-11-27",
+                "sha256": hashlib.sha256(b"print(1)\n").hexdigest()}
     (tmp_path / "build" / "m.json").write_text(json.dumps({"demo/a.py": measured}))
     config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r", "extra": {"snippet_measurements": "build/m.json"}}
     page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))

@@ -3,11 +3,14 @@
 import re
 import subprocess
 import sys
-import zipfile
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
+
+import dev
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS, SNIPPETS = ROOT / "docs", ROOT / "snippets"
@@ -96,3 +99,18 @@ def test_the_wheel_ships_every_snippet_and_the_model_zoo(tmp_path):
     zoo = ROOT / "mi_course" / "weights"
     expected |= {f"mi_course/weights/{p.relative_to(zoo)}" for p in zoo.rglob("*") if p.is_file()}
     assert expected <= shipped, sorted(expected - shipped)
+
+
+def test_the_oldest_supported_python_is_the_same_everywhere():
+    floor = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    version = floor.removeprefix(">=")
+    assert tuple(map(int, version.split("."))) == dev.MIN_PYTHON, f"dev.MIN_PYTHON should match {floor}"
+    assert f"Python {version}+" in dev.__doc__
+    for said_by in (ROOT / "README.md", DOCS / "contributing.md"):
+        assert f"Python {version} or newer" in said_by.read_text(), f"{said_by.name} should say Python {version} or newer"
+
+
+def test_dev_py_stops_on_an_older_python_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
+    with pytest.raises(SystemExit, match=r"^dev.py needs Python 3\.11 or newer; this is Python 3\.10\.14$"):
+        dev.main(["setup"])

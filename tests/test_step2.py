@@ -58,7 +58,7 @@ def test_reference_matches_native_bridge(overrides):
     with torch.inference_mode():
         difference = (model(tokens) - bridge(tokens)).abs().max().item()
     assert difference <= 1e-4
-    report = check_logits_match(model, bridge, tokens)
+    report = check_logits_match(model, bridge)
     assert report.passed and str(report).startswith("[step2] PASS  logits match the bridge: max abs difference")
 
 
@@ -80,7 +80,7 @@ def test_reference_matches_a_gpt2_bridge_offline():
     bridge = TransformerBridge.boot_transformers("gpt2", hf_model=hf_model, tokenizer=tokenizer)
     model = scratch.load_weights_from_bridge(bridge)
     tokens = tokens_for(bridge, pos=32)
-    assert check_logits_match(model, bridge, tokens).passed
+    assert check_logits_match(model, bridge).passed
     with torch.inference_mode():
         assert (model(tokens) - hf_model(tokens).logits).abs().max().item() <= 1e-4
 
@@ -90,25 +90,68 @@ def test_config_refuses_what_the_scratch_model_lacks():
         scratch.ScratchConfig.from_bridge(native_bridge(positional_embedding_type="rotary"))
 
 
+def with_output(model, change):
+    """``model`` with ``change`` applied to its logits, as a forward hook."""
+    model.register_forward_hook(lambda module, inputs, logits: change(logits))
+    return model
+
+
 def test_logit_checker_fails_above_the_criterion_and_reports_the_difference():
     bridge = native_bridge(n_layers=1)
-    tokens = tokens_for(bridge, pos=16)
-    with torch.inference_mode():
-        logits = bridge(tokens)
-    assert check_logits_match(logits + 0.9e-4, bridge, tokens).passed
-    report = check_logits_match(logits + 2e-4, bridge, tokens)
+    reference = scratch.load_weights_from_bridge(bridge)
+    assert check_logits_match(with_output(reference, lambda logits: logits + 0.9e-4), bridge).passed
+    report = check_logits_match(with_output(scratch.load_weights_from_bridge(bridge), lambda logits: logits + 2e-4), bridge)
     assert not report.passed and "FAIL  logits match the bridge: max abs difference 2.0e-04" in str(report)
-    assert "(criterion: <= 1e-04)" in str(report)
-    assert not check_logits_match(logits * float("nan"), bridge, tokens).passed
-    with pytest.raises(CheckerInputError, match=r"expected logits of shape \(3, 16, 66\).*got \(3, 16, 65\)"):
-        check_logits_match(logits[..., :-1], bridge, tokens)
-    with pytest.raises(CheckerInputError, match="expected int64 tokens"):
-        check_logits_match(logits, bridge, tokens.float())
+    assert "over 33,792 logits of 4 random 128-token sequences (criterion: <= 1e-04)" in str(report)
+    nan = with_output(scratch.load_weights_from_bridge(bridge), lambda logits: logits * float("nan"))
+    assert not check_logits_match(nan, bridge).passed
+    with pytest.raises(CheckerInputError, match=r"expected logits of shape \(4, 128, 66\).*got \(4, 128, 65\)"):
+        check_logits_match(with_output(scratch.load_weights_from_bridge(bridge), lambda logits: logits[..., :-1]), bridge)
 
 
-def test_step2_is_registered_with_the_logit_match_snippet():
+def test_logit_checker_runs_full_length_sequences_so_a_missing_causal_mask_fails():
+    bridge = native_bridge(n_layers=1)
+    unmasked = scratch.load_weights_from_bridge(bridge)
+    for block in unmasked.blocks:
+        block.attn.apply_causal_mask = lambda scores: scores  # every query sees the future
+    one_token = tokens_for(bridge, pos=1)
+    with torch.inference_mode():  # on one-token sequences the mask changes nothing, so learner tokens could hide it
+        assert (unmasked(one_token) - bridge(one_token)).abs().max().item() <= 1e-4
+    assert not check_logits_match(unmasked, bridge).passed
+    long_context = native_bridge(n_layers=1, n_ctx=300)
+    report = check_logits_match(scratch.load_weights_from_bridge(long_context), long_context)
+    assert report.passed and "of 4 random 256-token sequences" in str(report), str(report)
+    assert str(report) == str(check_logits_match(scratch.load_weights_from_bridge(long_context), long_context))  # seeded
+
+
+class HoldsTheBridge(torch.nn.Module):
+    def __init__(self, bridge):
+        super().__init__()
+        self.bridge = bridge
+
+    def forward(self, tokens):
+        return self.bridge(tokens)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda bridge: bridge, r"your model is the bridge or part of it \(TransformerBridge\)"),
+    (lambda bridge: bridge.original_model, r"your model's tok_embed is the bridge or part of it \(EmbeddingBridge\)"),
+    (HoldsTheBridge, r"your model's bridge is the bridge or part of it \(TransformerBridge\)"),
+    (lambda bridge: native_bridge(n_layers=1), r"your model is a TransformerLens model \(TransformerBridge\)"),
+    (lambda bridge: bridge(tokens_for(bridge)), "got Tensor; pass the model itself: the checker runs it on its own tokens"),
+])
+def test_logit_checker_refuses_transformer_lens_as_your_model(wrong, message):
+    bridge = native_bridge(n_layers=1)
+    with pytest.raises(CheckerInputError, match=message) as raised:
+        check_logits_match(wrong(bridge), bridge)
+    assert "\n" not in str(raised.value)
+
+
+def test_step2_is_registered_with_the_logit_match_snippet_and_its_model_passes():
     step = STEP_CHECKS["step2"]
     assert [path.name for path in step.solution_paths()] == ["logit_match.py"]
+    report = step.run()
+    assert report.passed and "over 22,100 logits of 4 random 65-token sequences" in str(report), str(report)
 
 
 # --- component checkers accept the reference and reject plausible mistakes ----------------------

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mi_course import CheckerInputError, load_model, model_card
-from mi_course.checkers import check_induction_score, check_mean_ablation_hook
+from mi_course.checkers import STEP_CHECKS, check_induction_score, check_mean_ablation_hook
 from mi_course.hooks import UnknownHookError, check_hook_names
 from mi_course.induction import head_scores, induction_scores, name_heads, repeated_half_loss, repeated_random_tokens
 from mi_course.interventions import mean_ablation_hook, patch_by_position, token_losses, zero_ablation_hook
@@ -120,6 +120,7 @@ def stripe(offset):
         (lambda p, L: torch.diagonal(p, offset=-(L - 1), dim1=-2, dim2=-1).mean(dim=(0, 2)), "average only over queries in the second copy"),
         (lambda p, L: reference_score(p, L) * p.shape[0] * L, "you summed"),
         (lambda p, L: reference_score(p, L) * 0.9, "averaged over the batch and over q from L + 1 to 2L"),
+        (lambda p, L: reference_score(p, 7), "with L = 9, differs from the reference by 0.14; you used L = 7"),
     ],
 )
 def test_the_induction_score_checker_names_each_mistake(wrong, hint):
@@ -128,7 +129,8 @@ def test_the_induction_score_checker_names_each_mistake(wrong, hint):
 
 
 def test_the_induction_score_checker_passes_the_reference_and_rejects_a_wrong_shape():
-    assert check_induction_score(reference_score).passed
+    report = check_induction_score(reference_score)
+    assert report.passed and "patterns: 3 sequences, 4 heads, L = 7; 2 sequences, 5 heads, L = 9" in str(report)
     with pytest.raises(CheckerInputError, match=r"induction_score: expected shape \(4,\) .* got \(3, 4\)"):
         check_induction_score(lambda p, L: p[:, :, torch.arange(L + 1, 2 * L + 1), torch.arange(2, L + 2)].mean(dim=2))
 
@@ -154,6 +156,9 @@ def mean_hook_variant(edit):
         (mean_hook_variant(lambda z, h: z.__setitem__((slice(None), slice(None), h), z[:, :, h].mean(dim=2, keepdim=True))),
          "not the listed heads together"),
         (mean_hook_variant(lambda z, h: z.__setitem__((slice(None), h), z[:, h].mean(dim=0, keepdim=True))), "you indexed positions"),
+        (lambda heads: mean_ablation_hook([0, 2]), "with heads [1], differs from the reference by 2.5; you ablated heads [0, 2]"),
+        (mean_hook_variant(lambda z, h: z.__setitem__((slice(None), slice(None), 3), z[:, :, 3].mean(dim=0))),
+         "with heads [0, 2], differs from the reference by 2.7; you ablated heads [3]"),  # hard-codes another head set
     ],
 )
 def test_the_mean_ablation_checker_names_each_mistake(wrong, hint):
@@ -162,8 +167,14 @@ def test_the_mean_ablation_checker_names_each_mistake(wrong, hint):
 
 
 def test_the_mean_ablation_checker_passes_the_reference_and_rejects_bad_input():
-    assert check_mean_ablation_hook(mean_ablation_hook).passed
+    report = check_mean_ablation_hook(mean_ablation_hook)
+    assert report.passed and "heads [0, 2], [1], [3] and [1, 2, 3]" in str(report)
     with pytest.raises(CheckerInputError, match=r"the hook: expected shape \(5, 6, 4, 3\) .* got \(6, 4, 3\)"):
         check_mean_ablation_hook(lambda heads: (lambda z, hook: z.mean(0)))
     with pytest.raises(CheckerInputError, match="should return a hook function, got int"):
         check_mean_ablation_hook(lambda heads: 3)
+
+
+def test_the_pages_solutions_pass_both_checkers():
+    report = STEP_CHECKS["step3"].run()  # runs snippets/step3/*_solution.py and checks the functions they define
+    assert report.passed and len(report.results) == 2, str(report)

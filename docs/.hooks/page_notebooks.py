@@ -23,6 +23,8 @@ import sys
 import textwrap
 from pathlib import Path, PurePosixPath
 
+from prose_numbers import expand_numbers  # a sibling hook: MkDocs puts this folder on sys.path, as running this file does
+
 GITHUB = "https://github.com/"
 COLAB = "https://colab.research.google.com/github/"
 # Colab opens notebooks from GitHub only, and the generated ones are build outputs, not sources: the
@@ -138,9 +140,10 @@ def page_notebook(markdown: str, snippets_dir: Path, page_src: str = "", site_ur
     Cells follow the page: prose as markdown cells, each included snippet as its own code cell (its
     metadata names it: ``mi_course.snippet``), each inline ``python`` block as a code cell. A snippet
     that needs the network is tagged ``requires-network``. ``page_src`` (the page's path under docs/)
-    and ``site_url`` turn relative links to other pages into links to the site.
+    and ``site_url`` turn relative links to other pages into links to the site. The prose's number
+    macros are expanded as on the site (``prose_numbers.py``).
     """
-    lines = flatten_blocks(markdown.split("\n"))
+    lines = flatten_blocks(expand_numbers(markdown, page_src).split("\n"))
     cells: list[dict] = []
     prose: list[str] = []
     expected_output = False  # an expected-output marker was seen and its fence not yet

@@ -1,8 +1,9 @@
 """MkDocs hook: under every included snippet, link its source file, the command that tests it, and its cost.
 
 A reader of any code block reaches the file it comes from and its test in one step. A badge gives the
-snippet's CPU time, peak memory and device from its last test run, as ``tests/docs_plugin.py``
-recorded them in the file ``extra.snippet_measurements`` of mkdocs.yml names. A snippet that
+snippet's CPU time, peak memory and device from its last passing test run, as ``tests/docs_plugin.py``
+recorded them in the file ``extra.snippet_measurements`` of mkdocs.yml names, and only if that run
+was of the snippet as it is now (the record's sha256 of its source). A snippet that
 calls ``show(...)`` also gets its figures: the build runs it as a script, as a learner would, with
 ``MI_COURSE_SITE_BUILD=1``, and places the HTML it prints between ``FIGURE_START`` and
 ``FIGURE_END`` under the block. A snippet that needs the network is not run; its page says so.
@@ -10,6 +11,7 @@ calls ``show(...)`` also gets its figures: the build runs it as a script, as a l
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -50,8 +52,16 @@ def snippet_figures(snippet: Path) -> list[str]:
     return FIGURE.findall(done.stdout)
 
 
+def current_measurement(measurements: dict, snippet: Path, name: str) -> dict | None:
+    """The recorded measurement of ``snippet`` if it was taken of its current source, else None."""
+    measurement = measurements.get(name)
+    if measurement and measurement.get("sha256") == hashlib.sha256(snippet.read_bytes()).hexdigest():
+        return measurement
+    return None
+
+
 def badge(measurement: dict | None, test_command: str) -> str:
-    """A snippet's measured cost as an inline badge; one that was never measured says how to measure it."""
+    """A snippet's measured cost as an inline badge; one not measured as it is now says how to measure it."""
     if measurement is None:
         return f'<span class="snippet-badge snippet-badge-missing" title="{test_command} measures it">not measured yet</span>'
     return (
@@ -72,7 +82,7 @@ def on_page_markdown(markdown, page, config, files):
         indent, paths = match["indent"], INCLUDE_PATH.findall(match["includes"])
         command = f"python3 dev.py test docs/{page.file.src_uri}"
         links = " · ".join(
-            f"[`snippets/{path}`]({repo_files}/snippets/{path}) {badge(measurements.get(path), command)}" for path in paths
+            f"[`snippets/{path}`]({repo_files}/snippets/{path}) {badge(current_measurement(measurements, snippets_dir / path, path), command)}" for path in paths
         )
         test = f"tested by `{command}`"
         placeholders = ""

@@ -50,11 +50,11 @@ class StepCheck:
         return paths
 
     def run(self, *, echo: bool = False) -> CheckReport:
-        """Run the solution snippets as scripts, then check the objects they built."""
+        """Run the solution snippets as scripts (showing what they print if ``echo``), then check what they built."""
         if self.check is None:
             raise ValueError(f"{self.title} has no automated check; its criteria are self-assessed")
         namespace: dict[str, Any] = {}
-        with contextlib.redirect_stdout(None if echo else io.StringIO()):
+        with contextlib.nullcontext() if echo else contextlib.redirect_stdout(io.StringIO()):
             for path in self.solution_paths():
                 namespace.update(runpy.run_path(str(path), run_name="__main__"))
         return self.check(namespace)
@@ -73,7 +73,7 @@ STEP_CHECKS: dict[str, StepCheck] = {
         criteria=("a GPT-style transformer written from scratch, holding the course model's weights, gives logits within 1e-4 "
                   "of TransformerLens' (float32)",),
         solution_modules=("mi_course.snippets.step2.logit_match",),
-        check=lambda ns: check_logits_match(ns["model"], ns["bridge"], ns["tokens"]),
+        check=lambda ns: check_logits_match(ns["model"], ns["bridge"]),
     ),
     "step3": StepCheck(
         title="Step 3: MI tooling (an induction score and a mean-ablation hook)",

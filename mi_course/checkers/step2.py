@@ -29,6 +29,7 @@ CHECK_SEED = 0
 # Every size differs from every other, so a swapped axis cannot go unnoticed.
 CHECK_CONFIG = scratch.ScratchConfig(d_model=48, n_layers=2, n_heads=3, d_head=16, d_mlp=80, d_vocab=50, n_ctx=20)
 _BATCH, _POS = 2, 9
+_LOGIT_CHECK_BATCH, _MAX_LOGIT_CHECK_POS = 4, 256  # GPT-2's full 1,024 positions would need gigabytes of logits
 
 Forward = Callable[[nn.Module, Tensor], Tensor]
 # A common mistake: how its output is computed from the reference module, and what to say about it.
@@ -176,43 +177,62 @@ def check_transformer(cls: type[nn.Module]) -> CheckReport:
                             mistakes, "embed + pos_embed, each block in order, ln_final, unembed")
 
 
-def check_logits_match(
-    model_or_logits: nn.Module | Tensor,
-    bridge: TransformerBridge,
-    tokens: Tensor,
-) -> CheckReport:
-    """Step 2's criterion: your model's logits on ``tokens`` are within 1e-4 of ``bridge``'s.
+def check_logits_match(model: nn.Module, bridge: TransformerBridge) -> CheckReport:
+    """Step 2's criterion: your model's logits are within 1e-4 of ``bridge``'s on the checker's own tokens.
 
-    ``model_or_logits`` is a model mapping int64 tokens (batch, pos) to logits
-    (batch, pos, d_vocab), or the logits it already returned for ``tokens``.
+    ``model`` is your from-scratch model holding the bridge's weights, mapping int64 tokens
+    (batch, pos) to logits (batch, pos, d_vocab). Both run on a few seeded random sequences, as
+    long as the bridge's context allows (capped for GPT-2's sake), so that a missing causal mask
+    or a position mix-up shows.
     """
-    if not isinstance(tokens, Tensor) or tokens.dim() != 2 or tokens.dtype != torch.int64:
-        got = f"{tokens.dtype} of shape {tuple(tokens.shape)}" if isinstance(tokens, Tensor) else type(tokens).__name__
-        raise CheckerInputError(f"check_logits_match expected int64 tokens of shape (batch, pos), got {got}")
     with _as_checker_input_error():
         _checks.model(bridge, "check_logits_match", "bridge")
-        _checks.tokens(tokens, "check_logits_match", bridge)
+    if not isinstance(model, nn.Module):
+        raise CheckerInputError(
+            f"check_logits_match expected your model (an nn.Module mapping tokens to logits), got {type(model).__name__}; "
+            "pass the model itself: the checker runs it on its own tokens"
+        )
+    borrowed = _transformer_lens_part(model, bridge)
+    if borrowed is not None:
+        raise CheckerInputError(
+            f"check_logits_match expected your own model, but {borrowed}: it would be compared with TransformerLens "
+            "itself; load the bridge's weights into your DemoTransformer with bridge_state_dict(bridge)"
+        )
+    parameter = next(model.parameters(), None)
+    if parameter is None:
+        raise CheckerInputError("check_logits_match expected your model to hold the bridge's weights, but it has no parameters")
+    pos = min(bridge.cfg.n_ctx, _MAX_LOGIT_CHECK_POS)
+    generator = torch.Generator().manual_seed(CHECK_SEED)
+    tokens = torch.randint(0, bridge.cfg.d_vocab, (_LOGIT_CHECK_BATCH, pos), generator=generator)
     with torch.inference_mode():
         expected = bridge(tokens.to(bridge.W_E.device)).float()
-        if isinstance(model_or_logits, Tensor):
-            logits = model_or_logits
-        elif isinstance(model_or_logits, nn.Module):
-            parameter = next(model_or_logits.parameters(), None)
-            device = parameter.device if parameter is not None else tokens.device
-            logits = _run_learner("your model", lambda: model_or_logits(tokens.to(device)))
-        else:
-            raise CheckerInputError(f"expected a model or a logits tensor, got {type(model_or_logits).__name__}")
+        logits = _run_learner("your model", lambda: model(tokens.to(parameter.device)))
     if not isinstance(logits, Tensor) or tuple(logits.shape) != tuple(expected.shape):
         got = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
-        raise CheckerInputError(f"expected logits of shape {tuple(expected.shape)} (batch, pos, d_vocab), got {got}")
+        raise CheckerInputError(
+            f"expected logits of shape {tuple(expected.shape)} (batch, pos, d_vocab), got {got} "
+            f"for tokens of shape {tuple(tokens.shape)}"
+        )
     difference = (logits.detach().float().to(expected.device) - expected).abs().max().item()
     result = CriterionResult(
         name="logits match the bridge",
         passed=difference <= MAX_LOGIT_DIFF,  # False for nan
-        measured=f"max abs difference {difference:.1e} over {expected.numel():,} logits",
+        measured=f"max abs difference {difference:.1e} over {expected.numel():,} logits "
+                 f"of {_LOGIT_CHECK_BATCH} random {pos}-token sequences",
         criterion=f"<= {MAX_LOGIT_DIFF:.0e}",
     )
     return CheckReport(step="step2", results=(result,))
+
+
+def _transformer_lens_part(model: nn.Module, bridge: TransformerBridge) -> str | None:
+    """Where ``model`` is, or holds, a TransformerLens model or a part of ``bridge``, in words; None if nowhere."""
+    bridge_parts = {id(module) for module in bridge.modules()}
+    for name, module in model.named_modules():
+        if id(module) in bridge_parts or hasattr(module, "run_with_cache"):  # run_with_cache: a bridge, a HookedTransformer
+            where = f"your model's {name}" if name else "your model"
+            kind = "the bridge or part of it" if id(module) in bridge_parts else "a TransformerLens model"
+            return f"{where} is {kind} ({type(module).__name__})"
+    return None
 
 
 def _check_component(

@@ -19,6 +19,6 @@ print(cfg)
 tokens = bridge.to_tokens("Mechanistic interpretability reverse-engineers the algorithms a network has learned.")
 with torch.inference_mode():
     logits = model(tokens.to(bridge.W_E.device))
-report = check_logits_match(logits, bridge, tokens)
+report = check_logits_match(model, bridge)  # runs both models on its own seeded random sequences
 print("vocabulary size:", logits.shape[-1])
 print("matches the bridge within 1e-4:", report.passed)

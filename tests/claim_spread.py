@@ -1,0 +1,84 @@
+"""Measure how far each page claim's numbers move across CPU kernel settings, and record it beside the page.
+
+Run with `python3 dev.py claims [PAGE ...]` (default: every Markdown page). Each claim whose
+recording is missing or stale (its source changed) runs once under every setting of
+``tests.claims.KERNEL_SETTINGS``, each run a fresh process as the tests run it, and what it printed
+goes to ``<page>.claims.json``. ``--all`` re-measures every claim; ``--report N`` lists the N
+claims whose numbers moved most. On a GPU machine, ``--device cuda`` adds each claim's CUDA run to
+its current CPU recording, which the GPU workflow's runs are then held to. Exits non-zero if a setting printed other text than the page, or
+strayed from the page's numbers beyond the tolerance the recording gives (then the claim is not
+portable: print fewer digits, or something exact).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.claims import (  # noqa: E402  (after the path: this file runs as a script)
+    DEVICE_SETTINGS,
+    KERNEL_SETTINGS,
+    Recording,
+    load_recordings,
+    masked,
+    relative_spreads,
+    save_recording,
+    source_digest,
+    spread_problem,
+)
+from tests.docs_plugin import PageClaim, page_claims  # noqa: E402
+
+
+def measure(claim: PageClaim, settings: dict[str, dict[str, str]], workers: int) -> dict[str, str]:
+    """What ``claim`` prints under each of ``settings``, ``workers`` runs at a time."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(settings, pool.map(claim.run, settings.values())))
+
+
+def masked_recording(claim: PageClaim, recording: Recording) -> tuple[str, Recording]:
+    printed = {name: masked(text, claim.live_timings) for name, text in recording.printed.items()}
+    return masked(claim.shown, claim.live_timings), Recording(recording.digest, printed)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("pages", nargs="*", type=Path, help="Markdown pages (default: all of docs/)")
+    parser.add_argument("--all", action="store_true", help="re-measure claims whose recording is current too")
+    parser.add_argument("--report", type=int, default=0, metavar="N", help="list the N claims whose numbers moved most")
+    parser.add_argument("--workers", type=int, default=2, help="runs at a time (each run is a fresh process)")
+    parser.add_argument("--device", choices=sorted(DEVICE_SETTINGS), help="also record each claim's run on this GPU")
+    options = parser.parse_args(argv)
+    pages = [page.resolve() for page in options.pages] or sorted((ROOT / "docs").rglob("*.md"))
+    problems, spreads = [], []
+    for page in pages:
+        recordings = load_recordings(page)
+        for claim in page_claims(page, ROOT):
+            recording, digest = recordings.get(claim.key), source_digest(claim.source)
+            if options.all or recording is None or recording.digest != digest:
+                print(f"measuring {page.name}: {claim.key}", flush=True)
+                recording = Recording(digest, measure(claim, KERNEL_SETTINGS, options.workers))
+                save_recording(page, claim.key, recording, ROOT)
+            if options.device and (options.all or options.device not in recording.printed):
+                print(f"measuring {page.name}: {claim.key} on {options.device}", flush=True)
+                device_setting = {options.device: DEVICE_SETTINGS[options.device]}
+                recording = Recording(digest, recording.printed | measure(claim, device_setting, 1))
+                save_recording(page, claim.key, recording, ROOT)
+            shown, comparable = masked_recording(claim, recording)
+            if problem := spread_problem(shown, comparable):
+                problems.append(f"{page.relative_to(ROOT)}: {claim.key} is not portable {problem}")
+            spreads += [(relative, absolute, f"{claim.key}: {line}") for relative, absolute, line in relative_spreads(shown, comparable)]
+    for relative, absolute, where in sorted(spreads, reverse=True)[: options.report]:
+        print(f"spread {absolute:.3g} ({relative:.2%} of the value)  {where}")
+    for problem in problems:
+        print(problem)
+    print(f"claims: {len(problems)} not portable" if problems else "claims: every measured setting matches its page")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,173 @@
+"""Run a snippet as a learner would: a copy, alone in an empty folder, in a fresh isolated Python.
+
+A fresh Python spends seconds importing torch and TransformerLens before a snippet's first line.
+So the runs go through workers (``tests/snippet_worker.py``) that import them once and fork a new
+process per snippet: each snippet still starts from a clean interpreter state and its own folder,
+and its measured time includes the worker's import time, as a fresh Python's would. torch reads
+the CPU kernel settings when it is imported, so there is one worker per kernel environment.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+WORKER = Path(__file__).with_name("snippet_worker.py")
+# What torch fixes at import time: a worker serves only runs that ask for the same values.
+IMPORT_TIME_SETTINGS = (
+    "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MI_COURSE_SNIPPET_PRELOAD",
+)
+WORKER_START_TIMEOUT_S = 120
+
+
+class SnippetError(RuntimeError):
+    """A snippet's run could not be measured; the message says why."""
+
+
+@dataclass(frozen=True)
+class SnippetRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    wall_s: float  # from the start of a fresh Python: the worker's imports plus the snippet's own run
+    cpu_s: float  # user + system time of the snippet's process, imports included
+    peak_mib: float  # its peak resident memory
+    read_from_checkout: tuple[str, ...] = ()  # files it opened in the repository, outside the installed package
+    network: tuple[str, ...] = ()  # hosts it tried to reach, localhost aside
+
+
+def installed_places() -> list[str]:
+    """Where the course is installed: the folders of ``mi_course`` and its snippets (the checkout, if editable)."""
+    return [place for name in ("mi_course", "mi_course.snippets")
+            for place in importlib.util.find_spec(name).submodule_search_locations]
+
+
+def package_root() -> str:
+    """The folder holding the ``mi_course`` this process imports: snippets must run against the same one."""
+    return str(Path(importlib.util.find_spec("mi_course").origin).parents[1])
+
+
+class Worker:
+    """One ``snippet_worker.py`` process, for one kernel environment."""
+
+    def __init__(self, env: dict[str, str], repo: str):
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER), repo, package_root(), *installed_places()],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir(),
+        )
+        self.imported = self.answer(WORKER_START_TIMEOUT_S)
+        self.lock = threading.Lock()  # one request at a time
+
+    def answer(self, timeout_s: float) -> dict:
+        """The worker's next JSON line; ``subprocess.TimeoutExpired`` if it takes longer than ``timeout_s``."""
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
+        if not ready:
+            raise subprocess.TimeoutExpired(WORKER.name, timeout_s)
+        line = self.process.stdout.readline()
+        if not line:
+            raise SnippetError(f"the snippet worker exited (status {self.process.wait()}) before answering")
+        return json.loads(line)
+
+    def run(self, request: dict, timeout_s: float) -> int:
+        """Run one request; return the snippet's exit status, or kill it and raise ``TimeoutExpired`` after ``timeout_s``."""
+        with self.lock:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            pid = self.answer(10)["pid"]
+            try:
+                return self.answer(timeout_s)["status"]
+            except subprocess.TimeoutExpired:
+                os.kill(pid, signal.SIGKILL)
+                self.answer(10)
+                raise
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+_workers: dict[tuple, Worker] = {}
+_workers_lock = threading.Lock()
+
+
+def worker_for(env: dict[str, str], repo: str) -> Worker:
+    key = (repo, *(env.get(name) for name in IMPORT_TIME_SETTINGS))
+    with _workers_lock:
+        if key not in _workers or _workers[key].process.poll() is not None:
+            _workers[key] = Worker(env, repo)
+        return _workers[key]
+
+
+@atexit.register
+def close_workers() -> None:
+    for worker in _workers.values():
+        worker.close()
+    _workers.clear()
+
+
+def run_snippet(
+    snippet_file: Path, timeout_s: float = 300, repo: Path | None = None, env: dict[str, str] | None = None,
+) -> SnippetRun:
+    """Run ``snippet_file`` from a copy in an empty folder; measure its time, memory, file reads and network use.
+
+    ``env`` adds to this process's environment (a kernel setting, say). A run past ``timeout_s``
+    raises ``subprocess.TimeoutExpired``; one that ends without writing its report raises ``SnippetError``.
+    """
+    with tempfile.TemporaryDirectory(prefix="mi-course-snippet-") as folder:
+        script = Path(folder) / snippet_file.name
+        shutil.copyfile(snippet_file, script)
+        return _run_in_worker({"script": str(script)}, folder, f"snippets/{snippet_file.name}", timeout_s, repo, env)
+
+
+def run_module(
+    module: str, args: list[str], timeout_s: float = 300, repo: Path | None = None, env: dict[str, str] | None = None,
+) -> SnippetRun:
+    """Run ``python -m module args`` from an empty folder, measured as ``run_snippet`` measures a snippet."""
+    with tempfile.TemporaryDirectory(prefix="mi-course-command-") as folder:
+        return _run_in_worker({"module": module, "args": args}, folder, f"python -m {module}", timeout_s, repo, env)
+
+
+def start_worker(repo: Path | None = None) -> None:
+    """Start this environment's worker in the background, so that its imports overlap other work."""
+    threading.Thread(target=worker_for, args=_worker_key_args(repo, None), daemon=True).start()
+
+
+def _worker_key_args(repo: Path | None, env: dict[str, str] | None) -> tuple[dict[str, str], str]:
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"} | (env or {})
+    return environment, os.path.realpath(repo or Path(__file__).resolve().parents[1])
+
+
+def _run_in_worker(
+    what: dict, folder: str, name: str, timeout_s: float, repo: Path | None, env: dict[str, str] | None,
+) -> SnippetRun:
+    environment, repo_path = _worker_key_args(repo, env)
+    worker = worker_for(environment, repo_path)
+    with tempfile.TemporaryDirectory() as reports:
+        files = {name: str(Path(reports) / name) for name in ("report", "stdout", "stderr")}
+        start = time.perf_counter()
+        returncode = worker.run({**what, "cwd": folder, "env": environment, **files}, timeout_s)
+        own_wall_s = time.perf_counter() - start
+        stdout, stderr = (Path(files[stream]).read_text(errors="replace") for stream in ("stdout", "stderr"))
+        if not Path(files["report"]).is_file():  # it left without running atexit handlers: its cost and audits are unknown
+            raise SnippetError(
+                f"{name} exited (status {returncode}) without writing its measurements, so its time, memory, "
+                f"file reads and network use are unknown (os._exit, or a crash?):\n{stderr[-3000:]}"
+            )
+        measured = json.loads(Path(files["report"]).read_text())
+    return SnippetRun(
+        returncode, stdout, stderr, wall_s=measured["import_wall_s"] + own_wall_s, cpu_s=measured["cpu_s"],
+        peak_mib=measured["peak_mib"], read_from_checkout=tuple(measured["read_from_checkout"]),
+        network=tuple(measured["network"]),
+    )
