@@ -21,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("steps", nargs="*", metavar="STEP",
                        help=f"steps to check (default: all): {', '.join(STEP_CHECKS)}")
     check.add_argument("-v", "--verbose", action="store_true", help="show what the solution snippets print")
-    train = commands.add_parser("train", add_help=False, help="retrain a shipped model from its seed and write its weights and card")
+    train = commands.add_parser(
+        "train", add_help=False, help="retrain a shipped model from its seed and write its weights and card"
+    )
     train.add_argument("-h", "--help", action=_TrainHelp)
     train.add_argument("name", help="a shipped model, listed below with the time its training took")
     train.add_argument("--zoo-dir", type=Path, default=None, help="where to write NAME/ (default: the installed zoo)")

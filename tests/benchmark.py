@@ -1,4 +1,5 @@
-"""Benchmark, not a test: snippet timings, MNIST's time to 97%, induction's time to form, grokking, the site build, the zoo's training.
+"""Benchmark, not a test: snippet timings, MNIST's time to 97%, induction's time to form, grokking, the site build,
+each page's one-page test loop, the zoo's training.
 
 Run with `python3 dev.py bench` on a quiet machine (it retrains the zoo's models, a few minutes).
 Each snippet runs as the tests run it: alone, in a fresh process, from an empty folder.
@@ -130,6 +131,21 @@ def grokking_time_to_grok() -> list[str]:
     ]
 
 
+def one_page_loop_seconds() -> list[str]:
+    """Time ``python3 dev.py test PAGE``, the contributor's loop, for each Markdown page with code."""
+    lines = ["| page | `python3 dev.py test PAGE` (s) | outcome |", "|---|---:|---|"]
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        if "```python" not in page.read_text(encoding="utf-8"):
+            continue
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, str(ROOT / "dev.py"), "test", str(page), "-q", "-p", "no:cacheprovider"],
+                              cwd=ROOT, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        outcome = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else f"exit {done.returncode}"
+        lines.append(f"| {page.relative_to(ROOT)} | {seconds:.1f} | {outcome.strip('= ')} |")
+    return lines
+
+
 def site_build_seconds() -> str:
     """Time ``mkdocs build --strict``, notebooks executed, into a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="mi-course-site-") as folder:
@@ -182,6 +198,8 @@ def main() -> None:
     print("\n".join(grokking_time_to_grok()))
     print()
     print(site_build_seconds())
+    print()
+    print("\n".join(one_page_loop_seconds()))
     print()
     print("\n".join(zoo_training()))
 

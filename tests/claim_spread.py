@@ -61,12 +61,12 @@ def main(argv: list[str]) -> int:
             recording, digest = recordings.get(claim.key), source_digest(claim.source)
             if options.all or recording is None or recording.digest != digest:
                 print(f"measuring {page.name}: {claim.key}", flush=True)
-                recording = Recording(digest, measure(claim, KERNEL_SETTINGS, options.workers))
+                recording = Recording(digest, measure(claim, KERNEL_SETTINGS, options.workers), claim.live_timings)
                 save_recording(page, claim.key, recording, ROOT)
             if options.device and (options.all or options.device not in recording.printed):
                 print(f"measuring {page.name}: {claim.key} on {options.device}", flush=True)
                 device_setting = {options.device: DEVICE_SETTINGS[options.device]}
-                recording = Recording(digest, recording.printed | measure(claim, device_setting, 1))
+                recording = Recording(digest, recording.printed | measure(claim, device_setting, 1), claim.live_timings)
                 save_recording(page, claim.key, recording, ROOT)
             shown, comparable = masked_recording(claim, recording)
             if problem := spread_problem(shown, comparable):

@@ -60,6 +60,7 @@ class Recording:
 
     digest: str
     printed: dict[str, str]  # setting name -> the run's stdout
+    live_timings: bool = False  # a console claim: its durations are the machine's speed, not a result
 
 
 def load_recordings(page: Path) -> dict[str, Recording]:
@@ -68,7 +69,8 @@ def load_recordings(page: Path) -> dict[str, Recording]:
         return {}
     claims = json.loads(path.read_text(encoding="utf-8"))["claims"]
     return {
-        key: Recording(entry["digest"], {name: "\n".join(lines) for name, lines in entry["printed"].items()})
+        key: Recording(entry["digest"], {name: "\n".join(lines) for name, lines in entry["printed"].items()},
+                       entry.get("live_timings", False))
         for key, entry in claims.items()
     }
 
@@ -86,7 +88,8 @@ def save_recording(page: Path, key: str, recording: Recording, rootpath: Path) -
             for name, env in (KERNEL_SETTINGS | DEVICE_SETTINGS).items()
         },
         "claims": {
-            key: {"digest": entry.digest, "printed": {name: text.strip().splitlines() for name, text in entry.printed.items()}}
+            key: {"digest": entry.digest, **({"live_timings": True} if entry.live_timings else {}),
+                  "printed": {name: text.strip().splitlines() for name, text in entry.printed.items()}}
             for key, entry in sorted(recordings.items())
         },
     }
@@ -189,8 +192,8 @@ def precision_summary(recordings: dict[str, Recording]) -> dict:
     """How far the numbers of a page's claims moved across the recorded CPU settings, for the page to say."""
     numbers, moved, widest, widest_in = 0, 0, 0.0, None
     for key, recording in sorted(recordings.items()):
-        default = recording.printed.get("default", next(iter(recording.printed.values())))
-        for relative, absolute, _ in relative_spreads(default, Recording(recording.digest, _cpu_runs(recording))):
+        runs = {name: masked(text, recording.live_timings) for name, text in _cpu_runs(recording).items()}
+        for relative, absolute, _ in relative_spreads(runs["default"], Recording(recording.digest, runs)):
             numbers += 1
             moved += absolute > 0
             if relative > widest:

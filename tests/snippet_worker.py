@@ -1,8 +1,8 @@
 """A Python that has imported the course once and forks a fresh process for each snippet it is sent.
 
 Started by ``tests/snippet_runner.py`` as ``python -I snippet_worker.py REPO PACKAGE_ROOT INSTALLED...``.
-It puts PACKAGE_ROOT first on its path, so that snippets use the ``mi_course`` the test session
-imports (the tree under test, a fault-injection copy included). It installs an audit hook, then imports what snippets import (torch, TransformerLens, the course),
+Snippets use the ``mi_course`` the test session imports, found in PACKAGE_ROOT (the tree under
+test, a fault-injection copy included). It installs an audit hook, then imports what snippets import (torch, TransformerLens, the course),
 and writes one JSON line with what that took. Then, per JSON request line on stdin, it forks: the
 child runs the snippet (or a module, as ``python -m`` would) as ``__main__`` from its folder, with
 its own stdout, stderr and environment, and at exit writes its report (CPU time, peak memory, files it opened in the checkout outside the
@@ -114,8 +114,20 @@ def exit_status(leaving: SystemExit) -> int:
     return 1
 
 
+def use_package_under_test() -> None:
+    """Put PACKAGE_ROOT first on the path, unless the installed ``mi_course`` is already the one there.
+
+    Adding the checkout itself would expose what a learner's path lacks (its ``*.egg-info`` among it).
+    """
+    import importlib.util
+
+    installed = importlib.util.find_spec("mi_course")
+    if installed is None or os.path.dirname(os.path.dirname(installed.origin)) != os.path.realpath(PACKAGE_ROOT):
+        sys.path.insert(0, PACKAGE_ROOT)
+
+
 def serve() -> None:
-    sys.path.insert(0, PACKAGE_ROOT)
+    use_package_under_test()
     sys.addaudithook(audit)
     imported = preload()
     protocol = sys.stdout

@@ -70,4 +70,5 @@ def test_train_help_gives_each_models_training_time_from_its_card(monkeypatch, c
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "-h"])
     assert exit_info.value.code == 0
-    assert "shakespeare-char (about 4 min), induction-2l (about 42 s), grokking-113 (about 10 min)" in " ".join(capsys.readouterr().out.split())
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "shakespeare-char (about 4 min), induction-2l (about 42 s), grokking-113 (about 10 min)" in help_text

@@ -11,7 +11,16 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from tests.claims import KERNEL_SETTINGS, Recording, masked, output_mismatch, save_recording, source_digest, tolerances
+from tests.claims import (
+    KERNEL_SETTINGS,
+    Recording,
+    masked,
+    output_mismatch,
+    save_recording,
+    source_digest,
+    spread_problem,
+    tolerances,
+)
 from tests.docs_plugin import first_difference
 
 pytest_plugins = ["pytester"]
@@ -180,6 +189,35 @@ def test_a_claim_is_held_to_twice_its_measured_spread(run_course, printed, passe
     result.assert_outcomes(passed=3 if passes else 2, failed=0 if passes else 1)
     if not passes:
         result.stdout.fnmatch_lines([f"*page shows 0.9808 where the run printed {printed}, not within 0.0014*"])
+
+
+def test_the_claims_command_refuses_a_claim_that_a_kernel_setting_prints_differently():
+    portable = Recording("digest", SPREAD)
+    assert spread_problem("accuracy: 0.9808", portable) is None
+    other_text = Recording("digest", SPREAD | {"avx2": "accuracy: 0.9812 (unstable)"})
+    assert "under the kernel setting 'avx2'" in spread_problem("accuracy: 0.9808", other_text)
+    assert "page shows 0.9700" in spread_problem("accuracy: 0.9700", portable)  # the page strays from every run
+
+
+STEP4_CHECK = """Step 4: Key concepts (a whirlwind tour of the field)
+  criterion: read the key concepts page and follow the gist of most of it (self-assessed)
+  criterion: run each mini-demo and explain in a sentence what its numbers show (self-assessed)
+  no automated check: these criteria are yours to judge"""
+
+
+@pytest.mark.parametrize(("shown", "passes"), [(STEP4_CHECK, True), (STEP4_CHECK.replace("Step 4", "Step 5"), False)])
+def test_a_console_block_of_a_course_command_is_run_and_compared(run_course, pytester, shown, passes):
+    command = "python -m mi_course check step4"  # self-assessed: no solution snippets join its source
+    page = f"# A page\n\n```console\n$ {command}\n{shown}\n```\n"
+    recording = Recording(source_digest(command), dict.fromkeys(KERNEL_SETTINGS, STEP4_CHECK), live_timings=True)
+    run_course(page, {}, recorded={})
+    save_recording(pytester.path / "docs" / "page.md", command, recording, pytester.path)
+    result = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2 if passes else 1, failed=0 if passes else 1)
+    if not passes:
+        result.stdout.fnmatch_lines(
+            ["*no longer shows what `python -m mi_course check step4` prints*page shows 5 where the run printed 4*"]
+        )
 
 
 def test_a_claim_without_a_recorded_spread_fails_with_the_command_that_records_it(run_course):

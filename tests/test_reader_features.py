@@ -35,6 +35,7 @@ def load_hook(name: str):
 glossary = load_hook("glossary")
 progress = load_hook("progress")
 snippet_links = load_hook("snippet_links")
+claim_precision = load_hook("claim_precision")
 ENTRIES = glossary.load_glossary(DOCS / glossary.GLOSSARY_FILE)
 
 
@@ -184,3 +185,21 @@ def test_no_two_figures_on_a_page_share_an_element_id(site):
     for built in site.rglob("*.html"):
         ids = re.findall(r'id="(mi-course-(?:figure|attention)-[^"]+)"', built.read_text())
         assert len(ids) == len(set(ids)), f"{built}: repeated ids {sorted({i for i in ids if ids.count(i) > 1})}"
+
+
+# --- claim precision ------------------------------------------------------------------------------
+
+def test_the_precision_line_says_how_far_numbers_moved_or_that_none_did():
+    summary = {"settings": 4, "numbers": 12, "moved": 3, "widest_relative_spread": 0.0153,
+               "widest_in": "step4/sparse_autoencoder.py", "margin": 2.0}
+    line = claim_precision.precision_line(summary)
+    assert "12 printed numbers were measured under 4 CPU kernel settings, 3 moved, by at most 1.53%" in line
+    assert "`step4/sparse_autoencoder.py`" in line and "within 2 times that spread" in line
+    assert "none moved: expect the same digits" in claim_precision.precision_line({**summary, "moved": 0})
+
+
+def test_every_page_with_claims_says_under_its_title_how_closely_numbers_match(site):
+    for claims in DOCS.rglob("*.claims.json"):
+        page = claims.with_name(claims.name.removesuffix(".claims.json") + ".md").relative_to(DOCS)
+        built = (site / page.with_suffix("") / "index.html").read_text()
+        assert 'class="claim-precision"' in built and "CPU kernel settings" in built, page

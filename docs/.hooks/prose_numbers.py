@@ -83,7 +83,8 @@ def printed(output: str, text: str, after: str | None = None) -> str:
         lines = lines[starts[0] :]
     holding = [line for line in lines if text in line]
     if not holding:
-        raise ValueError(f"no line of the output holds {text!r}" + ("" if after is None else f" from the line holding {after!r} on"))
+        where = "" if after is None else f" from the line holding {after!r} on"
+        raise ValueError(f"no line of the output holds {text!r}{where}")
     if after is None and len(holding) > 1:
         raise ValueError(f"{len(holding)} lines of the output hold {text!r}; say which with after=")
     line = holding[0]
