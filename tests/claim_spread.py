@@ -26,6 +26,7 @@ from tests.claims import (  # noqa: E402  (after the path: this file runs as a s
     Recording,
     load_recordings,
     masked,
+    masked_runs,
     relative_spreads,
     save_recording,
     source_digest,
@@ -38,11 +39,6 @@ def measure(claim: PageClaim, settings: dict[str, dict[str, str]], workers: int)
     """What ``claim`` prints under each of ``settings``, ``workers`` runs at a time."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(zip(settings, pool.map(claim.run, settings.values())))
-
-
-def masked_recording(claim: PageClaim, recording: Recording) -> tuple[str, Recording]:
-    printed = {name: masked(text, claim.live_timings) for name, text in recording.printed.items()}
-    return masked(claim.shown, claim.live_timings), Recording(recording.digest, printed)
 
 
 def main(argv: list[str]) -> int:
@@ -68,7 +64,7 @@ def main(argv: list[str]) -> int:
                 device_setting = {options.device: DEVICE_SETTINGS[options.device]}
                 recording = Recording(digest, recording.printed | measure(claim, device_setting, 1), claim.live_timings)
                 save_recording(page, claim.key, recording, ROOT)
-            shown, comparable = masked_recording(claim, recording)
+            shown, comparable = masked(claim.shown, claim.live_timings), masked_runs(recording, claim.live_timings)
             if problem := spread_problem(shown, comparable):
                 problems.append(f"{page.relative_to(ROOT)}: {claim.key} is not portable {problem}")
             spreads += [(relative, absolute, f"{claim.key}: {line}") for relative, absolute, line in relative_spreads(shown, comparable)]

@@ -104,6 +104,12 @@ def masked(output: str, mask_durations: bool) -> str:
     return DURATION.sub("<duration>", "\n".join(lines))
 
 
+def masked_runs(recording: Recording, mask_durations: bool) -> Recording:
+    """``recording`` with each run's live timings masked (see ``masked``)."""
+    printed = {name: masked(text, mask_durations) for name, text in recording.printed.items()}
+    return Recording(recording.digest, printed, recording.live_timings)
+
+
 def structure(line: str) -> list[str]:
     return NUMBER.sub("#", line).split()
 
@@ -192,8 +198,8 @@ def precision_summary(recordings: dict[str, Recording]) -> dict:
     """How far the numbers of a page's claims moved across the recorded CPU settings, for the page to say."""
     numbers, moved, widest, widest_in = 0, 0, 0.0, None
     for key, recording in sorted(recordings.items()):
-        runs = {name: masked(text, recording.live_timings) for name, text in _cpu_runs(recording).items()}
-        for relative, absolute, _ in relative_spreads(runs["default"], Recording(recording.digest, runs)):
+        runs = masked_runs(Recording(recording.digest, _cpu_runs(recording)), recording.live_timings)
+        for relative, absolute, _ in relative_spreads(runs.printed["default"], runs):
             numbers += 1
             moved += absolute > 0
             if relative > widest:

@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,10 +44,10 @@ from pytest_codeblocks.plugin import TestBlock
 
 from tests.snippet_runner import SnippetError, SnippetRun, run_module, run_snippet, start_worker
 from tests.claims import (
-    Recording,
     for_device,
     load_recordings,
     masked,
+    masked_runs,
     output_mismatch,
     refresh_command,
     running_device,
@@ -352,8 +351,7 @@ def claim_mismatch(page: Path, rootpath: Path, key: str, source: str, shown: str
             f"record it on a {device} machine with: {refresh_command(page, rootpath, device)}"
         )
     shown, printed = masked(shown, live_timings), masked(printed, live_timings)
-    recording = Recording(recording.digest, {name: masked(text, live_timings) for name, text in recording.printed.items()})
-    return output_mismatch(shown, printed, tolerances(shown, recording))
+    return output_mismatch(shown, printed, tolerances(shown, masked_runs(recording, live_timings)))
 
 
 @cache
