@@ -2,8 +2,9 @@
 
 A replication of Nanda et al., "Progress measures for grokking via mechanistic interpretability"
 (2023, https://arxiv.org/abs/2301.05217) on the shipped model ``grokking-113``: a 1-layer
-transformer that reads ``a b =`` and predicts ``(a + b) mod p`` at ``=``. Introduced on the page
-"Build on a paper: grokking".
+transformer that reads ``a b =`` and predicts ``(a + b) mod p`` at ``=``. This module holds the
+analysis; the model's recipe and trainer are in ``mi_course.recipes.grokking_113``. Introduced on
+the page "Build on a paper: grokking".
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def fourier_basis(p: int) -> tuple[Float[Tensor, "p p"], list[str]]:
 def embedding_spectrum(model: TransformerBridge, p: int) -> Float[Tensor, " frequency"]:
     """Norm of the embedding of residues ``0 .. p-1`` per frequency: index ``k`` is frequency ``k``, 0 the constant."""
     _checks.model(model, "embedding_spectrum")
-    check_modulus(model, p)
+    _check_modulus(model, p, "embedding_spectrum")
     return spectrum_of(model.W_E[:p].detach().cpu(), p)
 
 
@@ -125,10 +126,9 @@ def key_frequencies(spectrum: Float[Tensor, " frequency"], multiple: float = KEY
     return [k + 1 for k in range(len(squared)) if squared[k] >= multiple * squared.median()]
 
 
-def check_modulus(model: TransformerBridge, p: int) -> None:
-    """Raise a ValueError unless ``model`` reads ``a b =`` mod ``p``: ``p + 1`` input tokens, ``p`` outputs."""
-    _checks.model(model, "check_modulus")
-    _checks.integer(p, "check_modulus", "p", minimum=2)
+def _check_modulus(model: TransformerBridge, p: int, function: str) -> None:
+    """Raise a ValueError unless ``model`` (a bridge ``function`` checked) reads ``a b =`` mod ``p``: ``p + 1`` input tokens, ``p`` outputs."""
+    _checks.integer(p, function, "p", minimum=2)
     d_vocab, d_vocab_out = model.cfg.d_vocab, model.cfg.d_vocab_out if model.cfg.d_vocab_out > 0 else model.cfg.d_vocab
     if d_vocab != p + 1 or d_vocab_out != p:
         raise ValueError(
@@ -142,7 +142,7 @@ def pair_logits(model: TransformerBridge, data: ModularAddition) -> Float[Tensor
     """The model's logits at ``=`` for every pair of ``data``, in its order (row ``a * p + b``)."""
     _checks.model(model, "pair_logits")
     _checks.instance(data, ModularAddition, "pair_logits", "data")
-    check_modulus(model, data.p)
+    _check_modulus(model, data.p, "pair_logits")
     return model(data.tokens.to(model.cfg.device))[:, -1].float().cpu()
 
 
@@ -156,15 +156,18 @@ def losses_and_accuracies(logits: Float[Tensor, "pair p"], data: ModularAddition
     return metrics
 
 
-def sum_directions(p: int, frequencies: list[int]) -> Float[Tensor, "pair direction"]:
-    """Orthonormal columns over all pairs: ``cos(w (a + b))`` and ``sin(w (a + b))``, ``w = 2 pi k / p``, for each ``k``."""
-    _checks.integer(p, "sum_directions", "p", minimum=3)
+def _sum_directions(p: int, frequencies: list[int], function: str) -> Float[Tensor, "pair direction"]:
+    """Orthonormal columns over all pairs: ``cos(w (a + b))`` and ``sin(w (a + b))``, ``w = 2 pi k / p``, for each ``k``.
+
+    Its errors name ``function``, the public function whose ``frequencies`` they are.
+    """
+    _checks.integer(p, function, "p", minimum=3)
     if isinstance(frequencies, (str, bytes, int)):
-        raise TypeError(f"sum_directions expected frequencies to be a list of ints, got {type(frequencies).__name__} {frequencies!r}")
+        raise TypeError(f"{function} expected frequencies to be a list of ints, got {type(frequencies).__name__} {frequencies!r}")
     for k in frequencies:
-        _checks.integer(k, "sum_directions", "each frequency")
+        _checks.integer(k, function, "each frequency")
     if not all(1 <= k <= (p - 1) // 2 for k in frequencies) or len(set(frequencies)) != len(frequencies):
-        raise ValueError(f"sum_directions expected distinct frequencies between 1 and {(p - 1) // 2} for p={p}, got {frequencies}")
+        raise ValueError(f"{function} expected distinct frequencies between 1 and {(p - 1) // 2} for p={p}, got {frequencies}")
     total = (torch.arange(p).repeat_interleave(p) + torch.arange(p).repeat(p)).double()
     columns = [f(2 * math.pi * k * total / p) for k in frequencies for f in (torch.cos, torch.sin)]
     return torch.stack(columns, dim=1) * math.sqrt(2) / p if columns else torch.zeros(p * p, 0, dtype=torch.float64)
@@ -173,7 +176,7 @@ def sum_directions(p: int, frequencies: list[int]) -> Float[Tensor, "pair direct
 def restricted_loss(logits: Float[Tensor, "pair p"], data: ModularAddition, frequencies: list[int]) -> float:
     """Loss on all pairs when the logits keep only the key frequencies' terms in ``a + b`` (and each output's mean)."""
     _check_logits(logits, data, "restricted_loss")
-    directions, logits = sum_directions(data.p, frequencies), logits.double()
+    directions, logits = _sum_directions(data.p, frequencies, "restricted_loss"), logits.double()
     kept = logits.mean(dim=0) + directions @ (directions.T @ logits)  # the directions are orthogonal to the mean
     return F.cross_entropy(kept, data.labels).item()
 
@@ -181,7 +184,7 @@ def restricted_loss(logits: Float[Tensor, "pair p"], data: ModularAddition, freq
 def excluded_loss(logits: Float[Tensor, "pair p"], data: ModularAddition, frequencies: list[int]) -> float:
     """Loss on the training pairs when the key frequencies' terms in ``a + b`` are removed from the logits."""
     _check_logits(logits, data, "excluded_loss")
-    directions, logits = sum_directions(data.p, frequencies), logits.double()
+    directions, logits = _sum_directions(data.p, frequencies, "excluded_loss"), logits.double()
     removed = logits - directions @ (directions.T @ logits)
     return F.cross_entropy(removed[data.is_train], data.train_labels).item()
 

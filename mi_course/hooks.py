@@ -1,4 +1,4 @@
-"""Hook names a model accepts, and a check that suggests the closest ones for a typo.
+"""A check of hook names, ``check_hook_names``, that suggests the closest valid ones for a typo.
 
 TransformerLens answers an unknown hook name with a bare ``KeyError``; the course's helpers check
 names first, so a typo such as ``blocks.1.attn.hook_patern`` gets "did you mean ...". Introduced
@@ -26,9 +26,9 @@ class UnknownHookError(KeyError):
         return str(self.args[0])
 
 
-def valid_hook_names(model: TransformerBridge) -> list[str]:
+def _valid_hook_names(model: TransformerBridge) -> list[str]:
     """Every name ``run_with_hooks`` and the cache accept: the bridge's own names and their TL 3 aliases."""
-    _checks.model(model, "valid_hook_names")
+    _checks.model(model, "_valid_hook_names")
     with torch.inference_mode():
         _, cache = model.run_with_cache(torch.zeros(1, 1, dtype=torch.long, device=model.cfg.device))
     return sorted(set(model.hook_dict) | set(cache.keys()))
@@ -44,7 +44,7 @@ def check_hook_names(model: TransformerBridge, names: Iterable[str]) -> None:
         _checks.instance(name, str, "check_hook_names", "each hook name")
     if not names:
         return
-    valid = valid_hook_names(model)
+    valid = _valid_hook_names(model)
     for name in names:
         if name not in valid:
             close = difflib.get_close_matches(name, valid, n=3, cutoff=0.6)

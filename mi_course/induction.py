@@ -9,10 +9,12 @@ Understand transformers"; Step 3 builds on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import torch
+from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import _checks
@@ -39,36 +41,73 @@ def repeated_random_tokens(
     return torch.cat([torch.full((batch, 1), bos), first_half, first_half], dim=1)
 
 
-def induction_stripe(seq_len: int) -> tuple[Tensor, Tensor]:
-    """Query and key positions of the induction stripe on ``[BOS] x x`` of half-length ``seq_len``."""
-    _checks.integer(seq_len, "induction_stripe", "seq_len", minimum=1)
-    queries = torch.arange(seq_len + 1, 2 * seq_len + 1)
-    return queries, queries - seq_len + 1
+def _checks_pattern(score: Callable[[Tensor, int], Tensor]) -> Callable[[Tensor, int], Tensor]:
+    """``score(pattern, seq_len)``, refusing a ``pattern`` that is not ``(batch, head, 1 + 2L, 1 + 2L)`` for ``L = seq_len``.
+
+    The check sits here, outside the function, so that its own lines are what the page shows.
+    """
+    function = score.__name__
+
+    @functools.wraps(score)
+    def checked(pattern: Tensor, seq_len: int) -> Tensor:
+        _checks.integer(seq_len, function, "seq_len", minimum=1)
+        _checks.tensor(pattern, function, "pattern", dims=("batch", "head", "query", "key"))
+        positions = 1 + 2 * seq_len
+        if pattern.shape[-2:] != (positions, positions):
+            raise ValueError(
+                f"{function} expected pattern of shape (batch, head, {positions}, {positions}) for seq_len={seq_len}, "
+                f"that is (batch, head, 1 + 2 * seq_len, 1 + 2 * seq_len), got {tuple(pattern.shape)}"
+            )
+        return score(pattern, seq_len)
+
+    return checked
 
 
-# Each kind of head attends from a query to one key: (queries, keys) on [BOS] x x of half-length L.
+@_checks_pattern
+# --8<-- [start:induction-score]
+def induction_score(pattern: Float[Tensor, "batch head query key"], seq_len: int) -> Float[Tensor, "head"]:
+    """Mean attention each head pays from the second copy of a token to the token after its first copy."""
+    queries = torch.arange(seq_len + 1, 2 * seq_len + 1)  # the second copy
+    keys = queries - seq_len + 1  # one after the same token's first occurrence
+    return pattern[:, :, queries, keys].mean(dim=(0, 2))  # over the batch and the queries
+# --8<-- [end:induction-score]
+
+
+def _stripe_score(stripe: Callable[[int], tuple[Tensor, Tensor]]) -> Callable[[Tensor, int], Tensor]:
+    """A score like ``induction_score`` for another stripe: ``stripe(seq_len)`` gives its (queries, keys)."""
+
+    def score(pattern: Tensor, seq_len: int) -> Tensor:
+        queries, keys = stripe(seq_len)
+        return pattern[:, :, queries, keys].mean(dim=(0, 2))
+
+    return score
+
+
+# Each kind of head attends from a query to one key. On [BOS] x x of half-length L, the previous-token
+# stripe runs from each query to the key before it, the duplicate-token stripe from the second copy to
+# the first; the induction stripe is induction_score's.
 STRIPES = {
     "previous-token": lambda seq_len: (torch.arange(2, 2 * seq_len + 1), torch.arange(1, 2 * seq_len)),
     "duplicate-token": lambda seq_len: (torch.arange(seq_len + 1, 2 * seq_len + 1), torch.arange(1, seq_len + 1)),
-    "induction": induction_stripe,
+}
+# What each kind of head scores on a pattern: ``(pattern, seq_len) -> (head,)``, in [0, 1].
+SCORES: dict[str, Callable[[Tensor, int], Tensor]] = {
+    **{kind: _stripe_score(stripe) for kind, stripe in STRIPES.items()},
+    "induction": induction_score,
 }
 
 
 @torch.inference_mode()
 def head_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> dict[str, Tensor]:
-    """Mean attention each head pays along each stripe of ``STRIPES``: ``{kind: (n_layers, n_heads)}``, in [0, 1]."""
+    """Mean attention each head pays along the stripe of each kind of ``SCORES``: ``{kind: (n_layers, n_heads)}``, in [0, 1]."""
     _check_repeated(tokens, seq_len, "head_scores", model)
     _, cache = model.run_with_cache(tokens, names_filter=lambda name: name.endswith("hook_pattern"))
-    patterns = torch.stack([cache["pattern", layer] for layer in range(model.cfg.n_layers)])  # layer batch head q k
-    scores = {}
-    for kind, stripe in STRIPES.items():
-        queries, keys = stripe(seq_len)
-        scores[kind] = patterns[:, :, :, queries, keys].mean(dim=(1, 3)).cpu()
-    return scores
+    patterns = [cache["pattern", layer] for layer in range(model.cfg.n_layers)]  # each (batch, head, query, key)
+    return {kind: torch.stack([score(pattern, seq_len) for pattern in patterns]).cpu() for kind, score in SCORES.items()}
 
 
 def induction_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> Tensor:
-    """Mean attention each head pays along the induction stripe: ``(n_layers, n_heads)``, in [0, 1]."""
+    """``induction_score`` of every head: ``(n_layers, n_heads)``, in [0, 1]."""
     _check_repeated(tokens, seq_len, "induction_scores", model)
     return head_scores(model, tokens, seq_len)["induction"]
 

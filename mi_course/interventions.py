@@ -6,10 +6,12 @@ tooling".
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import torch
+from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import _checks
@@ -22,35 +24,56 @@ if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker s
 HookFunction = Callable[[Tensor, "HookPoint"], Tensor]
 
 
+def _checks_heads(make_hook: Callable[[list[int]], HookFunction]) -> Callable[[Sequence[int]], HookFunction]:
+    """``make_hook(heads)``, refusing ``heads`` that are not head indices, and a hook that refuses a ``z`` it cannot ablate.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    function = make_hook.__name__
+
+    @functools.wraps(make_hook)
+    def make(heads: Sequence[int]) -> HookFunction:
+        heads = _check_heads(heads, function)
+        ablate = make_hook(heads)
+
+        @functools.wraps(ablate)
+        def hook_z(z: Tensor, hook: HookPoint) -> Tensor:  # TransformerLens passes the hook point as hook=
+            _check_z(z, heads, function)
+            return ablate(z, hook)
+
+        return hook_z
+
+    return make
+
+
+@_checks_heads
 def zero_ablation_hook(heads: Sequence[int]) -> HookFunction:
     """A hook for ``blocks.L.attn.hook_z`` that sets the outputs of ``heads`` to zero."""
-    heads = _check_heads(heads, "zero_ablation_hook")
 
-    def zero_ablate(z: Tensor, hook: HookPoint) -> Tensor:
-        _check_z(z, heads, "zero_ablation_hook")
+    def hook(z: Tensor, hook: HookPoint) -> Tensor:
         z = z.clone()
-        z[:, :, list(heads)] = 0.0
+        z[:, :, heads] = 0.0
         return z
 
-    return zero_ablate
+    return hook
 
 
-def mean_ablation_hook(heads: Sequence[int]) -> HookFunction:
+@_checks_heads
+# --8<-- [start:mean-ablation-hook]
+def mean_ablation_hook(heads: list[int]):
     """A hook for ``blocks.L.attn.hook_z`` that replaces the outputs of ``heads`` by their mean over the batch.
 
     The mean is taken position by position, so what stays is what the head does on average at
     that position, and what goes is what it does for this particular sequence.
     """
 
-    heads = _check_heads(heads, "mean_ablation_hook")
-
-    def mean_ablate(z: Tensor, hook: HookPoint) -> Tensor:
-        _check_z(z, heads, "mean_ablation_hook")
-        z = z.clone()
-        z[:, :, list(heads)] = z[:, :, list(heads)].mean(dim=0, keepdim=True)
+    def hook(z: Float[Tensor, "batch pos head d_head"], hook) -> Float[Tensor, "batch pos head d_head"]:
+        z = z.clone()  # leave the cached activation as it was
+        z[:, :, heads] = z[:, :, heads].mean(dim=0, keepdim=True)  # keepdim: broadcast over the batch
         return z
 
-    return mean_ablate
+    return hook
+# --8<-- [end:mean-ablation-hook]
 
 
 def _check_heads(heads: Sequence[int], function: str) -> list[int]:

@@ -101,18 +101,13 @@ def count_parameters(shape: TransformerShape) -> int:
     return embeddings + shape.n_layers * (attention + mlp + norms) + (2 * d if shape.layer_norm else 0) + unembedding
 
 
-def activation_elements(shape: TransformerShape, batch: int, seq_len: int) -> int:
+def _activation_elements(shape: TransformerShape, batch: int, seq_len: int) -> int:
     """Elements ``run_with_cache`` keeps for one batch: the distinct activations of every layer, and the logits.
 
     Per layer: the residual stream before, between and after its halves; each LayerNorm's output
     and scale; queries, keys, values and z; attention scores and pattern; the attention output; and
-    for an MLP its input and output widths.
+    for an MLP its input and output widths. ``estimate_memory`` checks the arguments.
     """
-    _checks.instance(shape, TransformerShape, "activation_elements", "shape")
-    _checks.integer(batch, "activation_elements", "batch")
-    _checks.integer(seq_len, "activation_elements", "seq_len")
-    if batch < 1 or not 1 <= seq_len <= shape.n_ctx:
-        raise ValueError(f"activation_elements expected batch >= 1 and 1 <= seq_len <= n_ctx ({shape.n_ctx}), got batch {batch}, seq_len {seq_len}")
     tokens, d, heads = batch * seq_len, shape.d_model, shape.n_heads
     norm = tokens * (d + 1) if shape.layer_norm else 0  # normalized output and one scale per token
     attention = 4 * tokens * heads * shape.head_size + 2 * batch * heads * seq_len**2 + tokens * d
@@ -128,12 +123,16 @@ def estimate_memory(shape: TransformerShape, *, batch: int, seq_len: int, dtype:
     _checks.instance(dtype, torch.dtype, "estimate_memory", "dtype")
     if not dtype.is_floating_point:
         raise ValueError(f"estimate_memory expected a floating-point dtype such as torch.float32 or torch.bfloat16, got {dtype}")
+    _checks.integer(batch, "estimate_memory", "batch")
+    _checks.integer(seq_len, "estimate_memory", "seq_len")
+    if batch < 1 or not 1 <= seq_len <= shape.n_ctx:
+        raise ValueError(f"estimate_memory expected batch >= 1 and 1 <= seq_len <= n_ctx ({shape.n_ctx}), got batch {batch}, seq_len {seq_len}")
     element = torch.empty((), dtype=dtype).element_size()
     parameters = count_parameters(shape)
     return MemoryEstimate(
         parameters=parameters,
         weights_bytes=parameters * element,
-        activations_bytes=activation_elements(shape, batch, seq_len) * element,
+        activations_bytes=_activation_elements(shape, batch, seq_len) * element,
         training_state_bytes=3 * parameters * element,  # a gradient and AdamW's two moments per parameter
     )
 

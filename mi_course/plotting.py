@@ -20,12 +20,13 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 # The site build sets it to "1": `show` and attention views then emit HTML that calls the Plotly and
-# CircuitsVis scripts the site serves once (see docs/.hooks/figure_scripts.py).
+# CircuitsVis scripts the site serves once (see site_tools/hooks/figure_scripts.py).
 SITE_BUILD_ENV = "MI_COURSE_SITE_BUILD"
 FIGURE_HEIGHT_PX = 450  # a figure in a page needs a height, or it collapses
 PLOTLY_DIV_CLASS = "plotly-graph-div"  # the class of the element Plotly draws into
 CIRCUITSVIS_DIV_CLASS = "mi-course-circuitsvis"
-# A script run by the site build prints each figure's HTML between these lines.
+# A script appends each figure's page HTML, between these lines, to the file this variable names.
+FIGURE_LOG_ENV = "MI_COURSE_FIGURE_LOG"
 FIGURE_START, FIGURE_END = "<!-- mi-course figure -->", "<!-- /mi-course figure -->"
 PATTERN_DECIMALS = 4  # attention weights sent to CircuitsVis: enough to see, small in a page
 
@@ -118,10 +119,14 @@ class AttentionView:
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
     def _repr_html_(self) -> str:
+        return self.html(for_site=os.environ.get(SITE_BUILD_ENV) == "1")
+
+    def html(self, *, for_site: bool) -> str:
+        """The view's element and script: for the site (its served bundle) or standalone (the bundle from unpkg)."""
         props = self.props_json()
         number = next(_element_numbers)
         element_id = "mi-course-attention-" + hashlib.sha256(f"{number}:{props}".encode()).hexdigest()[:16]
-        if os.environ.get(SITE_BUILD_ENV) == "1":
+        if for_site:
             script = f'<script>CircuitsVis.render("{element_id}", CircuitsVis.AttentionPatterns, {props});</script>'
         else:
             bundle = f"https://unpkg.com/circuitsvis@{version('circuitsvis')}/dist/cdn/esm.js"
@@ -155,19 +160,16 @@ def attention_patterns(
 def show(item: go.Figure | AttentionView) -> None:
     """Display a figure or attention view: inline in a notebook, a summary line in a script.
 
-    A script (``python file.py``) prints ``describe(item)`` and never opens a browser. In a site
-    build, a notebook displays the page's HTML instead, and a script prints it between
-    ``FIGURE_START`` and ``FIGURE_END`` lines, for the build to place under the snippet.
+    A script (``python file.py``) prints ``describe(item)`` and never opens a browser; when
+    ``MI_COURSE_FIGURE_LOG`` names a file (as a snippet's test run does), it also appends the
+    figure's page HTML there, between ``FIGURE_START`` and ``FIGURE_END`` lines, for the site to
+    place under the snippet. In a site build, a notebook displays the page's HTML.
     """
     _check_item(item, "show")
-    site_build = os.environ.get(SITE_BUILD_ENV) == "1"
-    if site_build and _in_notebook():
+    if _in_notebook() and os.environ.get(SITE_BUILD_ENV) == "1":
         from IPython.display import HTML, display
 
         display(HTML(_page_html(item)) if isinstance(item, go.Figure) else item)
-    elif site_build:
-        html = _page_html(item) if isinstance(item, go.Figure) else item._repr_html_()
-        print(f"{FIGURE_START}\n{html}\n{FIGURE_END}")
     elif _in_notebook():
         from IPython.display import display
 
@@ -176,6 +178,10 @@ def show(item: go.Figure | AttentionView) -> None:
         else:
             display(item)
     else:
+        if log := os.environ.get(FIGURE_LOG_ENV):
+            html = _page_html(item) if isinstance(item, go.Figure) else item.html(for_site=True)
+            with open(log, "a", encoding="utf-8") as figures:
+                figures.write(f"{FIGURE_START}\n{html}\n{FIGURE_END}\n")
         print(describe(item))
 
 

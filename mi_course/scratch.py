@@ -8,12 +8,13 @@ The model is the GPT-2 family: learned positions, pre-LayerNorm blocks, gelu_new
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import einops
 import torch
+from einops import einsum, reduce, repeat
 from jaxtyping import Float, Int
 from torch import Tensor, nn
 
@@ -83,56 +84,89 @@ def gelu_new(x: Tensor) -> Tensor:
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
 
 
+def _takes_config(cls: type[nn.Module]) -> type[nn.Module]:
+    """Make ``cls(cfg)`` refuse a ``cfg`` that is not a ScratchConfig, naming ``cls``.
+
+    The check sits here, outside the class, so that the class's own lines are what the page shows
+    and a learner can paste: they use only what a solution snippet imports.
+    """
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: nn.Module, cfg: ScratchConfig, *args: Any, **kwargs: Any) -> None:
+        _checks.instance(cfg, ScratchConfig, cls.__name__, "cfg")
+        init(self, cfg, *args, **kwargs)
+
+    cls.__init__ = __init__
+    return cls
+
+
+# Each class below is a solution on the page "Step 2: Understand transformers", which shows it
+# between its section markers (and each exercise's stub shows the __init__ between its own).
+
+
+@_takes_config
+# --8<-- [start:layernorm]
 class LayerNorm(nn.Module):
     """Centre each residual vector, scale it to unit variance, then apply a learned scale and shift."""
 
+    # --8<-- [start:layernorm-init]
     def __init__(self, cfg: ScratchConfig):
-        _checks.instance(cfg, ScratchConfig, "LayerNorm", "cfg")
         super().__init__()
         self.eps = cfg.layer_norm_eps
         self.w = nn.Parameter(torch.ones(cfg.d_model))
         self.b = nn.Parameter(torch.zeros(cfg.d_model))
+    # --8<-- [end:layernorm-init]
 
     def forward(self, residual: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
-        mean = einops.reduce(residual, "batch pos d_model -> batch pos 1", "mean")
-        centred = residual - mean
-        variance = einops.reduce(centred.pow(2), "batch pos d_model -> batch pos 1", "mean")  # biased: / d_model
-        normalized = centred / torch.sqrt(variance + self.eps)
-        return normalized * self.w + self.b
+        centred = residual - reduce(residual, "batch pos d_model -> batch pos 1", "mean")
+        variance = reduce(centred.pow(2), "batch pos d_model -> batch pos 1", "mean")  # divide by d_model
+        return centred / torch.sqrt(variance + self.eps) * self.w + self.b
+# --8<-- [end:layernorm]
 
 
+@_takes_config
+# --8<-- [start:embed]
 class Embed(nn.Module):
     """Token embedding: row ``t`` of ``W_E`` is the residual vector token ``t`` starts as."""
 
+    # --8<-- [start:embed-init]
     def __init__(self, cfg: ScratchConfig):
-        _checks.instance(cfg, ScratchConfig, "Embed", "cfg")
         super().__init__()
         self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
         nn.init.normal_(self.W_E, std=cfg.init_range)
+    # --8<-- [end:embed-init]
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
-        return self.W_E[tokens]
+        return self.W_E[tokens]  # one row of W_E per token id
+# --8<-- [end:embed]
 
 
+@_takes_config
+# --8<-- [start:pos-embed]
 class PosEmbed(nn.Module):
     """Learned positional embedding: row ``p`` of ``W_pos`` is added at position ``p``."""
 
+    # --8<-- [start:pos-embed-init]
     def __init__(self, cfg: ScratchConfig):
-        _checks.instance(cfg, ScratchConfig, "PosEmbed", "cfg")
         super().__init__()
         self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
         nn.init.normal_(self.W_pos, std=cfg.init_range)
+    # --8<-- [end:pos-embed-init]
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
         batch, pos = tokens.shape
-        return einops.repeat(self.W_pos[:pos], "pos d_model -> batch pos d_model", batch=batch)
+        return repeat(self.W_pos[:pos], "pos d_model -> batch pos d_model", batch=batch)
+# --8<-- [end:pos-embed]
 
 
+@_takes_config
+# --8<-- [start:attention]
 class Attention(nn.Module):
     """Causal multi-head self-attention, one weight tensor per role, heads as a leading axis."""
 
+    # --8<-- [start:attention-init]
     def __init__(self, cfg: ScratchConfig):
-        _checks.instance(cfg, ScratchConfig, "Attention", "cfg")
         super().__init__()
         self.cfg = cfg
         self.W_Q = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_model, cfg.d_head))
@@ -145,20 +179,17 @@ class Attention(nn.Module):
         self.b_O = nn.Parameter(torch.zeros(cfg.d_model))
         for weight in (self.W_Q, self.W_K, self.W_V, self.W_O):
             nn.init.normal_(weight, std=cfg.init_range)
+    # --8<-- [end:attention-init]
 
     def forward(self, normalized_resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
         x = normalized_resid_pre
-        q = einops.einsum(x, self.W_Q, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_Q
-        k = einops.einsum(x, self.W_K, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_K
-        v = einops.einsum(x, self.W_V, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_V
-        scores = einops.einsum(
-            q, k, "batch q_pos n_heads d_head, batch k_pos n_heads d_head -> batch n_heads q_pos k_pos"
-        ) / math.sqrt(self.cfg.d_head)
-        pattern = self.apply_causal_mask(scores).softmax(dim=-1)  # each query's weights over keys sum to 1
-        z = einops.einsum(
-            pattern, v, "batch n_heads q_pos k_pos, batch k_pos n_heads d_head -> batch q_pos n_heads d_head"
-        )
-        return einops.einsum(z, self.W_O, "batch pos n_heads d_head, n_heads d_head d_model -> batch pos d_model") + self.b_O
+        q = einsum(x, self.W_Q, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_Q
+        k = einsum(x, self.W_K, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_K
+        v = einsum(x, self.W_V, "batch pos d_model, n_heads d_model d_head -> batch pos n_heads d_head") + self.b_V
+        scores = einsum(q, k, "batch q_pos n_heads d_head, batch k_pos n_heads d_head -> batch n_heads q_pos k_pos")
+        pattern = self.apply_causal_mask(scores / math.sqrt(self.cfg.d_head)).softmax(dim=-1)  # each row sums to 1
+        z = einsum(pattern, v, "batch n_heads q_pos k_pos, batch k_pos n_heads d_head -> batch q_pos n_heads d_head")
+        return einsum(z, self.W_O, "batch pos n_heads d_head, n_heads d_head d_model -> batch pos d_model") + self.b_O
 
     @staticmethod
     def apply_causal_mask(
@@ -168,13 +199,16 @@ class Attention(nn.Module):
         q_pos, k_pos = scores.shape[-2:]
         future = torch.triu(torch.ones(q_pos, k_pos, dtype=torch.bool, device=scores.device), diagonal=1)
         return scores.masked_fill(future, float("-inf"))
+# --8<-- [end:attention]
 
 
+@_takes_config
+# --8<-- [start:mlp]
 class MLP(nn.Module):
     """Position-wise MLP: up to ``d_mlp`` neurons, gelu_new, back down to ``d_model``."""
 
+    # --8<-- [start:mlp-init]
     def __init__(self, cfg: ScratchConfig):
-        _checks.instance(cfg, ScratchConfig, "MLP", "cfg")
         super().__init__()
         self.W_in = nn.Parameter(torch.empty(cfg.d_model, cfg.d_mlp))
         self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
@@ -182,23 +216,26 @@ class MLP(nn.Module):
         self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
         nn.init.normal_(self.W_in, std=cfg.init_range)
         nn.init.normal_(self.W_out, std=cfg.init_range)
+    # --8<-- [end:mlp-init]
 
     def forward(self, normalized_resid_mid: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
-        pre = einops.einsum(normalized_resid_mid, self.W_in, "batch pos d_model, d_model d_mlp -> batch pos d_mlp") + self.b_in
-        post = gelu_new(pre)
-        return einops.einsum(post, self.W_out, "batch pos d_mlp, d_mlp d_model -> batch pos d_model") + self.b_out
+        pre = einsum(normalized_resid_mid, self.W_in, "batch pos d_model, d_model d_mlp -> batch pos d_mlp") + self.b_in
+        post = gelu_new(pre)  # not torch's default GELU: GPT-2 uses the tanh approximation
+        return einsum(post, self.W_out, "batch pos d_mlp, d_mlp d_model -> batch pos d_model") + self.b_out
+# --8<-- [end:mlp]
 
 
+@_takes_config
+# --8<-- [start:transformer-block]
 class TransformerBlock(nn.Module):
     """Pre-LayerNorm block: attention, then the MLP, each reading a normalized residual and adding to it."""
 
     def __init__(self, cfg: ScratchConfig):
-        _checks.instance(cfg, ScratchConfig, "TransformerBlock", "cfg")
         super().__init__()
         self.cfg = cfg
         self.ln1 = LayerNorm(cfg)
         self.attn = Attention(cfg)
-        if not cfg.attn_only:
+        if not cfg.attn_only:  # an attention-only model, such as induction-2l, has no MLPs
             self.ln2 = LayerNorm(cfg)
             self.mlp = MLP(cfg)
 
@@ -207,27 +244,34 @@ class TransformerBlock(nn.Module):
         if self.cfg.attn_only:
             return resid_mid
         return resid_mid + self.mlp(self.ln2(resid_mid))
+# --8<-- [end:transformer-block]
 
 
+@_takes_config
+# --8<-- [start:unembed]
 class Unembed(nn.Module):
     """Map the final (normalized) residual vector to one logit per vocabulary token."""
 
+    # --8<-- [start:unembed-init]
     def __init__(self, cfg: ScratchConfig):
-        _checks.instance(cfg, ScratchConfig, "Unembed", "cfg")
         super().__init__()
         self.W_U = nn.Parameter(torch.empty(cfg.d_model, cfg.d_vocab))
         self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab))
         nn.init.normal_(self.W_U, std=cfg.init_range)
+    # --8<-- [end:unembed-init]
 
     def forward(self, normalized_resid_final: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_vocab"]:
-        return einops.einsum(normalized_resid_final, self.W_U, "batch pos d_model, d_model d_vocab -> batch pos d_vocab") + self.b_U
+        return einsum(normalized_resid_final, self.W_U, "batch pos d_model, d_model d_vocab -> batch pos d_vocab") + self.b_U
+# --8<-- [end:unembed]
 
 
+@_takes_config
+# --8<-- [start:demo-transformer]
 class DemoTransformer(nn.Module):
     """The whole model: embed, add positions, run the blocks, normalize, unembed."""
 
+    # --8<-- [start:demo-transformer-init]
     def __init__(self, cfg: ScratchConfig):
-        _checks.instance(cfg, ScratchConfig, "DemoTransformer", "cfg")
         super().__init__()
         self.cfg = cfg
         self.embed = Embed(cfg)
@@ -235,12 +279,14 @@ class DemoTransformer(nn.Module):
         self.blocks = nn.ModuleList([TransformerBlock(cfg) for _ in range(cfg.n_layers)])
         self.ln_final = LayerNorm(cfg)
         self.unembed = Unembed(cfg)
+    # --8<-- [end:demo-transformer-init]
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_vocab"]:
         residual = self.embed(tokens) + self.pos_embed(tokens)
         for block in self.blocks:
             residual = block(residual)
         return self.unembed(self.ln_final(residual))
+# --8<-- [end:demo-transformer]
 
 
 def bridge_state_dict(bridge: TransformerBridge) -> dict[str, Tensor]:

@@ -83,11 +83,11 @@ class SparseAutoencoder(nn.Module):
         self.W_dec /= self.W_dec.norm(dim=1, keepdim=True)
 
 
-def sparse_features(batch: int, cfg: ToyConfig, generator: torch.Generator) -> Tensor:
+def _sparse_features(batch: int, cfg: ToyConfig, generator: torch.Generator) -> Tensor:
     """``(batch, n_features)``: each feature uniform in [0, 1] with probability ``feature_probability``, else 0."""
-    _checks.integer(batch, "sparse_features", "batch", minimum=1)
-    _checks.instance(cfg, ToyConfig, "sparse_features", "cfg")
-    _checks.instance(generator, torch.Generator, "sparse_features", "generator")
+    _checks.integer(batch, "_sparse_features", "batch", minimum=1)
+    _checks.instance(cfg, ToyConfig, "_sparse_features", "cfg")
+    _checks.instance(generator, torch.Generator, "_sparse_features", "generator")
     values = torch.rand(batch, cfg.n_features, generator=generator)
     active = torch.rand(batch, cfg.n_features, generator=generator) < cfg.feature_probability
     return values * active
@@ -103,7 +103,7 @@ def train_toy_model(cfg: ToyConfig = ToyConfig()) -> ToyModel:
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     with torch_threads(1):  # a model this small trains fastest on one thread
         for _ in range(cfg.steps):
-            features = sparse_features(cfg.batch_size, cfg, generator)
+            features = _sparse_features(cfg.batch_size, cfg, generator)
             loss = (importance * (model(features) - features) ** 2).mean()
             optimizer.zero_grad()
             loss.backward()
@@ -131,7 +131,7 @@ def train_sae(
     with torch_threads(1):
         for _ in range(steps):
             with torch.no_grad():
-                h = model.hidden(sparse_features(cfg.batch_size, cfg, generator))
+                h = model.hidden(_sparse_features(cfg.batch_size, cfg, generator))
             sae.normalize_decoder()
             reconstruction, latents = sae(h)
             loss = (reconstruction - h).pow(2).sum(-1).mean() + l1_coefficient * latents.abs().sum(-1).mean()

@@ -25,15 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: import the tests as the suite does, as the package `tests`
 
 from mi_course.zoo import hub_reachable  # noqa: E402
-from tests.docs_plugin import NEEDS_NETWORK  # noqa: E402
+from site_tools.pages import Snippet, snippet_files  # noqa: E402
 from tests.snippet_runner import run_snippet  # noqa: E402
 SNIPPETS = ROOT / "snippets"
 
 
-def time_snippet(snippet: Path) -> tuple[float, float]:
-    run = run_snippet(snippet)
+def time_snippet(snippet: Snippet) -> tuple[float, float]:
+    run = run_snippet(snippet.path, script=snippet.script)
     if run.returncode != 0:
-        raise RuntimeError(f"{snippet} failed:\n{run.stderr}")
+        raise RuntimeError(f"snippets/{snippet.name} failed:\n{run.stderr}")
     return run.wall_s, run.peak_mib
 
 
@@ -64,12 +64,13 @@ PEER_NATS_PER_CHAR, PEER_SECONDS = 1.886, 112.0  # nanoGPT's baby GPT on this ma
 
 def zoo_training() -> list[str]:
     """Retrain each recipe from its seed (weights discarded) and report time and held-out metrics."""
-    from mi_course.training import train_induction, train_shakespeare_char
+    from mi_course.recipes.induction_2l import train_induction
+    from mi_course.recipes.shakespeare_char import train_shakespeare_char
 
     lines = ["| model | recipe | training (s) | held-out loss (nats/char) | bits/char |", "|---|---|---:|---:|---:|"]
     lines.append(f"| nanoGPT baby GPT (peer, measured before) | 4 layers, d 128, block 64, batch 12, 2,000 iters "
                  f"| {PEER_SECONDS:.0f} | {PEER_NATS_PER_CHAR:.3f} | {PEER_NATS_PER_CHAR / math.log(2):.3f} |")
-    _, card = train_shakespeare_char()
+    card = train_shakespeare_char().card
     recipe, phase2, metrics = card.training["recipe"], card.training["induction_phase"], card.metrics
     shape = f"{recipe['n_layers']} layers, d {recipe['d_model']}, block {recipe['n_ctx'] - 1}, batch {recipe['batch_size']}"
     phase1_loss = metrics["phase1_held_out_loss_nats_per_char"]
@@ -78,7 +79,7 @@ def zoo_training() -> list[str]:
     lines.append(f"| shakespeare-char, shipped | + {phase2['steps']:,} steps with {phase2['repeated_rows']} rows of repeated random "
                  f"characters; induction heads {', '.join(metrics['induction_heads'])} | {card.training['seconds']:.1f} "
                  f"| {metrics['held_out_loss_nats_per_char']:.3f} | {metrics['held_out_bits_per_char']:.3f} |")
-    _, card = train_induction()
+    card = train_induction().card
     lines.append(f"| induction-2l | 2 layers attention-only, {card.training['recipe']['steps']:,} steps "
                  f"| {card.training['seconds']:.1f} | repeated half (length 13): {card.metrics['repeated_half_loss_len13']:.3f} | |")
     return lines
@@ -87,7 +88,8 @@ def zoo_training() -> list[str]:
 def induction_time_to_repeat_loss(target: float = 0.5) -> str:
     """Train induction-2l's recipe from its seed until its loss on the repeated half is below ``target``."""
     from mi_course.induction import repeated_half_loss_of, repeated_random_tokens
-    from mi_course.training import INDUCTION_RECIPE, INDUCTION_SYMBOLS, induction_batches, native_logits, train
+    from mi_course.recipes.induction_2l import INDUCTION_RECIPE, INDUCTION_SYMBOLS, induction_batches
+    from mi_course.training import native_logits, train
 
     seq_len = 13
     tokens = repeated_random_tokens(64, seq_len, INDUCTION_SYMBOLS, INDUCTION_SYMBOLS, generator=torch.Generator().manual_seed(1))
@@ -109,11 +111,11 @@ PAPER_GROKKING_MEASURED = {"seconds": 25 * 60, "epochs": 10_124, "test_accuracy"
 
 def grokking_time_to_grok() -> list[str]:
     """Retrain grokking-113 from its seed (weights discarded): wall time and epochs to > 99% test accuracy."""
-    from mi_course.training import GROKKING_RECIPE, train_grokking
+    from mi_course.recipes.grokking_113 import GROKKING_RECIPE, train_grokking
 
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    _, card, _ = train_grokking()
+    card = train_grokking().card
     wall = time.perf_counter() - start
     training, metrics, paper = card.training, card.metrics, PAPER_GROKKING_MEASURED
     recipe = f"lr {GROKKING_RECIPE.lr:g}, weight decay {GROKKING_RECIPE.weight_decay:g}"
@@ -182,12 +184,12 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, CUDA: {torch.cuda.is_available()}\n")
     print("| snippet | wall time (s) | peak memory (MiB) |\n|---|---:|---:|")
-    for snippet in sorted(p for p in SNIPPETS.rglob("*.py") if p.name != "__init__.py"):
-        if NEEDS_NETWORK.match(snippet.read_text().split("\n", 1)[0]) and not hub_reachable():
-            print(f"| {snippet.relative_to(SNIPPETS)} | not run: needs the Hugging Face hub | |")
+    for snippet in snippet_files(ROOT):
+        if snippet.needs_network and not hub_reachable():
+            print(f"| {snippet.name} | not run: needs the Hugging Face hub | |")
             continue
         seconds, peak = time_snippet(snippet)
-        print(f"| {snippet.relative_to(SNIPPETS)} | {seconds:.1f} | {peak:.0f} |", flush=True)
+        print(f"| {snippet.name} | {seconds:.1f} | {peak:.0f} |", flush=True)
     print()
     print(mnist_time_to_97())
     print()

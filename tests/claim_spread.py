@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +35,46 @@ from tests.claims import (  # noqa: E402  (after the path: this file runs as a s
     source_digest,
     spread_problem,
 )
-from tests.docs_plugin import PageClaim, page_claims  # noqa: E402
+from site_tools.pages import Page  # noqa: E402
+from tests.claims import PageError  # noqa: E402
+from tests.docs_plugin import MEASURE_TIMEOUT_S, command_source, run_command, run_snippet_checked  # noqa: E402
+
+
+@dataclass(frozen=True)
+class PageClaim:
+    """One claim of a page, as this script measures it: its key, source, shown output and runner."""
+
+    key: str
+    source: str
+    shown: str
+    run: Callable[[dict[str, str]], str]  # kernel environment -> what the run printed
+    live_timings: bool = False
+
+
+def page_claims(page_path: Path, rootpath: Path) -> list[PageClaim]:
+    """Every claim of a Markdown page that runs offline: included snippets with an expected output, and console commands."""
+    page, claims = Page.read(page_path, rootpath), []
+    for fence in page.code_blocks:
+        if fence.is_include_block and fence.shown_output is not None:
+            for snippet in map(page.snippet, fence.includes):
+                if not snippet.needs_network:
+                    claims.append(PageClaim(snippet.name, snippet.script, fence.shown_output, partial(printed_by_snippet, snippet)))
+    for fence in page.console_claims:
+        command = fence.course_command
+        claims.append(PageClaim(command, command_source(command, rootpath), fence.shown_output,
+                                partial(printed_by_command, command), live_timings=True))
+    return claims
+
+
+def printed_by_snippet(snippet, env: dict[str, str]) -> str:
+    return run_snippet_checked(snippet, f"under {env}", MEASURE_TIMEOUT_S, env=env).stdout
+
+
+def printed_by_command(command: str, env: dict[str, str]) -> str:
+    done = run_command(command, env, timeout_s=MEASURE_TIMEOUT_S)
+    if done.returncode != 0 and "FAIL" not in done.stdout:
+        raise PageError(f"`{command}` failed under {env}:\n{done.stderr[-3000:]}")
+    return done.stdout
 
 
 def measure(claim: PageClaim, settings: dict[str, dict[str, str]], workers: int) -> dict[str, str]:

@@ -210,3 +210,26 @@ def precision_summary(recordings: dict[str, Recording]) -> dict:
 
 def _cpu_runs(recording: Recording) -> dict[str, str]:
     return {name: text for name, text in recording.printed.items() if name in KERNEL_SETTINGS}
+
+
+class PageError(AssertionError):
+    """A page's code is broken, would not be run, or no longer shows what it prints; the message says where."""
+
+
+def claim_mismatch(page: Path, rootpath: Path, key: str, source: str, shown: str, printed: str, *, live_timings: bool = False) -> str | None:
+    """Compare a run with a page's claim, within the spread recorded for this source; fail if none is recorded."""
+    recording, device = load_recordings(page).get(key), running_device()
+    if recording is None or recording.digest != source_digest(source):
+        state = "has no recorded spread" if recording is None else "changed since its spread was recorded"
+        raise PageError(
+            f"{page.name}: {key} {state} across CPU kernel settings, so its claim has no tolerance; "
+            f"record it with: {refresh_command(page, rootpath)}"
+        )
+    recording = for_device(recording, device)
+    if recording is None:
+        raise PageError(
+            f"{page.name}: {key} has no recorded run on {device}, so its claim has no tolerance there; "
+            f"record it on a {device} machine with: {refresh_command(page, rootpath, device)}"
+        )
+    shown, printed = masked(shown, live_timings), masked(printed, live_timings)
+    return output_mismatch(shown, printed, tolerances(shown, masked_runs(recording, live_timings)))

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from mi_course.datasets import load_shakespeare
 from mi_course.runtime import torch_threads
-from mi_course.training import shakespeare_split
+from mi_course.recipes.shakespeare_char import shakespeare_split
 
 N_LAYERS, D_MODEL, N_HEADS, BLOCK, BATCH = 4, 128, 4, 64, 12
 ITERS, WARMUP, LR, MIN_LR, WEIGHT_DECAY, BETAS, GRAD_CLIP = 2_000, 100, 1e-3, 1e-4, 0.1, (0.9, 0.99), 1.0

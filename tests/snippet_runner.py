@@ -14,7 +14,6 @@ import importlib.util
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -119,16 +118,19 @@ def close_workers() -> None:
 
 def run_snippet(
     snippet_file: Path, timeout_s: float = 300, repo: Path | None = None, env: dict[str, str] | None = None,
+    script: str | None = None,
 ) -> SnippetRun:
     """Run ``snippet_file`` from a copy in an empty folder; measure its time, memory, file reads and network use.
 
-    ``env`` adds to this process's environment (a kernel setting, say). A run past ``timeout_s``
-    raises ``subprocess.TimeoutExpired``; one that ends without writing its report raises ``SnippetError``.
+    ``script`` is the text to run under the file's name, if not the file's own (a snippet with its
+    includes expanded: ``site_tools.pages.Snippet.script``). ``env`` adds to this process's
+    environment (a kernel setting, say). A run past ``timeout_s`` raises ``subprocess.TimeoutExpired``;
+    one that ends without writing its report raises ``SnippetError``.
     """
     with tempfile.TemporaryDirectory(prefix="mi-course-snippet-") as folder:
-        script = Path(folder) / snippet_file.name
-        shutil.copyfile(snippet_file, script)
-        return _run_in_worker({"script": str(script)}, folder, f"snippets/{snippet_file.name}", timeout_s, repo, env)
+        copy = Path(folder) / snippet_file.name
+        copy.write_text(snippet_file.read_text(encoding="utf-8") if script is None else script, encoding="utf-8")
+        return _run_in_worker({"script": str(copy)}, folder, f"snippets/{snippet_file.name}", timeout_s, repo, env)
 
 
 def run_module(

@@ -2,10 +2,14 @@
 own solutions is a page claim: each step page's console block runs the command and compares its output
 (tests/docs_plugin.py, within the spread tests/claims.py records)."""
 
+import contextlib
+import io
+
 import pytest
 
 from mi_course import cli
 from mi_course.checkers import STEP_CHECKS, CheckReport, CriterionResult, StepCheck
+from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 
 def test_a_failing_criterion_exits_non_zero(monkeypatch, capsys):
@@ -72,3 +76,29 @@ def test_train_help_gives_each_models_training_time_from_its_card(monkeypatch, c
     assert exit_info.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
     assert "shakespeare-char (about 4 min), induction-2l (about 42 s), grokking-113 (about 10 min)" in help_text
+
+
+def _cli(argv: list[str]) -> None:
+    """``cli.main(argv)``; argparse's exit comes back as a SystemExit carrying what it printed."""
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr):
+            cli.main(argv)
+    except SystemExit as exit:
+        raise SystemExit(f"exit {exit.code}: {stderr.getvalue()}") from None
+
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.cli:main": [
+        Bad(lambda k: _cli(["check", "step9"]), SystemExit, "unknown step 'step9'; choose from step1"),
+        Bad(lambda k: _cli(["train", "gpt9"]), SystemExit, "unknown model 'gpt9'; trainable models: "),
+        Bad(lambda k: _cli([]), SystemExit, "the following arguments are required: command"),
+    ],
+}
+# What takes no input, or only free text, and so has no bad input to refuse.
+NO_BAD_INPUT: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))

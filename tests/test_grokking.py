@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mi_course import grokking
 from mi_course.grokking import (
@@ -19,8 +21,10 @@ from mi_course.grokking import (
     restricted_loss,
     spectrum_of,
 )
-from mi_course.training import GROKKING_RECIPE, equals_logits, new_native_model, train_grokking
+from mi_course.recipes.grokking_113 import GROKKING_RECIPE, equals_logits, train_grokking
+from mi_course.training import new_native_model
 from mi_course.zoo import load_model, model_card
+from tests.bad_input import FAST, Bad, assert_refused, bad_input_params, shared_kit
 
 NAME = "grokking-113"
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "paths" / "build-on-a-paper.ipynb"
@@ -133,10 +137,10 @@ def test_equals_logits_is_the_native_models_last_position():
 
 def test_a_scaled_down_run_trains_and_is_deterministic():
     recipe = replace(GROKKING_RECIPE, epochs=20)
-    first, card, files = train_grokking(recipe)
-    second, _, files_again = train_grokking(recipe)
+    trained, again = train_grokking(recipe), train_grokking(recipe)
+    first, second, card = trained.state_dict, again.state_dict, trained.card
     assert first.keys() == second.keys() and all(torch.equal(first[name], second[name]) for name in first)
-    assert files == files_again
+    assert trained.extra_files == again.extra_files and set(trained.extra_files) == {grokking.HISTORY_FILE}
     assert card.training["epochs"] == 20 and card.metrics["train_loss"] < 4.7  # below ln 113: it learned something
     untrained = new_native_model(recipe.config(), recipe.seed).state_dict()
     assert not torch.equal(first["tok_embed.weight"], untrained["tok_embed.weight"])
@@ -161,3 +165,85 @@ def test_the_page_states_what_the_card_and_history_measured(card):
     assert 1.7 < max(norm) / norm[0] < 2 and norm[-1] < 1.1 * norm[0]
     spikes = [epochs[i] for i in range(1, len(loss)) if loss[i] > 3 * loss[i - 1]]
     assert "The one spike in the train loss, near epoch 570," in text and len(spikes) == 1 and abs(spikes[0] - 570) <= 20
+
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.grokking:modular_addition": [
+        Bad(lambda k: grokking.modular_addition(9, 0.3, 0), ValueError, "expected an odd prime modulus p, got 9"),
+        Bad(lambda k: grokking.modular_addition(7, 1.5, 0), ValueError, "expected 0 < train_fraction < 1, got 1.5"),
+        Bad(lambda k: grokking.modular_addition(7.0, 0.3, 0), TypeError, "modular_addition expected p to be an int, got float 7.0"),
+        Bad(lambda k: grokking.modular_addition(7, 0.3, -1), ValueError, "modular_addition expected seed >= 0, got -1"),
+    ],
+    "mi_course.grokking:fourier_basis": [
+        Bad(lambda k: grokking.fourier_basis(4), ValueError, "fourier_basis expected an odd modulus p >= 3, got 4"),
+        Bad(lambda k: grokking.fourier_basis("5"), TypeError, "fourier_basis expected p to be an int, got str '5'"),
+    ],
+    "mi_course.grokking:embedding_spectrum": [
+        Bad(lambda k: grokking.embedding_spectrum("model", 113), TypeError, "embedding_spectrum expected model to be a TransformerBridge"),
+        Bad(lambda k: grokking.embedding_spectrum(k.bridge, 113), ValueError, "trained for another modulus: .*this one has 51 and 51"),
+        Bad(lambda k: grokking.embedding_spectrum(k.bridge, "113"), TypeError, "embedding_spectrum expected p to be an int, got str '113'"),
+    ],
+    "mi_course.grokking:spectrum_of": [
+        Bad(lambda k: grokking.spectrum_of([[1.0]], 5), TypeError, r"spectrum_of expected embedding of shape \(p, d_model\), got list"),
+        Bad(lambda k: grokking.spectrum_of(torch.zeros(4, 3), 5), ValueError, r"expected an embedding of shape \(5, d_model\) for modulus p=5, got \(4, 3\)"),
+        Bad(lambda k: grokking.spectrum_of(torch.zeros(5), 5), ValueError, r"spectrum_of expected embedding of shape \(p, d_model\), got torch.float32 of shape \(5,\)"),
+    ],
+    "mi_course.grokking:key_frequencies": [
+        Bad(lambda k: grokking.key_frequencies(torch.ones(2, 3)), ValueError, r"key_frequencies expected spectrum of shape \(frequency\), got torch.float32 of shape \(2, 3\)"),
+        Bad(lambda k: grokking.key_frequencies(torch.ones(1)), ValueError, "at least one frequency, got shape"),
+        Bad(lambda k: grokking.key_frequencies(torch.ones(4), multiple=0), ValueError, "key_frequencies expected multiple to be a finite number > 0, got 0"),
+    ],
+    "mi_course.grokking:pair_logits": [
+        Bad(lambda k: grokking.pair_logits(k.bridge, "data"), TypeError, "pair_logits expected data to be a ModularAddition, got str"),
+        Bad(lambda k: grokking.pair_logits(k.bridge, k.data5), ValueError, "another modulus"),
+        Bad(lambda k: grokking.pair_logits(k.bridge, grokking.modular_addition(113, 0.3, 0)), ValueError,
+            r"a model of addition mod p=113 has p \+ 1 = 114 input tokens"),
+        Bad(lambda k: grokking.pair_logits(None, k.data5), TypeError, "pair_logits expected model to be a TransformerBridge .*got NoneType"),
+    ],
+    "mi_course.grokking:losses_and_accuracies": [
+        Bad(lambda k: grokking.losses_and_accuracies(torch.zeros(3, 5), k.data5), ValueError,
+            r"losses_and_accuracies expected logits of shape \(25, 5\) for every pair mod p=5, got \(3, 5\)"),
+        Bad(lambda k: grokking.losses_and_accuracies(torch.zeros(25, 5), 5), TypeError, "losses_and_accuracies expected data to be a ModularAddition, got int"),
+    ],
+    "mi_course.grokking:restricted_loss": [
+        Bad(lambda k: grokking.restricted_loss(torch.zeros(25, 4), k.data5, [1]), ValueError, r"restricted_loss expected logits of shape \(25, 5\)"),
+        Bad(lambda k: grokking.restricted_loss(torch.zeros(25, 5), k.data5, [3]), ValueError, "expected distinct frequencies between 1 and 2"),
+        Bad(lambda k: grokking.restricted_loss(torch.zeros(49, 7), k.data7, [4]), ValueError,
+            "restricted_loss expected distinct frequencies between 1 and 3 for p=7, got"),
+        Bad(lambda k: grokking.restricted_loss(torch.zeros(49, 7), k.data7, "12"), TypeError,
+            "restricted_loss expected frequencies to be a list of ints, got str"),
+    ],
+    "mi_course.grokking:excluded_loss": [
+        Bad(lambda k: grokking.excluded_loss(torch.zeros(25), k.data5, [1]), ValueError, r"excluded_loss expected logits of shape \(pair, p\)"),
+        Bad(lambda k: grokking.excluded_loss(torch.zeros(25, 5), k.data5, 1), TypeError, "frequencies to be a list of ints, got int"),
+        Bad(lambda k: grokking.excluded_loss(torch.zeros(49, 7), k.data7, [1, 1]), ValueError, "distinct frequencies"),
+        Bad(lambda k: grokking.excluded_loss(torch.zeros(49, 7), k.data7, [1.0]), TypeError,
+            "excluded_loss expected each frequency to be an int, got float"),
+    ],
+    "mi_course.grokking:training_history": [
+        Bad(lambda k: grokking.training_history("induction-2l"), ValueError,
+            r"training_history expected the name of a shipped model with a history \(grokking-113\), got 'induction-2l'"),
+        Bad(lambda k: grokking.training_history(113), ValueError, "got 113"),
+    ],
+}
+# What takes no input, or only free text, and so has no bad input to refuse.
+NO_BAD_INPUT: dict[str, str] = {
+    "mi_course.grokking:ModularAddition": "a record that modular_addition builds; the functions taking one check its type",
+}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))
+
+
+@FAST
+@given(p=st.one_of(st.integers(-5, 40), st.floats(0, 40), st.text(max_size=2)), frequencies=st.lists(st.integers(-3, 25), max_size=3))
+def test_fourier_helpers_take_any_modulus_or_say_what_is_wrong(p, frequencies):
+    for name, call in (("fourier_basis", lambda: grokking.fourier_basis(p)),
+                       ("restricted_loss", lambda: grokking._sum_directions(p, frequencies, "restricted_loss")),
+                       ("modular_addition", lambda: grokking.modular_addition(p, 0.3, 0))):
+        try:
+            call()
+        except (TypeError, ValueError) as error:
+            assert str(error).startswith(f"{name} expected "), error

@@ -1,4 +1,4 @@
-"""The notebook generated from each Markdown page with code (docs/.hooks/page_notebooks.py).
+"""The notebook generated from each Markdown page with code (site_tools/hooks/page_notebooks.py).
 
 For every ``docs/**/*.md`` with Python code: its notebook starts with the Colab-only install, asks
 Colab for a GPU, holds the page's snippets expanded and in the page's order, and runs top to bottom
@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import importlib.util
 import json
 import re
-import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,41 +23,22 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 import yaml
-from pytest_codeblocks.main import extract_from_file
 
-from tests.docs_plugin import (
-    ANSI_ESCAPE,
-    FENCE_OPEN,
-    SNIPPET_TIMEOUT_S,
-    PageError,
-    included_snippets,
-    read_fences,
-    remember_notebook_prints,
-)
+from site_tools.hooks import page_notebooks
+from site_tools.notebooks import CellError, execute
+from site_tools.pages import INCLUDE_LINE, Page, Prose, Snippet, markdown_pages, parse
+from tests.claims import PageError
+from tests.determinism import remember_notebook_prints
+from tests.docs_plugin import ANSI_ESCAPE, SNIPPET_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
 MKDOCS = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
-HOOK = ROOT / "docs" / ".hooks" / "page_notebooks.py"
-
-
-def load_hook():
-    """The hook as MkDocs loads it: with its folder on sys.path while it runs, for its sibling prose_numbers."""
-    spec = importlib.util.spec_from_file_location("page_notebooks", HOOK)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(HOOK.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(HOOK.parent))
-    return module
-
-
-page_notebooks = load_hook()
-PAGES = sorted(page for page in DOCS.rglob("*.md") if not any(part.startswith(".") for part in page.relative_to(DOCS).parts))
+HOOK = ROOT / "site_tools" / "hooks" / "page_notebooks.py"
+PAGES = [page.path for page in markdown_pages(ROOT)]
 # Which pages have Python code, as the page tests see it: a fence labelled python, inline or include.
-PAGES_WITH_CODE = [page for page in PAGES if any(fence.info == "python" for fence in read_fences(page))]
+PAGES_WITH_CODE = [page for page in PAGES if Page.read(page, ROOT).has_python]
 PAGES_WITHOUT_CODE = [page for page in PAGES if page not in PAGES_WITH_CODE]
 
 
@@ -73,7 +51,7 @@ def page_id(page: Path) -> str:
 
 
 def notebook_of(page: Path) -> dict | None:
-    return page_notebooks.page_notebook(page.read_text(encoding="utf-8"), SNIPPETS, src(page), MKDOCS["site_url"])
+    return page_notebooks.page_notebook(page.read_text(encoding="utf-8"), ROOT, src(page), MKDOCS["site_url"])
 
 
 def code_cells(notebook: dict) -> list[dict]:
@@ -110,30 +88,18 @@ def runnable(notebook: dict, online: bool | None = None) -> tuple[dict, list[str
 
 def run_notebook(notebook: dict, name: str) -> nbformat.NotebookNode:
     """Run every cell in a fresh kernel from an empty temporary folder; a raising cell fails with its traceback."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
-
-    node = nbformat.from_dict(json.loads(json.dumps(notebook)))
-    with tempfile.TemporaryDirectory(prefix="mi-course-page-notebook-") as folder:
-        client = NotebookClient(node, timeout=SNIPPET_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": folder}})
-        try:
-            client.execute()
-        except CellExecutionError as error:
-            failed = next(
-                (cell for cell in node.cells if any(out.get("output_type") == "error" for out in cell.get("outputs", []))), None
-            )
-            snippet = failed.metadata.get("mi_course", {}).get("snippet") if failed is not None else None
-            where = f"snippets/{snippet}" if snippet else "a cell"
-            raise PageError(f"{name}: {where} raised in the notebook:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}") from None
-        except CellTimeoutError as error:
-            raise PageError(f"{name}: a cell ran past {SNIPPET_TIMEOUT_S} s, the limit of a snippet:\n{error}") from None
-    return node
+    try:
+        return execute(notebook, SNIPPET_TIMEOUT_S)
+    except CellError as error:
+        snippet = error.cell.metadata.get("mi_course", {}).get("snippet") if error.cell is not None else None
+        where = f"snippets/{snippet}" if snippet else "a cell"
+        raise PageError(f"{name}: {where} raised in the notebook:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}") from None
 
 
-def snippet_prints(notebook: nbformat.NotebookNode) -> dict[str, str]:
-    """What each snippet cell of a run notebook printed, by snippet path."""
+def snippet_prints(notebook: nbformat.NotebookNode) -> dict[str, tuple[str, str]]:
+    """What each snippet cell of a run notebook printed, by snippet path, with the script it ran."""
     return {
-        cell.metadata["mi_course"]["snippet"]: printed(cell)
+        cell.metadata["mi_course"]["snippet"]: (Snippet(cell.metadata["mi_course"]["snippet"], ROOT).script, printed(cell))
         for cell in notebook.cells
         if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})
     }
@@ -146,15 +112,8 @@ def printed(cell) -> str:
 
 def headings(text: str) -> list[str]:
     """The Markdown headings of ``text``, outside code fences."""
-    found, fence = [], None
-    for line in text.split("\n"):
-        if fence is not None:
-            fence = None if line.strip().startswith(fence) else fence
-        elif opening := FENCE_OPEN.match(line):
-            fence = opening["fence"]
-        elif re.match(r"#{1,6} ", line):
-            found.append(line.strip())
-    return found
+    return [line.strip() for part in parse(text.split("\n")) if isinstance(part, Prose)
+            for line in part.lines if re.match(r"#{1,6} ", line)]
 
 
 # ---- every page ----------------------------------------------------------------------------------
@@ -192,11 +151,9 @@ def test_the_first_cell_installs_the_course_in_colab_only(page):
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
 def test_the_cells_follow_the_page_with_every_snippet_expanded(page):
     expected = []  # ("snippet", path) or ("inline", code), in the page's order
-    for fence in read_fences(page):
+    for fence in Page.read(page, ROOT).code_blocks:
         if fence.info == "python":
-            code = "\n".join(fence.body)
-            snippets = included_snippets(code)
-            expected += [("snippet", path) for path in snippets] if snippets else [("inline", code)]
+            expected += [("snippet", path) for path in fence.includes] if fence.is_include_block else [("inline", fence.text)]
     notebook = notebook_of(page)
     cells = code_cells(notebook)[1:]
     actual = [
@@ -208,11 +165,11 @@ def test_the_cells_follow_the_page_with_every_snippet_expanded(page):
     assert [name for kind, name in actual if kind == "snippet"] == [name for kind, name in expected if kind == "snippet"]
     for cell, (kind, name) in zip(cells, expected):
         if kind == "snippet":
-            assert cell["source"] == (SNIPPETS / name).read_text(encoding="utf-8").rstrip("\n")
+            assert cell["source"] == Snippet(name, ROOT).script.rstrip("\n")
         else:
             assert cell["source"].split() == name.split()  # the same code, dedented
     for cell in notebook["cells"]:
-        assert not any(map(page_notebooks.INCLUDE_LINE.match, cell["source"].split("\n"))), "an include line was left"
+        assert not any(map(INCLUDE_LINE.match, cell["source"].split("\n"))), "an include line was left"
         assert "pytest-codeblocks" not in cell["source"]
         assert cell["cell_type"] == "markdown" or "--8<--" not in cell["source"]
     markdown = "\n".join(cell["source"] for cell in notebook["cells"] if cell["cell_type"] == "markdown")
@@ -223,9 +180,9 @@ def test_the_cells_follow_the_page_with_every_snippet_expanded(page):
 def test_expected_outputs_and_the_install_line_are_not_code(page):
     notebook = notebook_of(page)
     sources = [cell["source"] for cell in code_cells(notebook)]
-    for block in extract_from_file(page):
-        if block.expected_output and block.expected_output.strip():
-            assert not any(block.expected_output.strip() in source for source in sources), block.expected_output
+    for fence in Page.read(page, ROOT).code_blocks:
+        if fence.shown_output and fence.shown_output.strip():
+            assert not any(fence.shown_output.strip() in source for source in sources), fence.shown_output
     install = (SNIPPETS / "colab-install.txt").read_text().strip()
     assert not any(install in cell["source"] for cell in notebook["cells"][1:])
 
@@ -234,7 +191,7 @@ def test_expected_outputs_and_the_install_line_are_not_code(page):
 def test_snippets_that_need_the_network_are_tagged(page):
     for cell in code_cells(notebook_of(page))[1:]:
         snippet = cell["metadata"].get("mi_course", {}).get("snippet")
-        needs_network = snippet is not None and (SNIPPETS / snippet).read_text().startswith("# requires: network")
+        needs_network = snippet is not None and Snippet(snippet, ROOT).needs_network
         assert (page_notebooks.NETWORK_TAG in cell["metadata"].get("tags", [])) == needs_network, snippet
 
 
@@ -301,7 +258,7 @@ def snippets(tmp_path) -> Path:
 
 
 def synthetic(snippets: Path, last: str) -> dict:
-    return page_notebooks.page_notebook(SYNTHETIC.replace("{last}", last), snippets, "sub/page.md", "https://example.org/site/")
+    return page_notebooks.page_notebook(SYNTHETIC.replace("{last}", last), snippets.parent, "sub/page.md", "https://example.org/site/")
 
 
 def test_a_synthetic_page_becomes_install_then_the_page_in_order(snippets):
@@ -341,14 +298,14 @@ def test_a_raising_snippet_fails_the_run(snippets):
 
 def test_a_page_whose_only_python_is_an_example_in_a_markdown_fence_gets_no_notebook(snippets):
     page = '# Contributing\n\n````markdown\n```python\n;--8<-- "hello.py"\n```\n````\n\n```text\n--8<-- "colab-install.txt"\n```\n'
-    assert page_notebooks.page_notebook(page, snippets) is None
+    assert page_notebooks.page_notebook(page, snippets.parent) is None
 
 
 def test_a_skipped_inline_block_is_tagged_with_its_reason(snippets):
     page = '# P\n\n<!--pytest.mark.skip(reason="needs a GPU")-->\n```python\nimport cuda_only\n```\n'
-    cell = page_notebooks.page_notebook(page, snippets)["cells"][-1]
+    cell = page_notebooks.page_notebook(page, snippets.parent)["cells"][-1]
     assert cell["metadata"]["tags"] == [page_notebooks.SKIP_TAG]
-    notebook, removed = runnable(page_notebooks.page_notebook(page, snippets), online=False)
+    notebook, removed = runnable(page_notebooks.page_notebook(page, snippets.parent), online=False)
     assert removed == ["an inline block the page skips: needs a GPU"] and len(notebook["cells"]) == 2
 
 
@@ -403,5 +360,5 @@ def test_the_publish_workflow_pushes_the_notebooks_to_the_colab_branch():
     build = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text())["jobs"]["build"]
     assert build["permissions"] == {"contents": "write"}
     runs = "\n".join(step.get("run", "") for step in build["steps"])
-    assert "docs/.hooks/page_notebooks.py" in runs
+    assert "site_tools/hooks/page_notebooks.py" in runs
     assert f"HEAD:refs/heads/{page_notebooks.COLAB_BRANCH}" in runs

@@ -21,12 +21,12 @@ from tests.claims import (
     spread_problem,
     tolerances,
 )
-from tests.docs_plugin import first_difference
+from tests.determinism import first_difference
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]
 
-MEASUREMENTS = "build/measurements.json"
+MEASUREMENTS = "build/snippets.json"  # its folder holds the run records (site_tools/records.py)
 GOOD_SNIPPET = 'print("accuracy: 0.9808")\n'
 GOOD_PAGE = """# A page
 
@@ -80,7 +80,7 @@ def run_course(pytester, monkeypatch):
 
 def test_a_good_page_passes(run_course):
     result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
-    result.assert_outcomes(passed=3)  # fences, the snippet, the inline block
+    result.assert_outcomes(passed=3)  # the grammar, the snippet, the inline block
 
 
 def test_each_snippet_run_records_its_cpu_time_peak_memory_and_device(run_course, pytester):
@@ -141,7 +141,7 @@ def test_the_determinism_check_compares_numbers_but_not_durations_or_figure_summ
 
 
 def test_a_snippet_that_prints_other_numbers_in_its_notebook_fails(run_course, pytester):
-    pytester.makeconftest("from tests.docs_plugin import NOTEBOOK_PRINTS\nNOTEBOOK_PRINTS['demo/ok.py'] = 'accuracy: 0.9712\\n'\n")
+    pytester.makeconftest("from tests.determinism import NOTEBOOK_PRINTS\nNOTEBOOK_PRINTS['demo/ok.py'] = 'accuracy: 0.9712\\n'\n")
     result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
     result.assert_outcomes(passed=2, failed=1)
     assert "is not deterministic" in result.stdout.str() and "'accuracy: 0.9808' standalone" in result.stdout.str()
@@ -161,7 +161,7 @@ def test_a_docs_block_that_raises_fails(run_course):
 
 def test_including_a_missing_snippet_fails(run_course):
     result = run_course(GOOD_PAGE.replace("demo/ok.py", "demo/gone.py"), {"demo/ok.py": GOOD_SNIPPET})
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=1, failed=2)  # the grammar check and the snippet item both say so
     result.stdout.fnmatch_lines(["*includes snippets/demo/gone.py, which does not exist*"])
 
 
@@ -264,15 +264,20 @@ def test_a_snippet_without_a_notebook_run_says_its_determinism_was_not_checked(r
         ("```py", "fence 'py' is skipped silently"),
         ('```python title="demo.py"', "fence 'python title=\"demo.py\"' is skipped silently"),
         ("```python3", "fence 'python3' is skipped silently"),
-        ("~~~python", "pytest-codeblocks collects 0"),
     ],
 )
 def test_a_python_block_that_would_be_skipped_fails(run_course, fence, why):
-    closing = "~~~" if fence.startswith("~") else "```"
-    page = f"# A page\n\n{fence}\nprint('never run')\n{closing}\n"
+    page = f"# A page\n\n{fence}\nprint('never run')\n```\n"
     result = run_course(page, {})
     result.stdout.fnmatch_lines([f"*{why}*"])
     assert result.ret != 0
+
+
+def test_a_tilde_fenced_python_block_runs_like_any_other(run_course):
+    """The page model, not pytest-codeblocks' parser, finds the blocks: a ~~~ fence is run, not skipped."""
+    result = run_course("# A page\n\n~~~python\nraise SystemExit('ran and failed')\n~~~\n", {})
+    result.assert_outcomes(passed=1, failed=1)  # the grammar passes; the block ran
+    assert "ran and failed" in result.stdout.str()
 
 
 def test_a_block_mixing_includes_and_code_fails(run_course):
@@ -285,7 +290,7 @@ def test_a_block_mixing_includes_and_code_fails(run_course):
 def test_a_page_that_opts_out_of_testing_fails(run_course):
     page = "<!--pytest-codeblocks:skipfile-->\n# A page\n\n```python\nprint(1)\n```\n"
     result = run_course(page, {})
-    result.stdout.fnmatch_lines(["*skipfile/skip markers hide blocks*", "*pytest-codeblocks collects 0*"])
+    result.stdout.fnmatch_lines(["*skipfile/skip markers hide blocks*"])
     assert result.ret != 0
 
 

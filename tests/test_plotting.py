@@ -5,12 +5,16 @@ import json
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mi_course import plotting
 from mi_course.plotting import SITE_BUILD_ENV, attention_patterns, describe, imshow, line, scatter, show
+from tests.bad_input import FAST, Bad, assert_refused, bad_input_params, shared_kit
 
 LABELS = {"title": "Loss curves", "x_label": "step", "y_label": "loss (nats)"}
 HOSTILE_TOKENS = [
@@ -150,12 +154,16 @@ def test_show_emits_a_sized_figure_without_plotly_js_in_a_site_build(monkeypatch
     assert "plotly.js v" not in html and "cdn.plot.ly" not in html
 
 
-def test_show_prints_the_page_html_between_markers_in_a_script_run_by_the_site_build(monkeypatch, capsys):
-    monkeypatch.setenv(SITE_BUILD_ENV, "1")
+def test_show_in_a_script_logs_the_page_html_between_markers_for_the_site(monkeypatch, capsys, tmp_path):
+    """A snippet's test run sets MI_COURSE_FIGURE_LOG; the site places what it logs, without running the snippet again."""
+    log = tmp_path / "figures.html"
+    monkeypatch.delenv(SITE_BUILD_ENV, raising=False)
+    monkeypatch.setenv(plotting.FIGURE_LOG_ENV, str(log))
     show(line({"train": [2.0, 1.0]}, **LABELS))
     show(attention_patterns(["a", "b"], torch.eye(2)[None]))
     out = capsys.readouterr().out
-    figures = re.findall(f"{re.escape(plotting.FIGURE_START)}\n(.*?)\n{re.escape(plotting.FIGURE_END)}", out, re.DOTALL)
+    assert out.splitlines() == ['figure "Loss curves": 1 trace (train)', "attention patterns: 1 head (0) over 2 tokens"], out
+    figures = re.findall(f"{re.escape(plotting.FIGURE_START)}\n(.*?)\n{re.escape(plotting.FIGURE_END)}", log.read_text(), re.DOTALL)
     assert len(figures) == 2
     assert 'class="plotly-graph-div"' in figures[0] and "plotly.js v" not in figures[0]
     assert "CircuitsVis.render(" in figures[1] and "https://" not in figures[1]
@@ -169,3 +177,85 @@ def test_show_draws_inline_in_a_notebook(monkeypatch):
     figure = line({"train": [2.0, 1.0]}, **LABELS)
     show(figure)
     assert shown == [figure]
+
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.plotting:line": [
+        Bad(lambda k: plotting.line({"train": [[1, 2, 3], [4, 5, 6]]}, title="t", x_label="x", y_label="y"), ValueError,
+            r"line expected a 1-D tensor \(points\) for curve 'train', got shape \(2, 3\)"),
+        Bad(lambda k: plotting.line([1, 2], title="t", x_label="x", y_label="y"), TypeError, r"line expected curves to be a dict \{name: values\}, got list"),
+        Bad(lambda k: plotting.line({}, title="t", x_label="x", y_label="y"), ValueError, "line expected at least one curve, got none"),
+        Bad(lambda k: plotting.line({"train": ["a", "b"]}, title="t", x_label="x", y_label="y"), TypeError,
+            r"line expected a 1-D tensor \(points\) of numbers for curve 'train', got a list numpy cannot read as one"),
+        Bad(lambda k: plotting.line({"train": [1, 2, 3]}, x=[0, 1], title="t", x_label="x", y_label="y"), ValueError, "line got 2 x values but 3 points"),
+    ],
+    "mi_course.plotting:scatter": [
+        Bad(lambda k: plotting.scatter([1, 2], [[1], [2]], title="t", x_label="x", y_label="y"), ValueError, r"scatter expected a 1-D tensor \(points\) for y, got shape \(2, 1\)"),
+        Bad(lambda k: plotting.scatter([1, 2], [1], title="t", x_label="x", y_label="y"), ValueError, "scatter got 2 x values but 1 y values"),
+        Bad(lambda k: plotting.scatter([1, 2], [1, 2], hover="ab", title="t", x_label="x", y_label="y"), TypeError,
+            "scatter expected hover to be a list of labels, one per point, got str"),
+        Bad(lambda k: plotting.scatter([[1], [2, 3]], [1, 2], title="t", x_label="x", y_label="y"), TypeError, "scatter expected .* for x, got a list numpy cannot read"),
+    ],
+    "mi_course.plotting:imshow": [
+        Bad(lambda k: plotting.imshow(torch.zeros(2, 3, 4), title="t", x_label="x", y_label="y"), ValueError,
+            r"imshow expected a 2-D tensor \(rows, columns\), got shape \(2, 3, 4\)"),
+        Bad(lambda k: plotting.imshow(torch.zeros(3, 2), y_ticks=["a", "b"], title="t", x_label="x", y_label="y"), ValueError, "imshow got 2 y_ticks for 3 rows"),
+        Bad(lambda k: plotting.imshow(torch.zeros(2, 2, dtype=torch.complex64), title="t", x_label="x", y_label="y"), TypeError,
+            "imshow expected real numbers, got a torch.complex64 tensor"),
+    ],
+    "mi_course.plotting:attention_patterns": [
+        Bad(lambda k: plotting.attention_patterns(["a", "b", "c"], torch.zeros(2, 4, 4)), ValueError,
+            r"attention_patterns expected patterns of shape \(heads, 3, 3\) for 3 tokens, got \(2, 4, 4\)"),
+        Bad(lambda k: plotting.attention_patterns(["a"], torch.zeros(2, 1, 1), head_names=["0.0"]), ValueError, "got 1 head names for 2 heads"),
+        Bad(lambda k: plotting.attention_patterns("abc", torch.zeros(1, 3, 3)), TypeError, "attention_patterns expected tokens to be a list of strings, got str"),
+    ],
+    "mi_course.plotting:show": [
+        Bad(lambda k: plotting.show("figure"), TypeError, r"show expected a plotly Figure or an AttentionView \(from mi_course.plotting\), got str"),
+    ],
+    "mi_course.plotting:describe": [
+        Bad(lambda k: plotting.describe(None), TypeError, "describe expected a plotly Figure or an AttentionView .*got NoneType"),
+    ],
+}
+# What takes no input, or only free text, and so has no bad input to refuse.
+NO_BAD_INPUT: dict[str, str] = {
+    "mi_course.plotting:AttentionView": "a record that attention_patterns builds after checking its shapes",
+}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))
+
+
+DTYPES = [np.float32, np.float64, np.int64, np.uint8, np.bool_]
+shapes = st.lists(st.integers(0, 3), min_size=0, max_size=4).map(tuple)
+
+
+@FAST
+@given(shape=shapes, dtype=st.sampled_from(DTYPES), as_tensor=st.booleans())
+def test_plots_refuse_any_wrong_shape_clearly(shape, dtype, as_tensor):
+    array = np.zeros(shape, dtype=dtype)
+    values = torch.from_numpy(array) if as_tensor else array
+    labels = {"title": "t", "x_label": "x", "y_label": "y"}
+    calls = {
+        "line": (1, lambda: plotting.line({"curve": values}, **labels)),
+        "scatter": (1, lambda: plotting.scatter(values, values, **labels)),
+        "imshow": (2, lambda: plotting.imshow(values, **labels)),
+    }
+    for name, (ndim, call) in calls.items():
+        if len(shape) == ndim:
+            assert isinstance(call(), go.Figure)
+        else:
+            with pytest.raises(ValueError, match=rf"^{name} expected a {ndim}-D tensor .*got shape {re.escape(str(shape))}"):
+                call()
+
+
+@FAST
+@given(shape=shapes, n_tokens=st.integers(0, 3))
+def test_attention_patterns_refuse_any_wrong_shape_clearly(shape, n_tokens):
+    tokens = [f"t{i}" for i in range(n_tokens)]
+    if len(shape) == 3 and shape[1:] == (n_tokens, n_tokens):
+        assert isinstance(plotting.attention_patterns(tokens, torch.zeros(shape)), plotting.AttentionView)
+    else:
+        with pytest.raises(ValueError, match=r"^attention_patterns expected (a 3-D tensor|patterns of shape)"):
+            plotting.attention_patterns(tokens, torch.zeros(shape))

@@ -1,4 +1,4 @@
-"""Numbers in the pages' prose are quoted from runs, never retyped (docs/.hooks/prose_numbers.py).
+"""Numbers in the pages' prose are quoted from runs, never retyped (site_tools/hooks/prose_numbers.py).
 
 The macros expand on synthetic pages, a broken reference fails the build, and a lint reads every
 page's prose (Markdown text, text blocks the tests do not compare with a run, notebooks' markdown
@@ -9,37 +9,19 @@ leave it behind.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from mkdocs.exceptions import PluginError
 
-from tests.docs_plugin import COURSE_COMMAND
+from site_tools.hooks import page_notebooks, prose_numbers
+from site_tools.pages import INCLUDE_LINE, Prose, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-HOOKS = DOCS / ".hooks"
-
-
-def load_hook(name: str):
-    """A hook as MkDocs loads it: with its folder on sys.path while it runs."""
-    spec = importlib.util.spec_from_file_location(f"hook_{name}", HOOKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(HOOKS))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(HOOKS))
-    return module
-
-
-prose_numbers = load_hook("prose_numbers")
-page_notebooks = load_hook("page_notebooks")
 
 
 def page_as_built(page: Path) -> str:
@@ -140,14 +122,13 @@ def test_the_generated_notebook_shows_the_expanded_numbers(tmp_path):
     (snippets / "demo").mkdir(parents=True)
     (snippets / "colab-install.txt").write_text((ROOT / "snippets" / "colab-install.txt").read_text())
     (snippets / "demo" / "loss.py").write_text('print("model a: clean 1.7748 nats")\n')
-    notebook = page_notebooks.page_notebook(SYNTHETIC, snippets, "demo/page.md")
+    notebook = page_notebooks.page_notebook(SYNTHETIC, snippets.parent, "demo/page.md")
     prose = "\n".join(cell["source"] for cell in notebook["cells"] if cell["cell_type"] == "markdown")
     assert "The clean loss is 1.7748 nats, about 1.8;\nablated, 3.595 for model b." in prose
 
 
 # ---- the lint: no page retypes a number that a run produced ---------------------------------------
 
-FENCE_OPEN = prose_numbers.FENCE_OPEN
 PROSE_ASIDE = re.compile(r"`+[^`]*`+|<!--.*?-->|\[[^\]]*\]\([^)]*\)|https?://\S+", re.DOTALL)  # code, comments, links
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?!\.?\d|\w)")
 CARD_INPUTS = {"recipe", "induction_phase", "changed_from_the_paper", "history"}  # what a training run was given
@@ -159,23 +140,14 @@ def prose_and_checked(markdown: str) -> tuple[str, list[str]]:
     Checked: expected-output blocks, and console blocks of a ``python -m mi_course`` command. Prose:
     the rest, text blocks included, without python code, code spans, comments, links and macros.
     """
-    kept, checked, lines, index, marked = [], [], markdown.split("\n"), 0, False
-    while index < len(lines):
-        opening = FENCE_OPEN.match(lines[index])
-        if opening is None:
-            marked = marked or prose_numbers.EXPECTED_OUTPUT in lines[index]
-            kept.append(lines[index])
-            index += 1
-            continue
-        end = index + 1
-        while end < len(lines) and not lines[end].strip().startswith(opening["fence"]):
-            end += 1
-        body, info = lines[index + 1 : end], opening["info"].strip()
-        if marked or (info == "console" and body and COURSE_COMMAND.match(body[0].strip())):
-            checked.append("\n".join(body))
-        elif info != "python":  # a text block: a command and what it printed, or an example
-            kept += [line for line in body if not prose_numbers.INCLUDE_LINE.match(line)]
-        marked, index = False, end + 1
+    kept, checked = [], []
+    for part in parse(markdown.split("\n")):
+        if isinstance(part, Prose):
+            kept += part.lines
+        elif part.is_output or part.course_command is not None:
+            checked.append("\n".join(part.body))
+        elif part.info != "python":  # a text block: a command and what it printed, or an example
+            kept += [line for line in part.body if not INCLUDE_LINE.match(line)]
     return PROSE_ASIDE.sub(" ", prose_numbers.MACRO.sub(" ", "\n".join(kept))), checked
 
 
@@ -232,7 +204,7 @@ def test_no_page_retypes_a_number_that_a_run_produced(page):
     retyped = retyped_numbers(page)
     assert not retyped, (
         f"{page.relative_to(ROOT)} retypes numbers a run produced; quote them with "
-        "{{ printed(snippet, text) }} or {{ card(model, field) }} (docs/.hooks/prose_numbers.py):\n" + "\n".join(retyped)
+        "{{ printed(snippet, text) }} or {{ card(model, field) }} (site_tools/hooks/prose_numbers.py):\n" + "\n".join(retyped)
     )
 
 

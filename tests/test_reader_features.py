@@ -1,16 +1,14 @@
 """The reader's aids: glossary tooltips, success-criteria checklists, measured badges beside snippets.
 
-Unit tests load the site's hooks from ``docs/.hooks``; site tests check the built pages (the shared
+Unit tests import the site's hooks from ``site_tools/hooks``; site tests check the built pages (the shared
 ``site`` fixture) so that every page, snippet, term and step is covered, including ones added later.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,24 +16,14 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 from mi_course.checkers import STEP_CHECKS
+from site_tools import records
+from site_tools.hooks import claim_precision, glossary, progress, snippet_links
+from site_tools.pages import markdown_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-INCLUDE = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"([^"]+\.py)"', re.MULTILINE)
 
 
-def load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(f"hook_{name}", DOCS / ".hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-glossary = load_hook("glossary")
-progress = load_hook("progress")
-snippet_links = load_hook("snippet_links")
-claim_precision = load_hook("claim_precision")
 ENTRIES = glossary.load_glossary(DOCS / glossary.GLOSSARY_FILE)
 
 
@@ -129,17 +117,16 @@ def test_a_badge_shows_the_measurement_or_says_how_to_get_one():
 
 
 def test_a_badge_shows_only_a_measurement_of_the_snippet_as_it_is_now(tmp_path):
-    snippet = tmp_path / "demo.py"
-    snippet.write_text("print(1)\n")
+    (tmp_path / "mkdocs.yml").write_text("extra:\n  snippet_measurements: build/m.json\n")
     measured = {"cpu_s": 1.0, "sha256": hashlib.sha256(b"print(1)\n").hexdigest()}
-    assert snippet_links.current_measurement({"demo.py": measured}, snippet, "demo.py") == measured
-    snippet.write_text("print(2)\n")  # edited since it was measured
-    assert snippet_links.current_measurement({"demo.py": measured}, snippet, "demo.py") is None
+    records.update(tmp_path, records.MEASUREMENTS_FILE, "demo.py", measured)
+    assert records.recorded(tmp_path, records.MEASUREMENTS_FILE, "demo.py", "print(1)\n") == measured
+    assert records.recorded(tmp_path, records.MEASUREMENTS_FILE, "demo.py", "print(2)\n") is None  # edited since
 
 
 def test_every_included_snippet_has_a_badge_beside_it(site):
-    for page in DOCS.rglob("*.md"):
-        snippets = INCLUDE.findall(page.read_text())
+    for parsed in markdown_pages(ROOT):
+        page, snippets = parsed.path, [snippet.name for snippet in parsed.snippets]
         if not snippets:
             continue
         built = (site / page.relative_to(DOCS).with_suffix("") / "index.html").read_text()
@@ -158,9 +145,10 @@ def test_the_badges_show_what_the_measurements_file_holds(tmp_path):
     (tmp_path / "snippets" / "demo" / "a.py").write_text("print(1)\n")
     (tmp_path / "snippets" / "demo" / "b.py").write_text("print(2)\n")
     (tmp_path / "build").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("extra:\n  snippet_measurements: build/m.json\n")
     measured = {"cpu_s": 3.2, "wall_s": 4.0, "peak_mib": 512, "device": "cuda: NVIDIA H100", "measured_on": "2026-11-27",
                 "sha256": hashlib.sha256(b"print(1)\n").hexdigest()}
-    (tmp_path / "build" / "m.json").write_text(json.dumps({"demo/a.py": measured}))
+    (tmp_path / "build" / "snippets.json").write_text(json.dumps({"demo/a.py": measured}))
     config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r", "extra": {"snippet_measurements": "build/m.json"}}
     page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))
     markdown = '```python\n--8<-- "demo/a.py"\n```\n\n```python\n--8<-- "demo/b.py"\n```\n'

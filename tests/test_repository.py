@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 import dev
+from site_tools.pages import SECTION_MARKER, markdown_pages
+from site_tools.pages import snippet_files as pages_snippet_files
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS, SNIPPETS = ROOT / "docs", ROOT / "snippets"
-INCLUDE = re.compile(r'^\s*(?<!;)-{1,3}8<-{1,3}\s+"([^"]+)"', re.MULTILINE)
 MKDOCS = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
 
 
@@ -27,7 +28,7 @@ def notebook_pages() -> list[Path]:
 
 
 def included_files() -> set[str]:
-    return {path for page in pages() for path in INCLUDE.findall(page.read_text())}
+    return {path for page in markdown_pages(ROOT) for path in page.includes}
 
 
 def snippet_files() -> list[Path]:
@@ -69,9 +70,11 @@ def test_nav_lists_every_page_and_only_pages_that_exist():
 
 def test_site_configuration_keeps_the_traps_closed():
     extensions = {next(iter(e)) if isinstance(e, dict) else e: (e[next(iter(e))] if isinstance(e, dict) else {}) for e in MKDOCS["markdown_extensions"]}
-    assert extensions["pymdownx.snippets"] == {"base_path": ["snippets"], "check_paths": True}
+    assert extensions["pymdownx.snippets"] == {"base_path": ["snippets", "."], "check_paths": True}
     jupyter = next(p["mkdocs-jupyter"] for p in MKDOCS["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p)
-    assert jupyter["allow_errors"] is False and jupyter["cache"] is False and jupyter["execute"] is True
+    # mkdocs-jupyter runs nothing: each notebook page runs once, in its test, which fails on a raising cell,
+    # and the build renders that run (or runs a notebook once itself when no current run exists).
+    assert jupyter["execute"] is False and "site_tools/hooks/executed_notebooks.py" in MKDOCS["hooks"]
     assert {"content.code.copy", "search.highlight"} <= set(MKDOCS["theme"]["features"])
     assert len(MKDOCS["theme"]["palette"]) == 2, "light/dark toggle"
 
@@ -114,3 +117,33 @@ def test_dev_py_stops_on_an_older_python_with_a_clear_message(monkeypatch):
     monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
     with pytest.raises(SystemExit, match=r"^dev.py needs Python 3\.11 or newer; this is Python 3\.10\.14$"):
         dev.main(["setup"])
+
+
+MAX_SHARED_LINES = 5  # a snippet shows a module's code by including its section, never by repeating six lines of it
+
+
+def code_lines(text: str) -> list[str]:
+    """A file's lines as a copy would repeat them: spacing normalised, blank lines and section markers dropped."""
+    return [" ".join(line.split()) for line in text.split("\n") if line.strip() and not SECTION_MARKER.match(line)]
+
+
+def longest_shared_run(a: list[str], b: list[str]) -> int:
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+
+
+def test_no_snippet_repeats_the_package_it_could_include():
+    modules = {path: code_lines(path.read_text()) for path in sorted((ROOT / "mi_course").rglob("*.py"))}
+    copies = []
+    for snippet in pages_snippet_files(ROOT):
+        ours = code_lines(snippet.source)
+        for path, theirs in modules.items():
+            if (shared := longest_shared_run(ours, theirs)) > MAX_SHARED_LINES:
+                copies.append(f"snippets/{snippet.name} repeats {shared} lines of {path.relative_to(ROOT)}")
+    assert not copies, "include the module's section instead (site_tools/pages.py): " + "; ".join(copies)
+
+
+def test_the_copy_check_notices_a_copy():
+    module = code_lines((ROOT / "mi_course" / "interventions.py").read_text())
+    assert longest_shared_run(module[10:17], module) == 7 > MAX_SHARED_LINES

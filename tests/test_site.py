@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from site_tools import records
+from site_tools.pages import markdown_pages, notebook_pages
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 MKDOCS = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
-NOTEBOOKS = sorted(path for path in DOCS.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts)
+NOTEBOOKS = notebook_pages(ROOT)
 PLOTTING_PAGE = Path("fundamentals/step3-plotting/index.html")
 MAX_PAGE_BYTES = 1_000_000
 # Each bundle's place on the site and a string that only the bundle holds.
@@ -67,18 +70,19 @@ def test_the_plotting_page_draws_its_figures_with_the_scripts_in_its_head(site):
 
 
 def test_a_markdown_page_draws_the_figure_of_every_snippet_that_shows_one(site):
-    """The build runs each included snippet that calls show() (but needs no network) and places its figures."""
-    include = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"([^"]+\.py)"', re.MULTILINE)
+    """Each included snippet that calls show() (but needs no network) gets the figures its test run recorded."""
     checked = 0
-    for page in DOCS.rglob("*.md"):
-        for snippet in include.findall(page.read_text()):
-            source = (ROOT / "snippets" / snippet).read_text()
-            if not re.search(r"^\s*show\(", source, re.MULTILINE) or source.startswith("# requires: network"):
+    for page in markdown_pages(ROOT):
+        for snippet in page.snippets:
+            if not snippet.draws_figure or snippet.needs_network:
                 continue
-            built = (site / page.relative_to(DOCS).with_suffix("") / "index.html").read_text()
-            code_end = built.index(f"snippets/{snippet}</code>")
+            run = records.recorded(ROOT, records.FIGURES_FILE, snippet.name, snippet.script)
+            assert run is not None and run["figures"], f"no test run of snippets/{snippet.name} recorded its figures"
+            built = (site / page.path.relative_to(DOCS).with_suffix("") / "index.html").read_text()
+            code_end = built.index(f"snippets/{snippet.name}</code>")
             figure = built.find('<div class="snippet-figure">', code_end)
-            assert figure > 0 and 'class="plotly-graph-div"' in built[figure : figure + 2000], f"no figure under {snippet}"
+            assert figure > 0 and 'class="plotly-graph-div"' in built[figure : figure + 2000], f"no figure under {snippet.name}"
+            assert run["figures"][0][:200] in built[figure : figure + 2000 + len(run["figures"][0])], "not the recorded figure"
             assert "../../assets/javascripts/plotly.min.js" in built.split("</head>")[0]
             checked += 1
     assert checked >= 3  # phase change, superposition, and the concrete problem's per-character loss

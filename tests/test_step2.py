@@ -1,6 +1,9 @@
 """Step 2: the from-scratch transformer matches TransformerLens, and each checker catches plausible mistakes."""
 
+import inspect
 import math
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,6 +23,9 @@ from mi_course.checkers import (
     check_transformer,
     check_unembed,
 )
+from site_tools.pages import SECTION_MARKER, Snippet
+
+ROOT = Path(__file__).resolve().parents[1]
 
 NATIVE = dict(d_model=128, d_head=32, n_heads=4, n_layers=4, n_ctx=128, d_vocab=66, d_mlp=512,
               act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0)
@@ -149,9 +155,37 @@ def test_logit_checker_refuses_transformer_lens_as_your_model(wrong, message):
 
 def test_step2_is_registered_with_the_logit_match_snippet_and_its_model_passes():
     step = STEP_CHECKS["step2"]
-    assert [path.name for path in step.solution_paths()] == ["logit_match.py"]
+    assert [path.name for path in step.solution_paths()] == ["logit_match.py"] == [path.name for path in step.sources()]
     report = step.run()
     assert report.passed and "over 22,100 logits of 4 random 65-token sequences" in str(report), str(report)
+
+
+# --- the page's solutions are the reference ----------------------------------------------------
+
+SOLUTIONS = {  # each solution snippet of the page, and the classes of mi_course.scratch it shows
+    "step2/embed_solution.py": ["Embed", "PosEmbed"],
+    "step2/layernorm_solution.py": ["LayerNorm"],
+    "step2/attention_solution.py": ["Attention"],
+    "step2/mlp_solution.py": ["MLP"],
+    "step2/block_solution.py": ["TransformerBlock"],
+    "step2/transformer_solution.py": ["Unembed", "DemoTransformer"],
+}
+
+
+def as_shown(taught) -> str:
+    """The source of a class or function of mi_course as a page shows it: no input-checking decorator, no section markers."""
+    lines = inspect.getsource(taught).split("\n")
+    return "\n".join(line for line in lines if not line.startswith("@") and not SECTION_MARKER.match(line))
+
+
+@pytest.mark.parametrize("name, classes", SOLUTIONS.items(), ids=list(SOLUTIONS))
+def test_each_solution_shows_the_reference_class_itself(name, classes):
+    """What the component checkers compare a learner's class with is, line for line, the solution the page shows."""
+    snippet = Snippet(name, ROOT)
+    assert len(snippet.includes) == len(classes) and all(path.startswith("mi_course/scratch.py:") for path in snippet.includes)
+    assert re.findall(r"^class (\w+)", snippet.script, re.MULTILINE) == classes  # no class of its own beside them
+    for cls in classes:
+        assert as_shown(getattr(scratch, cls)) in snippet.script, f"{name} does not show mi_course.scratch.{cls} as it is"
 
 
 # --- component checkers accept the reference and reject plausible mistakes ----------------------

@@ -1,13 +1,19 @@
 """Step 3: head scores, hooks, interventions, and the exercise checkers (which must reject plausible mistakes)."""
 
+import inspect
+from pathlib import Path
+
 import pytest
 import torch
 
-from mi_course import CheckerInputError, load_model, model_card
+from mi_course import CheckerInputError, induction, interventions, load_model, model_card
 from mi_course.checkers import STEP_CHECKS, check_induction_score, check_mean_ablation_hook
 from mi_course.hooks import UnknownHookError, check_hook_names
 from mi_course.induction import head_scores, induction_scores, name_heads, repeated_half_loss, repeated_random_tokens
 from mi_course.interventions import mean_ablation_hook, patch_by_position, token_losses, zero_ablation_hook
+from site_tools.pages import SECTION_MARKER, Snippet
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +181,24 @@ def test_the_mean_ablation_checker_passes_the_reference_and_rejects_bad_input():
         check_mean_ablation_hook(lambda heads: 3)
 
 
-def test_the_pages_solutions_pass_both_checkers():
-    report = STEP_CHECKS["step3"].run()  # runs snippets/step3/*_solution.py and checks the functions they define
-    assert report.passed and len(report.results) == 2, str(report)
+def test_the_courses_solutions_pass_both_checkers():
+    report = STEP_CHECKS["step3"].run()  # checks the package's induction_score and mean_ablation_hook
+    assert report.passed and [result.name for result in report.results] == ["induction_score", "mean_ablation_hook"], str(report)
+
+
+def as_shown(taught) -> str:
+    """The source of a function of mi_course as a page shows it: no input-checking decorator, no section markers."""
+    lines = inspect.getsource(taught).split("\n")
+    return "\n".join(line for line in lines if not line.startswith("@") and not SECTION_MARKER.match(line))
+
+
+def test_the_step3_check_judges_exactly_the_code_the_pages_solutions_show():
+    """`check step3` runs no snippet: it is honest only if the page's solutions are the package's functions, included."""
+    step = STEP_CHECKS["step3"]
+    assert step.taught_objects() == {"induction_score": induction.induction_score, "mean_ablation_hook": interventions.mean_ablation_hook}
+    assert step.solution_paths() == [] and step.sources() == [Path(induction.__file__), Path(interventions.__file__)]
+    solutions = {"induction_score": "step3/induction_score_solution.py", "mean_ablation_hook": "step3/mean_ablation_solution.py"}
+    for name, taught in step.taught_objects().items():
+        snippet = Snippet(solutions[name], ROOT)
+        assert snippet.includes == [f"mi_course/{taught.__module__.split('.')[-1]}.py:{name.replace('_', '-')}"]
+        assert as_shown(taught) in snippet.script and snippet.script.count(f"def {name}(") == 1

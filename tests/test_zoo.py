@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from mi_course import zoo
-from mi_course.training import INDUCTION_RECIPE, train_induction
+from mi_course.recipes.induction_2l import INDUCTION_RECIPE, train_induction
 from mi_course.zoo import CheckpointError, HubUnavailableError, UnknownModelError, list_models, load_model, model_card
+from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 SHIPPED = ["grokking-113", "induction-2l", "shakespeare-char"]
 SEQUENCE_MODELS = ["induction-2l", "shakespeare-char"]  # the ones with induction heads to measure
@@ -57,7 +58,7 @@ def test_the_shakespeare_card_beats_the_peer_within_its_time_and_names_induction
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_each_card_records_what_the_shipped_weights_measure(name):
     from mi_course.induction import induction_scores, name_heads, repeated_random_tokens
-    from mi_course.training import INDUCTION_HEAD_THRESHOLD
+    from mi_course.recipes import INDUCTION_HEAD_THRESHOLD
 
     model, card = load_model(name, device="cpu"), model_card(name)
     bos = model.cfg.d_vocab - 1
@@ -100,9 +101,9 @@ def test_the_hub_probe_gives_up_on_a_silent_host_in_time():
 def test_a_scaled_down_induction_run_trains_and_measures():
     from dataclasses import replace
 
-    state_dict, card = train_induction(replace(INDUCTION_RECIPE, steps=30))
-    assert card.metrics["induction_scores_len13"] and len(card.metrics["induction_scores_len13"]) == 2
-    assert torch.isfinite(state_dict["tok_embed.weight"]).all()
+    trained = train_induction(replace(INDUCTION_RECIPE, steps=30))
+    assert trained.card.metrics["induction_scores_len13"] and len(trained.card.metrics["induction_scores_len13"]) == 2
+    assert torch.isfinite(trained.state_dict["tok_embed.weight"]).all() and trained.extra_files == {}
 
 
 @pytest.mark.parametrize("attn_only", [False, True])
@@ -112,7 +113,8 @@ def test_fast_training_forward_matches_the_native_model(attn_only):
     from transformer_lens.config import TransformerBridgeConfig
     from transformer_lens.model_bridge.sources.native.model import NativeModel
 
-    from mi_course.training import SHAKESPEARE_RECIPE, native_logits
+    from mi_course.recipes.shakespeare_char import SHAKESPEARE_RECIPE
+    from mi_course.training import native_logits
 
     recipe = replace(SHAKESPEARE_RECIPE, attn_only=attn_only, n_layers=2)
     model = NativeModel(TransformerBridgeConfig.from_dict(recipe.config(d_vocab=30))).eval()
@@ -129,3 +131,49 @@ def test_character_tokenizer_round_trips_and_refuses_duplicates():
     assert tokenizer.decode(ids, skip_special_tokens=True) == "ab a\n"
     with pytest.raises(ValueError, match="distinct characters"):
         character_tokenizer("aab")
+
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.zoo:bridge_from_state_dict": [
+        Bad(lambda k: zoo.bridge_from_state_dict("config", {}, k.tokenizer, device=torch.device("cpu"), model_name="x"), TypeError,
+            "bridge_from_state_dict expected config to be a dict, got str"),
+        Bad(lambda k: zoo.bridge_from_state_dict({}, {}, "symbols", device=torch.device("cpu"), model_name="x"), TypeError,
+            "bridge_from_state_dict expected tokenizer to be a .*Tokeni[sz]er.*, got str"),
+        Bad(lambda k: zoo.bridge_from_state_dict({}, {}, k.tokenizer, device="gpu", model_name="x"), ValueError,
+            "bridge_from_state_dict expected device to be a device such as 'cpu'.*got 'gpu'"),
+    ],
+    "mi_course.zoo:hub_reachable": [
+        Bad(lambda k: zoo.hub_reachable(timeout_s=-1), ValueError, "hub_reachable expected timeout_s to be a finite number > 0, got -1"),
+    ],
+    "mi_course.zoo:load_model": [
+        Bad(lambda k: zoo.load_model("gpt3"), zoo.UnknownModelError, "unknown model 'gpt3'; choose from grokking-113, induction-2l, shakespeare-char, gpt2-small"),
+        Bad(lambda k: zoo.load_model(None), zoo.UnknownModelError, r"expected a model name \(str\), got NoneType"),
+        Bad(lambda k: zoo.load_model("induction-2l", device="gpu"), ValueError, "load_model expected device to be a device such as 'cpu'.*got 'gpu'"),
+    ],
+    "mi_course.zoo:make_tokenizer": [
+        Bad(lambda k: zoo.make_tokenizer({"kind": "bpe"}), ValueError, "make_tokenizer got unknown tokenizer kind 'bpe'; expected 'characters', 'symbols' or 'modular'"),
+        Bad(lambda k: zoo.make_tokenizer({"kind": "symbols"}), ValueError, r"make_tokenizer expected a 'symbols' spec to have the key 'n_symbols', got keys \['kind'\]"),
+        Bad(lambda k: zoo.make_tokenizer("symbols"), TypeError, "make_tokenizer expected spec to be a dict, got str"),
+    ],
+    "mi_course.zoo:model_card": [
+        Bad(lambda k: zoo.model_card("gpt2-small"), zoo.UnknownModelError, "no shipped model 'gpt2-small'; shipped models: grokking-113, induction-2l, shakespeare-char"),
+        Bad(lambda k: zoo.model_card(7), zoo.UnknownModelError, r"model_card expected a model name \(str\), got int"),
+    ],
+    "mi_course.zoo:sha256_of": [
+        Bad(lambda k: zoo.sha256_of("model.safetensors"), TypeError, "sha256_of expected path to be a Path, got str"),
+        Bad(lambda k: zoo.sha256_of(k.tmp / "missing.safetensors"), FileNotFoundError, "No such file or directory: .*missing.safetensors"),
+    ],
+}
+# What takes no input, or only free text, and so has no bad input to refuse.
+NO_BAD_INPUT: dict[str, str] = {
+    "mi_course.zoo:CheckpointError": "an exception: takes a free-text message",
+    "mi_course.zoo:HubUnavailableError": "an exception: takes a free-text message",
+    "mi_course.zoo:UnknownModelError": "an exception: takes a free-text message",
+    "mi_course.zoo:ModelCard": "a record read from a shipped card.json (its weights' sha256 is checked on load)",
+    "mi_course.zoo:list_models": "takes no input",
+}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))

@@ -29,18 +29,25 @@ from mi_course.checkers.step3 import check_induction_score, check_mean_ablation_
 
 @dataclass(frozen=True)
 class StepCheck:
-    """A step's automated criteria: the page's solution snippets and how to check what they built."""
+    """A step's automated criteria: what the course's solution is, and how to check it.
+
+    A solution is either snippets that ``run`` runs as scripts (``solution_modules``), or code the
+    package teaches (``taught``: the page's solution snippets include it from the package, so the
+    check judges the package's own objects and runs no snippet), or both.
+    """
 
     title: str
     criteria: tuple[str, ...]  # the page's success criteria, in words
-    solution_modules: tuple[str, ...] = ()  # the solution snippets, as shipped in the package
+    solution_modules: tuple[str, ...] = ()  # solution snippets to run as scripts, as shipped in the package
     check: Callable[[dict[str, Any]], CheckReport] | None = None  # None: no code can judge the criteria
+    taught: tuple[str, ...] = ()  # "module:name" of each object of the package the check judges, under its name
 
     @property
     def automated(self) -> bool:
         return self.check is not None
 
     def solution_paths(self) -> list[Path]:
+        """The solution snippets that ``run`` runs as scripts."""
         paths = []
         for module in self.solution_modules:
             spec = importlib.util.find_spec(module)
@@ -49,11 +56,33 @@ class StepCheck:
             paths.append(Path(spec.origin))
         return paths
 
+    def taught_objects(self) -> dict[str, Any]:
+        """The package's objects that ``taught`` names, each under its own name."""
+        objects = {}
+        for target in self.taught:
+            module, _, name = target.partition(":")
+            objects[name] = getattr(importlib.import_module(module), name)
+        return objects
+
+    def sources(self) -> list[Path]:
+        """The files whose text the check's output depends on: its solution snippets, then the modules of its taught code."""
+        modules = dict.fromkeys(target.partition(":")[0] for target in self.taught)
+        paths = []
+        for module in modules:
+            origin = importlib.import_module(module).__file__
+            if origin is None:
+                raise FileNotFoundError(f"module {module} has no source file")
+            paths.append(Path(origin))
+        return [*self.solution_paths(), *paths]
+
     def run(self, *, echo: bool = False) -> CheckReport:
-        """Run the solution snippets as scripts (showing what they print if ``echo``), then check what they built."""
+        """Run the solution snippets as scripts (showing what they print if ``echo``), then check what they built.
+
+        The taught objects are in the namespace the check reads, beside what the snippets define.
+        """
         if self.check is None:
             raise ValueError(f"{self.title} has no automated check; its criteria are self-assessed")
-        namespace: dict[str, Any] = {}
+        namespace: dict[str, Any] = self.taught_objects()
         with contextlib.nullcontext() if echo else contextlib.redirect_stdout(io.StringIO()):
             for path in self.solution_paths():
                 namespace.update(runpy.run_path(str(path), run_name="__main__"))
@@ -79,7 +108,8 @@ STEP_CHECKS: dict[str, StepCheck] = {
         title="Step 3: MI tooling (an induction score and a mean-ablation hook)",
         criteria=("work through the page and the walkthrough, and understand at least 80% of the solutions (self-assessed)",
                   "your induction score and mean-ablation hook match the course's reference within 1e-5"),
-        solution_modules=("mi_course.snippets.step3.induction_score_solution", "mi_course.snippets.step3.mean_ablation_solution"),
+        # the page's solutions include these from the package (snippets/step3/*_solution.py)
+        taught=("mi_course.induction:induction_score", "mi_course.interventions:mean_ablation_hook"),
         check=lambda ns: CheckReport("step3", check_induction_score(ns["induction_score"]).results
                                      + check_mean_ablation_hook(ns["mean_ablation_hook"]).results),
     ),

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from mi_course import induction, interventions
 from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
 from mi_course.induction import STRIPES
-from mi_course.interventions import mean_ablation_hook, zero_ablation_hook
 
 ATOL = 1e-5
 # (batch, head, seq_len) of each random pattern: sizes differ within a case, so a swapped axis shows,
@@ -35,7 +35,7 @@ def check_induction_score(induction_score: Callable[[Tensor, int], Tensor]) -> C
     generator = torch.Generator().manual_seed(0)
     for batch, n_heads, seq_len in _PATTERN_CASES:
         pattern = _random_patterns(batch, n_heads, seq_len, generator)
-        expected = _stripe_mean(pattern, "induction", seq_len)
+        expected = induction.induction_score(pattern, seq_len)  # the reference: the solution the page shows
         got = _call("induction_score", lambda: induction_score(pattern.clone(), seq_len), expected.shape,
                     f"a pattern of shape {tuple(pattern.shape)}; average over the batch and over the queries")
         failure = _failure(got, expected, _induction_score_mistakes(pattern, seq_len),
@@ -55,7 +55,7 @@ def check_mean_ablation_hook(make_hook: Callable[[list[int]], Callable]) -> Chec
     generator = torch.Generator().manual_seed(0)
     for heads in _HEAD_SETS:
         z = torch.randn(_Z_SHAPE, generator=generator)
-        expected = mean_ablation_hook(heads)(z.clone(), None)
+        expected = interventions.mean_ablation_hook(heads)(z.clone(), None)  # the reference: the page's solution
         try:
             hook = make_hook(list(heads))
         except Exception as error:
@@ -76,7 +76,7 @@ def check_mean_ablation_hook(make_hook: Callable[[list[int]], Callable]) -> Chec
 
 def _induction_score_mistakes(pattern: Tensor, seq_len: int) -> list[tuple[Tensor, str]]:
     diagonal = torch.diagonal(pattern, offset=-(seq_len - 1), dim1=-2, dim2=-1)
-    second_copy, _ = STRIPES["induction"](seq_len)
+    second_copy, _ = STRIPES["duplicate-token"](seq_len)  # its queries are the second copy
     previous_in_second_copy = pattern[:, :, second_copy, second_copy - 1].mean(dim=(0, 2))
     return [
         (_stripe_mean(pattern, "duplicate-token", seq_len),
@@ -85,8 +85,8 @@ def _induction_score_mistakes(pattern: Tensor, seq_len: int) -> list[tuple[Tenso
           for previous in (_stripe_mean(pattern, "previous-token", seq_len), previous_in_second_copy)),
         (diagonal.mean(dim=(0, 2)),
          "average only over queries in the second copy (positions L + 1 to 2L), not the whole diagonal"),
-        (_stripe_sum(pattern, seq_len), "average over the batch and the queries: you summed"),
-        *((_stripe_mean(pattern, "induction", fixed), f"you used L = {fixed}: take L from the seq_len argument")
+        (_induction_stripe(pattern, seq_len).sum(dim=(0, 2)), "average over the batch and the queries: you summed"),
+        *((_induction_stripe(pattern, fixed).mean(dim=(0, 2)), f"you used L = {fixed}: take L from the seq_len argument")
           for _, _, fixed in _PATTERN_CASES if fixed < seq_len),
     ]
 
@@ -101,9 +101,9 @@ def _mean_ablation_mistakes(z: Tensor, heads: list[int]) -> list[tuple[Tensor, s
     on_positions[:, heads] = z[:, heads].mean(dim=0, keepdim=True)
     return [
         (z, "z came back unchanged: change the heads' slice of z and return z"),
-        (zero_ablation_hook(heads)(z.clone(), None), "that is zero ablation: replace the heads by their mean, not by 0"),
-        (mean_ablation_hook(others)(z.clone(), None), "you ablated the other heads: change only those listed in heads"),
-        *((mean_ablation_hook(fixed)(z.clone(), None), f"you ablated heads {fixed}: ablate the heads the hook was made for")
+        (interventions.zero_ablation_hook(heads)(z.clone(), None), "that is zero ablation: replace the heads by their mean, not by 0"),
+        (interventions.mean_ablation_hook(others)(z.clone(), None), "you ablated the other heads: change only those listed in heads"),
+        *((interventions.mean_ablation_hook(fixed)(z.clone(), None), f"you ablated heads {fixed}: ablate the heads the hook was made for")
           for fixed in _HEAD_SETS if fixed != heads),
         (over_positions, "take the mean over the batch only (dim 0), position by position, not over positions too"),
         (across_heads, "average each listed head over the batch, not the listed heads together"),
@@ -128,9 +128,13 @@ def _stripe_mean(pattern: Tensor, kind: str, seq_len: int) -> Tensor:
     return pattern[:, :, queries, keys].mean(dim=(0, 2))
 
 
-def _stripe_sum(pattern: Tensor, seq_len: int) -> Tensor:
-    queries, keys = STRIPES["induction"](seq_len)
-    return pattern[:, :, queries, keys].sum(dim=(0, 2))
+def _induction_stripe(pattern: Tensor, seq_len: int) -> Tensor:
+    """``(batch, head, L)``: the attention from each query of the second copy to the key after its first copy.
+
+    Unlike ``induction_score``, it takes any ``seq_len`` up to the pattern's, as a mistake may.
+    """
+    queries = torch.arange(seq_len + 1, 2 * seq_len + 1)
+    return pattern[:, :, queries, queries - seq_len + 1]
 
 
 def _call(name: str, call: Callable[[], Tensor | None], shape: torch.Size, given: str) -> Tensor | None:

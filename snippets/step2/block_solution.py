@@ -10,17 +10,7 @@ from mi_course.scratch import MLP, Attention, LayerNorm, ScratchConfig
 seed_everything(0)
 
 
-class TransformerBlock(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.ln1 = LayerNorm(cfg)
-        self.attn = Attention(cfg)
-        self.ln2 = LayerNorm(cfg)
-        self.mlp = MLP(cfg)
-
-    def forward(self, resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
-        resid_mid = resid_pre + self.attn(self.ln1(resid_pre))
-        return resid_mid + self.mlp(self.ln2(resid_mid))
+--8<-- "mi_course/scratch.py:transformer-block"
 
 
 print(check_block(TransformerBlock))

@@ -11,25 +11,10 @@ from mi_course.scratch import ScratchConfig
 seed_everything(0)
 
 
-class Embed(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
-        nn.init.normal_(self.W_E, std=cfg.init_range)
-
-    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
-        return self.W_E[tokens]  # one row of W_E per token id
+--8<-- "mi_course/scratch.py:embed"
 
 
-class PosEmbed(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
-        nn.init.normal_(self.W_pos, std=cfg.init_range)
-
-    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
-        batch, pos = tokens.shape
-        return repeat(self.W_pos[:pos], "pos d_model -> batch pos d_model", batch=batch)
+--8<-- "mi_course/scratch.py:pos-embed"
 
 
 print(check_embed(Embed))

@@ -11,20 +11,14 @@ seed_everything(0)
 
 
 class Embed(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
-        nn.init.normal_(self.W_E, std=cfg.init_range)
+--8<-- "mi_course/scratch.py:embed-init"
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
         raise NotImplementedError("fill in Embed.forward")
 
 
 class PosEmbed(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
-        nn.init.normal_(self.W_pos, std=cfg.init_range)
+--8<-- "mi_course/scratch.py:pos-embed-init"
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
         raise NotImplementedError("fill in PosEmbed.forward")

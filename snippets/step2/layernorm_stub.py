@@ -11,11 +11,7 @@ seed_everything(0)
 
 
 class LayerNorm(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.eps = cfg.layer_norm_eps
-        self.w = nn.Parameter(torch.ones(cfg.d_model))
-        self.b = nn.Parameter(torch.zeros(cfg.d_model))
+--8<-- "mi_course/scratch.py:layernorm-init"
 
     def forward(self, residual: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
         # Centre over d_model, divide by sqrt(variance + eps), then scale by w and shift by b.

@@ -11,14 +11,7 @@ seed_everything(0)
 
 
 class MLP(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.W_in = nn.Parameter(torch.empty(cfg.d_model, cfg.d_mlp))
-        self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
-        self.W_out = nn.Parameter(torch.empty(cfg.d_mlp, cfg.d_model))
-        self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
-        nn.init.normal_(self.W_in, std=cfg.init_range)
-        nn.init.normal_(self.W_out, std=cfg.init_range)
+--8<-- "mi_course/scratch.py:mlp-init"
 
     def forward(self, normalized_resid_mid: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
         raise NotImplementedError("fill in MLP.forward")

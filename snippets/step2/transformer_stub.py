@@ -11,25 +11,14 @@ seed_everything(0)
 
 
 class Unembed(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.W_U = nn.Parameter(torch.empty(cfg.d_model, cfg.d_vocab))
-        self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab))
-        nn.init.normal_(self.W_U, std=cfg.init_range)
+--8<-- "mi_course/scratch.py:unembed-init"
 
     def forward(self, normalized_resid_final: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_vocab"]:
         raise NotImplementedError("fill in Unembed.forward")
 
 
 class DemoTransformer(nn.Module):
-    def __init__(self, cfg: ScratchConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.embed = Embed(cfg)
-        self.pos_embed = PosEmbed(cfg)
-        self.blocks = nn.ModuleList([TransformerBlock(cfg) for _ in range(cfg.n_layers)])
-        self.ln_final = LayerNorm(cfg)
-        self.unembed = Unembed(cfg)
+--8<-- "mi_course/scratch.py:demo-transformer-init"
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_vocab"]:
         raise NotImplementedError("fill in DemoTransformer.forward")

@@ -10,11 +10,7 @@ from mi_course.induction import repeated_random_tokens
 seed_everything(0)
 
 
-def induction_score(pattern: Float[Tensor, "batch head query key"], seq_len: int) -> Float[Tensor, "head"]:
-    """Mean attention each head pays from the second copy of a token to the token after its first copy."""
-    queries = torch.arange(seq_len + 1, 2 * seq_len + 1)  # the second copy
-    keys = queries - seq_len + 1  # one after the same token's first occurrence
-    return pattern[:, :, queries, keys].mean(dim=(0, 2))  # over the batch and the queries
+--8<-- "mi_course/induction.py:induction-score"
 
 
 print(check_induction_score(induction_score))

@@ -8,7 +8,7 @@ notebook generated from it, ``page_notebook()``: the Colab-only install cell fir
 in order, prose as markdown cells and each snippet or inline block as a code cell. Expected-output
 blocks and the install ``text`` fence do not become code. The build publishes it beside the page
 (``on_files``), and the workflow pushes the same files to the ``colab`` branch, which is where
-"Open in Colab" opens them (``python docs/.hooks/page_notebooks.py OUTDIR`` writes them all).
+"Open in Colab" opens them (``python site_tools/hooks/page_notebooks.py OUTDIR`` writes them all).
 
 This module is also where both kinds of page get their links (``on_page_content``), so one
 function builds every Colab address.
@@ -23,7 +23,8 @@ import sys
 import textwrap
 from pathlib import Path, PurePosixPath
 
-from prose_numbers import expand_numbers  # a sibling hook: MkDocs puts this folder on sys.path, as running this file does
+from site_tools.hooks.prose_numbers import expand_numbers
+from site_tools.pages import DOCS_DIR, INSTALL_SNIPPET, SNIPPETS_DIR, Fence, Prose, Snippet, expand, markdown_pages, parse
 
 GITHUB = "https://github.com/"
 COLAB = "https://colab.research.google.com/github/"
@@ -32,16 +33,8 @@ COLAB = "https://colab.research.google.com/github/"
 # generated files out of main's history and reviews, and gives every page a stable Colab address
 # (blob/colab/<page path>.ipynb) that always holds the notebook of the deployed site.
 COLAB_BRANCH = "colab"
-SNIPPETS_DIR = "snippets"
-INSTALL_SNIPPET = "colab-install.txt"
-NETWORK_TAG = "requires-network"  # a snippet whose first line is NEEDS_NETWORK; Colab is online, tests are not
+NETWORK_TAG = "requires-network"  # a snippet that needs the network; Colab is online, tests are not
 SKIP_TAG = "skipped-by-page-tests"  # an inline block under a pytest.mark.skip marker on the page
-NEEDS_NETWORK = re.compile(r"^# requires: network; offline twin: (?P<twin>\S+\.py)$")
-INCLUDE_LINE = re.compile(r'^(?P<indent>\s*)-{1,3}8<-{1,3}\s+"(?P<path>[^"]+)"\s*$')
-ESCAPED_INCLUDE = re.compile(r"^(\s*);(-{1,3}8<)")  # ';--8<--' shows an include line without including
-FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-PYTEST_COMMENT = re.compile(r"^\s*<!--\s*pytest[-.\w]*(?P<args>.*?)-->\s*$")
-SKIP_REASON = re.compile(r"""reason\s*=\s*(["'])(?P<reason>.*?)\1""")
 # Admonitions (!!! and ???) and content tabs (===): Jupyter renders neither, so each becomes a bold title.
 BLOCK_HEADER = re.compile(r'^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)[ \t]*(?P<kind>[\w-]+)?[^"]*(?:"(?P<title>[^"]*)")?\s*$')
 # A relative link to another page of the site; in a notebook it points to the page on the site instead.
@@ -75,54 +68,33 @@ def site_path(src_uri: str, dest_uri: str) -> str:
     return posixpath.join(posixpath.dirname(dest_uri), PurePosixPath(src_uri).stem + ".ipynb")
 
 
-def install_cell(snippets_dir: Path) -> str:
+def install_cell(root: Path) -> str:
     """The first cell: the pip line of ``snippets/colab-install.txt``, run in Colab only."""
-    spec = (snippets_dir / INSTALL_SNIPPET).read_text(encoding="utf-8").strip().removeprefix("pip ")
+    spec = (root / SNIPPETS_DIR / INSTALL_SNIPPET).read_text(encoding="utf-8").strip().removeprefix("pip ")
     return INSTALL_CELL.format(spec=spec)
 
 
 def flatten_blocks(lines: list[str]) -> list[str]:
     """Turn admonitions and tabs into a bold title over their body, dedented by one level per block."""
+    in_fence = {index for part in parse(lines) if isinstance(part, Fence) for index in range(part.start, part.end + 1)}
     out: list[str] = []
     open_blocks: list[int] = []  # indentation of each enclosing block's header
-    fence = None
-    for line in lines:
+    for index, line in enumerate(lines):
         if not line.strip():
             out.append("")
             continue
         indent = len(line) - len(line.lstrip())
-        while fence is None and open_blocks and indent < open_blocks[-1] + 4:
+        while index not in in_fence and open_blocks and indent < open_blocks[-1] + 4:
             open_blocks.pop()
         if open_blocks:
             depth = 4 * len(open_blocks)
             line = line[depth:] if line[:depth].isspace() else line.lstrip()
-        if fence is not None:
-            if line.strip().startswith(fence):
-                fence = None
-            out.append(line)
-            continue
-        if opening := FENCE_OPEN.match(line):
-            fence = opening["fence"]
-            out.append(line)
-            continue
-        if header := BLOCK_HEADER.match(line):
+        if index not in in_fence and (header := BLOCK_HEADER.match(line)):
             title = header["title"] if header["title"] is not None else (header["kind"] or "").capitalize()
             out += [f"{header['indent']}**{title}**", ""] if title else [""]
             open_blocks.append(indent)
             continue
         out.append(line)
-    return out
-
-
-def expand_includes(lines: list[str], snippets_dir: Path) -> list[str]:
-    """Replace include lines outside python blocks with the file they include, as pymdownx.snippets does."""
-    out = []
-    for line in lines:
-        if include := INCLUDE_LINE.match(line):
-            text = (snippets_dir / include["path"]).read_text(encoding="utf-8").rstrip("\n")
-            out += [f"{include['indent']}{part}" if part else "" for part in text.split("\n")]
-        else:
-            out.append(ESCAPED_INCLUDE.sub(r"\1\2", line))
     return out
 
 
@@ -134,20 +106,18 @@ def page_url(site_url: str, page_src: str, target: str) -> str:
     return site_url.rstrip("/") + "/" + stem
 
 
-def page_notebook(markdown: str, snippets_dir: Path, page_src: str = "", site_url: str = "") -> dict | None:
+def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str = "") -> dict | None:
     """The notebook (nbformat v4, as a dict) of a Markdown page, or None when it has no Python code.
 
-    Cells follow the page: prose as markdown cells, each included snippet as its own code cell (its
-    metadata names it: ``mi_course.snippet``), each inline ``python`` block as a code cell. A snippet
-    that needs the network is tagged ``requires-network``. ``page_src`` (the page's path under docs/)
-    and ``site_url`` turn relative links to other pages into links to the site. The prose's number
-    macros are expanded as on the site (``prose_numbers.py``).
+    Cells follow the page (read with ``site_tools.pages``): prose as markdown cells, each included
+    snippet's script as its own code cell (its metadata names it: ``mi_course.snippet``), each inline
+    ``python`` block as a code cell. A snippet that needs the network is tagged ``requires-network``.
+    ``page_src`` (the page's path under docs/) and ``site_url`` turn relative links to other pages
+    into links to the site. The prose's number macros are expanded as on the site (``prose_numbers.py``).
     """
     lines = flatten_blocks(expand_numbers(markdown, page_src).split("\n"))
     cells: list[dict] = []
     prose: list[str] = []
-    expected_output = False  # an expected-output marker was seen and its fence not yet
-    skip_reason: str | None = None
 
     def add(cell_type: str, source: str, metadata: dict | None = None) -> None:
         cell = {"cell_type": cell_type, "id": f"cell-{len(cells) + 1}", "metadata": metadata or {}, "source": source}
@@ -156,65 +126,42 @@ def page_notebook(markdown: str, snippets_dir: Path, page_src: str = "", site_ur
         cells.append(cell)
 
     def flush_prose() -> None:
-        text = re.sub(r"\n{3,}", "\n\n", "\n".join(expand_includes(prose, snippets_dir))).strip("\n")
+        text = re.sub(r"\n{3,}", "\n\n", expand("\n".join(prose), root)).strip("\n")
         if site_url:
             text = PAGE_LINK.sub(lambda link: f"]({page_url(site_url, page_src, link['target'])}{link['anchor'] or ''})", text)
         if text.strip():
             add("markdown", text)
         prose.clear()
 
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        opening = FENCE_OPEN.match(line)
-        if opening is None:
-            index += 1
-            if comment := PYTEST_COMMENT.match(line):  # test markers are not for readers
-                if "expected-output" in line:
-                    expected_output = True
-                elif "skip" in line:
-                    reason = SKIP_REASON.search(comment["args"])
-                    skip_reason = reason["reason"] if reason else "no reason given"
-            else:
-                expected_output = expected_output and not line.strip()
-                prose.append(line)
+    for part in parse(lines):
+        if isinstance(part, Prose):
+            prose.extend(part.lines)
+        elif part.is_output:  # the output the cell prints when run; it is not code
             continue
-        end = index + 1
-        while end < len(lines) and not lines[end].strip().startswith(opening["fence"]):
-            end += 1
-        indent, info = opening["indent"], opening["info"].strip()
-        body = textwrap.dedent("\n".join(lines[index + 1 : end])).strip("\n")
-        fence_lines, index = lines[index : end + 1], end + 1
-        if expected_output:  # the output the cell prints when run; it is not code
-            expected_output = False
-            continue
-        included = [match["path"] for match in map(INCLUDE_LINE.match, body.split("\n")) if match]
-        if info == "text" and included == [INSTALL_SNIPPET]:
-            prose.append(f"{indent}*The first cell of this notebook runs this install.*")
-            continue
-        if info != "python":
-            prose += fence_lines
-            continue
-        flush_prose()
-        nonblank = [part for part in body.split("\n") if part.strip()]
-        if nonblank and len(included) == len(nonblank):
-            for snippet in included:
-                source = (snippets_dir / snippet).read_text(encoding="utf-8").rstrip("\n")
-                metadata: dict = {"mi_course": {"snippet": snippet}}
-                if network := NEEDS_NETWORK.match(source.split("\n", 1)[0]):
-                    metadata["tags"] = [NETWORK_TAG]
-                    metadata["mi_course"]["offline_twin"] = network["twin"]
-                if skip_reason:
-                    metadata["tags"] = [*metadata.get("tags", []), SKIP_TAG]
-                    metadata["mi_course"]["skip_reason"] = skip_reason
-                add("code", source, metadata)
+        elif part.info == "text" and part.includes == [INSTALL_SNIPPET]:
+            prose.append(f"{part.indent}*The first cell of this notebook runs this install.*")
+        elif part.info != "python":
+            prose.extend(lines[part.start : part.end + 1])
         else:
-            add("code", body, {"tags": [SKIP_TAG], "mi_course": {"skip_reason": skip_reason}} if skip_reason else None)
-        skip_reason = None
+            flush_prose()
+            skip = {"tags": [SKIP_TAG], "mi_course": {"skip_reason": part.skip_reason or "no reason given"}} if part.skip_reason is not None else None
+            if not part.is_include_block:
+                add("code", part.text, skip)
+                continue
+            for name in part.includes:
+                snippet = Snippet(name, root)
+                metadata: dict = {"mi_course": {"snippet": name}}
+                if snippet.needs_network:
+                    metadata["tags"] = [NETWORK_TAG]
+                    metadata["mi_course"]["offline_twin"] = snippet.offline_twin
+                if skip:
+                    metadata["tags"] = [*metadata.get("tags", []), SKIP_TAG]
+                    metadata["mi_course"] |= skip["mi_course"]
+                add("code", snippet.script.rstrip("\n"), metadata)
     flush_prose()
     if not any(cell["cell_type"] == "code" for cell in cells):
         return None
-    install = {"cell_type": "code", "id": "install", "metadata": {}, "source": install_cell(snippets_dir),
+    install = {"cell_type": "code", "id": "install", "metadata": {}, "source": install_cell(root),
                "execution_count": None, "outputs": []}
     return {"cells": [install, *cells], "metadata": METADATA, "nbformat": 4, "nbformat_minor": 5}
 
@@ -234,11 +181,11 @@ def on_files(files, config):
     from mkdocs.structure.files import File
 
     _notebooks.clear()
-    snippets_dir = Path(config["docs_dir"]).parent / SNIPPETS_DIR
+    root = Path(config["docs_dir"]).parent
     for file in list(files.documentation_pages()):
         if not file.src_uri.endswith(".md"):
             continue
-        notebook = page_notebook(file.content_string, snippets_dir, file.src_uri, config["site_url"] or "")
+        notebook = page_notebook(file.content_string, root, file.src_uri, config["site_url"] or "")
         if notebook is None:
             continue
         path = site_path(file.src_uri, file.dest_uri)
@@ -282,14 +229,11 @@ def write_all(out_dir: Path, root: Path) -> list[Path]:
     """Write the notebook of every Markdown page under ``root/docs`` to ``out_dir/<branch_path>``."""
     import yaml
 
-    config = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
-    docs = root / config.get("docs_dir", "docs")
+    site_url = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8")).get("site_url") or ""
     written = []
-    for page in sorted(docs.rglob("*.md")):
-        src = page.relative_to(docs).as_posix()
-        if any(part.startswith(".") for part in PurePosixPath(src).parts):
-            continue  # MkDocs skips dot-folders
-        notebook = page_notebook(page.read_text(encoding="utf-8"), root / SNIPPETS_DIR, src, config.get("site_url") or "")
+    for page in markdown_pages(root):
+        src = page.path.relative_to(root / DOCS_DIR).as_posix()
+        notebook = page_notebook(page.text, root, src, site_url)
         if notebook is not None:
             target = out_dir / branch_path(src)
             target.parent.mkdir(parents=True, exist_ok=True)

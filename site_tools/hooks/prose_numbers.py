@@ -22,45 +22,24 @@ from __future__ import annotations
 
 import ast
 import re
-import textwrap
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-DOCS_DIR = Path(__file__).resolve().parents[1]  # this hook lives in docs/.hooks
+from site_tools.pages import Fence, parse
+
+DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"  # this hook lives in site_tools/hooks
 MACRO = re.compile(r"\{\{\s*(?P<name>\w+)\((?P<args>(?s:.*?))\)\s*\}\}")  # may wrap across lines
 CODE_SPAN = r"(?P<code>(?<!`)(?P<ticks>`{1,2})(?!`).+?(?<!`)(?P=ticks)(?!`))"  # shows a macro as written
 MACRO_OR_CODE_SPAN = re.compile(f"{CODE_SPAN}|{MACRO.pattern}")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
-INCLUDE_LINE = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"(?P<path>[^"]+)"\s*$')
-FENCE_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-EXPECTED_OUTPUT = "pytest-codeblocks:expected-output"
 
 
 def expected_outputs(markdown: str) -> dict[str, str]:
     """The expected-output block of each snippet a page includes: snippet path -> the block's text."""
-    outputs: dict[str, str] = {}
-    lines, index = markdown.split("\n"), 0
-    last_included: list[str] = []  # the snippets of the latest python block
-    marked = False  # an expected-output marker since that block
-    while index < len(lines):
-        opening = FENCE_OPEN.match(lines[index])
-        if opening is None:
-            marked = marked or EXPECTED_OUTPUT in lines[index]
-            index += 1
-            continue
-        end = index + 1
-        while end < len(lines) and not lines[end].strip().startswith(opening["fence"]):
-            end += 1
-        body = lines[index + 1 : end]
-        if marked:
-            outputs |= dict.fromkeys(last_included, textwrap.dedent("\n".join(body)).strip("\n"))
-            last_included = []
-        elif opening["info"].strip() == "python":
-            last_included = [match["path"] for match in map(INCLUDE_LINE.match, body) if match]
-        marked, index = False, end + 1
-    return outputs
+    return {name: fence.shown_output for fence in parse(markdown.split("\n")) if isinstance(fence, Fence)
+            and fence.is_include_block and fence.shown_output is not None for name in fence.includes}
 
 
 def output_of(snippet: str, markdown: str, docs_dir: Path) -> str:

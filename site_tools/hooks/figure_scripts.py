@@ -2,31 +2,25 @@
 
 Each bundle is copied from its installed Python package into ``assets/javascripts/`` and loaded in
 the ``<head>`` of the pages that hold a figure of its kind, before the figures' own scripts call it.
-The build also sets ``MI_COURSE_SITE_BUILD=1``, so that ``mi_course.plotting.show`` in a notebook's
-kernel emits such figures instead of inlining the bundles.
+The figures themselves come from the tests' runs: a snippet's (``snippet_links.py``) and a notebook
+page's (``executed_notebooks.py``), both drawn for the site (``mi_course.plotting``).
 """
 
 from __future__ import annotations
 
-import os
 from importlib.util import find_spec
 from pathlib import Path
 
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from mi_course.plotting import CIRCUITSVIS_DIV_CLASS, PLOTLY_DIV_CLASS, SITE_BUILD_ENV
+from mi_course.plotting import CIRCUITSVIS_DIV_CLASS, PLOTLY_DIV_CLASS
 
 # Site path of each bundle: the package that ships it, its path inside, and what marks a page that uses it.
 BUNDLES = {
     "assets/javascripts/plotly.min.js": ("plotly", "package_data/plotly.min.js", f'class="{PLOTLY_DIV_CLASS}"'),
     "assets/javascripts/circuitsvis.js": ("circuitsvis", "dist/cdn/iife.js", f'class="{CIRCUITSVIS_DIV_CLASS}"'),
 }
-
-
-def on_config(config):
-    os.environ[SITE_BUILD_ENV] = "1"  # notebook kernels start later, and inherit it
-    return config
 
 
 def on_files(files, config):

@@ -1,0 +1,67 @@
+"""mi_course.interventions: bad input to the ablation hooks, activation patching and per-token losses.
+
+What they compute is tested with Step 3 (tests/test_step3.py).
+"""
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mi_course import hooks, interventions
+from tests.bad_input import TOK, Bad, assert_refused, bad_input_params, shared_kit
+
+Z = torch.zeros(2, 3, 4, 5)  # batch, pos, head, d_head
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    **{f"mi_course.interventions:{name}": [
+        Bad(lambda k, name=name: getattr(interventions, name)(2), TypeError, f"{name} expected heads to be a list of head indices, got int 2"),
+        Bad(lambda k, name=name: getattr(interventions, name)([-1]), ValueError, f"{name} expected each head index >= 0, got -1"),
+        Bad(lambda k, name=name: getattr(interventions, name)([4])(Z, None), ValueError,
+            rf"{name} expected head indices below the 4 heads of z \(2, 3, 4, 5\), got heads \[4\]"),
+        Bad(lambda k, name=name: getattr(interventions, name)([0])(torch.zeros(3, 4, 5), None), ValueError,
+            rf"{name} expected z \(a hook_z activation\) of shape \(batch, pos, head, d_head\), got torch.float32 of shape \(3, 4, 5\)"),
+    ] for name in ("zero_ablation_hook", "mean_ablation_hook")},
+    "mi_course.interventions:patch_by_position": [
+        Bad(lambda k: interventions.patch_by_position(k.bridge, TOK, TOK[:, :4], ["hook_embed"], lambda logits: 0.0), ValueError,
+            r"clean and corrupted tokens must have one shape, got \(2, 5\) and \(2, 4\)"),
+        Bad(lambda k: interventions.patch_by_position(k.bridge, TOK, TOK, ["blocks.0.hook_resid_prex"], lambda logits: 0.0),
+            hooks.UnknownHookError, "did you mean blocks.0.hook_resid_pre"),
+        Bad(lambda k: interventions.patch_by_position(k.bridge, TOK, TOK, "hook_embed", lambda logits: 0.0), TypeError,
+            "patch_by_position expected hook_names to be a list of hook names, got the str 'hook_embed'"),
+        Bad(lambda k: interventions.patch_by_position(k.bridge, TOK, TOK, ["hook_embed"], 0.0), TypeError,
+            "patch_by_position expected metric to be a function of the logits, got float"),
+        Bad(lambda k: interventions.patch_by_position(k.bridge, TOK, TOK, ["blocks.0.attn.hook_z"], lambda logits: 0.0, head=4), ValueError,
+            "patch_by_position expected head >= 0 and <= 3, got 4"),
+        Bad(lambda k: interventions.patch_by_position(k.bridge, TOK.float(), TOK, ["hook_embed"], lambda logits: 0.0), ValueError,
+            r"patch_by_position expected clean_tokens of shape \(batch, pos\) with dtype int64 or int32, got torch.float32"),
+    ],
+    "mi_course.interventions:token_losses": [
+        Bad(lambda k: interventions.token_losses(k.bridge, TOK.float()), ValueError,
+            r"token_losses expected integer tokens of shape \(batch, pos\) with pos >= 2, got torch.float32 of shape \(2, 5\)"),
+        Bad(lambda k: interventions.token_losses(k.bridge, [[1, 2]]), ValueError, "token_losses expected integer tokens .*got list"),
+        Bad(lambda k: interventions.token_losses(k.bridge, TOK - 1), ValueError, r"token_losses expected tokens ids in 0..50 .*got ids -1..-1"),
+        Bad(lambda k: interventions.token_losses(k.bridge, torch.zeros(1, 62, dtype=torch.long)), ValueError,
+            r"token_losses expected at most n_ctx = 61 positions, got tokens of shape \(1, 62\)"),
+        Bad(lambda k: interventions.token_losses("model", TOK), TypeError, "token_losses expected model to be a TransformerBridge"),
+    ],
+}
+# What takes no input, or only free text, and so has no bad input to refuse.
+NO_BAD_INPUT: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(st.integers(0, 30), min_size=1, max_size=3).map(tuple),
+       dtype=st.sampled_from([torch.int64, torch.int32, torch.float32, torch.bool]), high=st.integers(1, 80))
+def test_token_losses_refuse_any_bad_tokens_clearly(tmp_path_factory, shape, dtype, high):
+    bridge = shared_kit(tmp_path_factory).bridge
+    tokens = torch.randint(0, high, shape).to(dtype)
+    try:
+        interventions.token_losses(bridge, tokens)
+    except ValueError as error:  # never an IndexError or RuntimeError from torch
+        assert str(error).startswith("token_losses expected "), error
