@@ -78,11 +78,11 @@ FAULTS = [
           lambda repo: replace_once(repo / CONCRETE_PAGE, "held-out loss: clean 1.785", "held-out loss: clean 1.885"),
           (CONCRETE_PAGE, "-k", "induction_on_text_loss")),
     Fault("the shipped attention forgets to divide its scores by sqrt(d_head)",
-          lambda repo: replace_once(repo / "mi_course/scratch.py", ") / math.sqrt(self.cfg.d_head)", ")"),
+          lambda repo: replace_once(repo / "mi_course/scratch.py", "scores / math.sqrt(self.cfg.d_head)", "scores"),
           (STEP2_PAGE, "-k", "logit_match")),
     Fault("the induction score reads the stripe one position off",
-          lambda repo: replace_once(repo / "mi_course/induction.py", "return queries, queries - seq_len + 1",
-                                    "return queries, queries - seq_len"),
+          lambda repo: replace_once(repo / "mi_course/induction.py", "keys = queries - seq_len + 1",
+                                    "keys = queries - seq_len"),
           (STEP3_PAGE, "-k", "head_scores")),
 ]
 
