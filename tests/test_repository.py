@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import dev
-from site_tools.pages import SECTION_MARKER, markdown_pages
+from site_tools.pages import SECTION_MARKER, markdown_pages, notebook_pages
 from site_tools.pages import snippet_files as pages_snippet_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,17 +23,13 @@ def pages() -> list[Path]:
     return sorted(DOCS.rglob("*.md"))
 
 
-def notebook_pages() -> list[Path]:
-    return sorted(path for path in DOCS.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts)
-
-
 def included_files() -> set[str]:
     return {path for page in markdown_pages(ROOT) for path in page.includes}
 
 
 def snippet_files() -> list[Path]:
-    """Every snippet script; the ``__init__.py`` files only make the folders ship as packages."""
-    return sorted(p for p in SNIPPETS.rglob("*.py") if p.name != "__init__.py")
+    """Every snippet script, as the page model lists them."""
+    return [snippet.path for snippet in pages_snippet_files(ROOT)]
 
 
 def test_every_snippet_is_included_by_a_page():
@@ -64,7 +60,7 @@ def nav_pages(entries) -> list[str]:
 
 def test_nav_lists_every_page_and_only_pages_that_exist():
     listed = nav_pages(MKDOCS["nav"])
-    on_disk = [str(page.relative_to(DOCS)) for page in pages() + notebook_pages()]
+    on_disk = [str(page.relative_to(DOCS)) for page in pages() + notebook_pages(ROOT)]
     assert sorted(listed) == sorted(on_disk)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from site_tools.pages import SNIPPETS_DIR, Snippet, parse
+from site_tools.pages import SNIPPETS_DIR, Fence, Snippet, parse
 from site_tools.records import FIGURES_FILE, MEASUREMENTS_FILE, recorded
 
 log = logging.getLogger("mkdocs.hooks.snippet_links")
@@ -37,7 +37,7 @@ def on_page_markdown(markdown, page, config, files):
     lines = markdown.split("\n")
     insertions: dict[int, list[str]] = {}  # line index -> lines to insert after it
     for fence in parse(lines):
-        if getattr(fence, "is_include_block", False) and not fence.is_output:
+        if isinstance(fence, Fence) and fence.is_include_block and not fence.is_output:
             snippets = [Snippet(name, root) for name in fence.includes]
             links = " · ".join(
                 f"[`{SNIPPETS_DIR}/{snippet.name}`]({repo_files}/{SNIPPETS_DIR}/{snippet.name}) "
