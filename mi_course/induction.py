@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
 
 from mi_course import _checks
@@ -73,6 +73,113 @@ def induction_score(pattern: Float[Tensor, "batch head query key"], seq_len: int
 # --8<-- [end:induction-score]
 
 
+def _checks_detector(score: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``score(pattern)`` or ``score(pattern, tokens)``, refusing a ``pattern`` that is not ``(batch, head, pos, pos)``
+    with ``pos >= 3``, and ``tokens`` that are not ``(batch, pos)`` ids of the same sequences, with a token seen twice.
+
+    The checks sit here, outside the functions, so that their own lines are what the page shows.
+    """
+    function = score.__name__
+
+    @functools.wraps(score)
+    def checked(pattern: Tensor, *tokens: Tensor) -> Tensor:
+        _checks.tensor(pattern, function, "pattern", dims=("batch", "head", "query", "key"))
+        if pattern.shape[-1] != pattern.shape[-2] or pattern.shape[-1] < 3 or not pattern.is_floating_point():
+            raise ValueError(f"{function} expected a float pattern of shape (batch, head, pos, pos) with pos >= 3, got {_checks.described(pattern)}")
+        if tokens:
+            ids = _checks.tokens(tokens[0], function)
+            if ids.shape != (pattern.shape[0], pattern.shape[-1]):
+                raise ValueError(f"{function} expected tokens of shape {(pattern.shape[0], pattern.shape[-1])} (batch, pos) "
+                                 f"for a pattern of shape {tuple(pattern.shape)}, got {tuple(ids.shape)}")
+            if not (ids[:, :, None] == ids[:, None, :]).tril(diagonal=-1).any():
+                raise ValueError(f"{function}: no token of tokens {tuple(ids.shape)} repeats an earlier one, so there is nothing to score")
+        return score(pattern, *tokens)
+
+    return checked
+
+
+# --8<-- [start:head-detectors]
+def previous_token_score(pattern: Float[Tensor, "batch head query key"]) -> Float[Tensor, "head"]:
+    """Mean attention each head pays from a token to the one just before it.
+
+    The queries start at position 2: the token at position 1 has only BOS before it, where heads
+    with nothing to do rest their attention anyway.
+    """
+    queries = torch.arange(2, pattern.shape[-2])
+    return pattern[:, :, queries, queries - 1].mean(dim=(0, 2))  # over the batch and the queries
+
+
+def duplicate_token_score(pattern: Float[Tensor, "batch head query key"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "head"]:
+    """Mean attention each head pays from a token to the earlier positions that hold the same token.
+
+    It reads the tokens, not the positions, so it works on any text: only the queries whose token
+    appeared before count, and the attention to all of that token's earlier copies adds up.
+    """
+    same = tokens[:, :, None] == tokens[:, None, :]  # (batch, query, key): the key holds the query's token
+    earlier = same.tril(diagonal=-1)  # only keys before the query: a token always matches itself
+    on_copies = (pattern * earlier[:, None]).sum(dim=-1)  # (batch, head, query): attention on earlier copies
+    repeats = earlier.any(dim=-1)  # (batch, query): the queries whose token appeared before
+    return on_copies.transpose(0, 1)[:, repeats].mean(dim=1)  # over those (sequence, query) pairs
+
+
+def first_token_score(pattern: Float[Tensor, "batch head query key"]) -> Float[Tensor, "head"]:
+    """Mean attention each head pays from a token to position 0, BOS: where a head looks when it has nothing to do.
+
+    The BOS query itself is left out: it can attend only to itself.
+    """
+    return pattern[:, :, 1:, 0].mean(dim=(0, 2))  # over the batch and the queries after BOS
+# --8<-- [end:head-detectors]
+
+
+previous_token_score = _checks_detector(previous_token_score)
+duplicate_token_score = _checks_detector(duplicate_token_score)
+first_token_score = _checks_detector(first_token_score)
+
+
+def _checks_score_hook(make_hook: Callable[[int, Tensor], Callable]) -> Callable[[int, Tensor], Callable]:
+    """``make_hook(seq_len, scores)``, refusing a ``seq_len`` that is not an int >= 1, ``scores`` that are not a float
+    ``(n_layers, n_heads)`` tensor, and a hook that runs on a layer or heads that ``scores`` has no row or column for.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    function = make_hook.__name__
+
+    @functools.wraps(make_hook)
+    def make(seq_len: int, scores: Tensor) -> Callable:
+        _checks.integer(seq_len, function, "seq_len", minimum=1)
+        _checks.tensor(scores, function, "scores", dims=("n_layers", "n_heads"))
+        if not scores.is_floating_point():
+            raise ValueError(f"{function} expected float scores to write into, got {_checks.described(scores)}")
+        write = make_hook(seq_len, scores)
+
+        @functools.wraps(write)
+        def hook(pattern: Tensor, hook) -> None:  # TransformerLens passes the hook point as hook=
+            layer = getattr(hook, "layer", lambda: None)()
+            if layer is None or not 0 <= layer < scores.shape[0] or pattern.ndim != 4 or pattern.shape[1] != scores.shape[1]:
+                raise ValueError(f"{function}: a hook for blocks.L.attn.hook_pattern writes into scores[L, head] of scores "
+                                 f"{tuple(scores.shape)}, got layer {layer} and a pattern {_checks.described(pattern)}")
+            return write(pattern, hook)
+
+        return hook
+
+    return make
+
+
+@_checks_score_hook
+# --8<-- [start:induction-score-hook]
+def induction_score_hook(seq_len: int, scores: Float[Tensor, "n_layers n_heads"]):
+    """A hook for ``blocks.L.attn.hook_pattern`` that writes layer L's induction scores into ``scores[L]`` during the run.
+
+    It returns nothing, so the run goes on unchanged: the hook only reads, and nothing is cached.
+    """
+
+    def hook(pattern: Float[Tensor, "batch head query key"], hook) -> None:
+        scores[hook.layer()] = induction_score(pattern, seq_len)  # hook.layer() is L of blocks.L.attn.hook_pattern
+
+    return hook
+# --8<-- [end:induction-score-hook]
+
+
 def _stripe_score(stripe: Callable[[int], tuple[Tensor, Tensor]]) -> Callable[[Tensor, int], Tensor]:
     """A score like ``induction_score`` for another stripe: ``stripe(seq_len)`` gives its (queries, keys)."""
 
@@ -84,8 +191,9 @@ def _stripe_score(stripe: Callable[[int], tuple[Tensor, Tensor]]) -> Callable[[T
 
 
 # Each kind of head attends from a query to one key. On [BOS] x x of half-length L, the previous-token
-# stripe runs from each query to the key before it, the duplicate-token stripe from the second copy to
-# the first; the induction stripe is induction_score's.
+# stripe runs from each query to the key before it (previous_token_score, from query 2 on), the
+# duplicate-token stripe from the second copy to the first (what duplicate_token_score measures when
+# x has no repeats of its own); the induction stripe is induction_score's.
 STRIPES = {
     "previous-token": lambda seq_len: (torch.arange(2, 2 * seq_len + 1), torch.arange(1, 2 * seq_len)),
     "duplicate-token": lambda seq_len: (torch.arange(seq_len + 1, 2 * seq_len + 1), torch.arange(1, seq_len + 1)),

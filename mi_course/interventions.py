@@ -88,46 +88,147 @@ def _check_z(z: Tensor, heads: list[int], function: str) -> None:
         raise ValueError(f"{function} expected head indices below the {z.shape[2]} heads of z {tuple(z.shape)}, got heads {heads}")
 
 
-@torch.inference_mode()
-def patch_by_position(
-    model: TransformerBridge,
-    clean_tokens: Tensor,
-    corrupted_tokens: Tensor,
-    hook_names: Sequence[str],
-    metric: Callable[[Tensor], float],
-    head: int | None = None,
-) -> Tensor:
+def _checks_sweep(sweep: Callable) -> Callable:
+    """``sweep(model, tokens, metric, kind)`` in inference mode, refusing a model, tokens, metric or kind it cannot sweep with.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    function = sweep.__name__
+
+    @functools.wraps(sweep)
+    def checked(model: TransformerBridge, tokens: Tensor, metric: Callable[[Tensor], float], kind: str) -> Tensor:
+        _checks.model(model, function)
+        _checks.tokens(tokens, function, model)
+        if not callable(metric) or isinstance(metric, torch.nn.Module):
+            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        if kind not in ("zero", "mean"):
+            raise ValueError(f"{function} expected kind 'zero' or 'mean', got {kind!r}")
+        if kind == "mean" and tokens.shape[0] < 2:
+            raise ValueError(f"{function} with kind='mean' expected at least 2 sequences to average over, got tokens {tuple(tokens.shape)}")
+        with torch.inference_mode():
+            return sweep(model, tokens, metric, kind)
+
+    return checked
+
+
+@_checks_sweep
+# --8<-- [start:ablation-sweep]
+def ablation_sweep(model, tokens, metric, kind: str) -> Float[Tensor, "n_layers n_heads"]:
+    """How much ``metric(logits)`` changes when each head alone is ablated: ``(n_layers, n_heads)``.
+
+    ``kind`` is ``"zero"`` (the head's output becomes 0) or ``"mean"`` (its mean over the batch,
+    position by position). Entry ``[layer, head]`` is the ablated run's metric minus the clean run's.
+    """
+    make_hook = {"zero": zero_ablation_hook, "mean": mean_ablation_hook}[kind]
+    clean = metric(model(tokens))
+    changes = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
+    for layer in range(model.cfg.n_layers):
+        for head in range(model.cfg.n_heads):
+            hooks = [(f"blocks.{layer}.attn.hook_z", make_hook([head]))]  # this one head, nothing else
+            changes[layer, head] = metric(model.run_with_hooks(tokens, fwd_hooks=hooks)) - clean
+    return changes
+# --8<-- [end:ablation-sweep]
+
+
+def _checks_patching(patch: Callable) -> Callable:
+    """``patch(model, clean_tokens, corrupted_tokens, hook_names, metric, head)`` in inference mode, refusing what it cannot patch.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    function = patch.__name__
+
+    @functools.wraps(patch)
+    def checked(
+        model: TransformerBridge,
+        clean_tokens: Tensor,
+        corrupted_tokens: Tensor,
+        hook_names: Sequence[str],
+        metric: Callable[[Tensor], float],
+        head: int | None = None,
+    ) -> Tensor:
+        _checks.model(model, function)
+        _checks.tokens(clean_tokens, function, model, "clean_tokens")
+        _checks.tokens(corrupted_tokens, function, model, "corrupted_tokens")
+        if not callable(metric):
+            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        if head is not None:
+            _checks.integer(head, function, "head", minimum=0, maximum=model.cfg.n_heads - 1)
+        if isinstance(hook_names, str):
+            raise TypeError(f"{function} expected hook_names to be a list of hook names, got the str {hook_names!r}")
+        if clean_tokens.shape != corrupted_tokens.shape:
+            raise ValueError(f"clean and corrupted tokens must have one shape, got {tuple(clean_tokens.shape)} and {tuple(corrupted_tokens.shape)}")
+        check_hook_names(model, hook_names)
+        with torch.inference_mode():
+            return patch(model, clean_tokens, corrupted_tokens, hook_names, metric, head)
+
+    return checked
+
+
+@_checks_patching
+# --8<-- [start:patch-by-position]
+def patch_by_position(model, clean_tokens, corrupted_tokens, hook_names: list[str], metric, head: int | None = None):
     """Activation patching: ``metric(logits)`` of the corrupted run with one clean activation patched in.
 
     Returns ``(len(hook_names), pos)``: entry ``[i, p]`` patches the clean activation of hook
     ``hook_names[i]`` at position ``p`` into the corrupted run, and nothing else. With ``head``,
     only that head's slice is patched, for hooks with a head dimension such as ``hook_z``.
     """
-    _checks.model(model, "patch_by_position")
-    _checks.tokens(clean_tokens, "patch_by_position", model, "clean_tokens")
-    _checks.tokens(corrupted_tokens, "patch_by_position", model, "corrupted_tokens")
-    if not callable(metric):
-        raise TypeError(f"patch_by_position expected metric to be a function of the logits, got {type(metric).__name__}")
-    if head is not None:
-        _checks.integer(head, "patch_by_position", "head", minimum=0, maximum=model.cfg.n_heads - 1)
-    if isinstance(hook_names, str):
-        raise TypeError(f"patch_by_position expected hook_names to be a list of hook names, got the str {hook_names!r}")
-    if clean_tokens.shape != corrupted_tokens.shape:
-        raise ValueError(f"clean and corrupted tokens must have one shape, got {tuple(clean_tokens.shape)} and {tuple(corrupted_tokens.shape)}")
-    check_hook_names(model, hook_names)
     _, clean_cache = model.run_with_cache(clean_tokens)
     results = torch.zeros(len(hook_names), clean_tokens.shape[1])
     for row, name in enumerate(hook_names):
         for position in range(clean_tokens.shape[1]):
+            where = (slice(None), position) if head is None else (slice(None), position, head)
 
-            def patch(activation: Tensor, hook: HookPoint, position: int = position, name: str = name) -> Tensor:
-                activation = activation.clone()
-                where = (slice(None), position) if head is None else (slice(None), position, head)
-                activation[where] = clean_cache[name][where]
+            def patch(activation: Tensor, hook, where: tuple = where, name: str = name) -> Tensor:
+                activation = activation.clone()  # a copy to edit: the run's own activation stays as it was
+                activation[where] = clean_cache[name][where]  # this position (and head) only, from the clean run
                 return activation
 
             results[row, position] = metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=[(name, patch)]))
     return results
+# --8<-- [end:patch-by-position]
+
+
+def _checks_normalised(normalise: Callable) -> Callable:
+    """``normalise(metric, clean_logits, corrupted_logits)``, refusing a metric that is not a function, logits that are
+    not ``(batch, pos, d_vocab)`` tensors of one shape, and runs the metric cannot tell apart.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    function = normalise.__name__
+
+    @functools.wraps(normalise)
+    def checked(metric: Callable[[Tensor], float], clean_logits: Tensor, corrupted_logits: Tensor) -> Callable[[Tensor], float]:
+        if not callable(metric) or isinstance(metric, torch.nn.Module):
+            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        for what, logits in (("clean_logits", clean_logits), ("corrupted_logits", corrupted_logits)):
+            _checks.tensor(logits, function, what, dims=("batch", "pos", "d_vocab"))
+        if clean_logits.shape != corrupted_logits.shape:
+            raise ValueError(f"{function} expected clean and corrupted logits of one shape, got {tuple(clean_logits.shape)} "
+                             f"and {tuple(corrupted_logits.shape)}")
+        clean, corrupted = float(metric(clean_logits)), float(metric(corrupted_logits))
+        if clean == corrupted:
+            raise ValueError(f"{function}: the metric scores the clean and the corrupted run alike ({clean:.4g}), "
+                             "so there is no gap to measure a share of")
+        return normalise(metric, clean_logits, corrupted_logits)
+
+    return checked
+
+
+@_checks_normalised
+# --8<-- [start:normalised-metric]
+def normalised_metric(metric, clean_logits, corrupted_logits):
+    """``metric`` rescaled so that the corrupted run scores 0 and the clean run 1.
+
+    A patched run's score is then the share of the clean run's performance that the patch restores.
+    """
+    clean, corrupted = metric(clean_logits), metric(corrupted_logits)
+
+    def normalised(logits: Float[Tensor, "batch pos d_vocab"]) -> float:
+        return (metric(logits) - corrupted) / (clean - corrupted)
+
+    return normalised
+# --8<-- [end:normalised-metric]
 
 
 @torch.inference_mode()

@@ -76,8 +76,12 @@ def imshow(
     y_label: str,
     x_ticks: Sequence[str] | None = None,
     y_ticks: Sequence[str] | None = None,
+    diverging: bool = True,
 ) -> go.Figure:
-    """A matrix as a heatmap, row 0 on top, red-white-blue centred on 0, with a label per column and row.
+    """A matrix as a heatmap, row 0 on top, with a label per column and row.
+
+    ``diverging`` values (signed: a change, a difference) get red-white-blue centred on 0; otherwise
+    (probabilities, scores from 0 up) white-to-blue from 0, so that colour says how much, not which sign.
 
     The axes are numeric with the labels as tick text, so a label that repeats (a token seen twice)
     still gets its own column: Plotly would merge equal category names into one.
@@ -86,7 +90,7 @@ def imshow(
     rows, columns = matrix.shape
     figure = _figure(title, x_label, y_label)
     figure.add_heatmap(
-        z=matrix, colorscale="RdBu", zmid=0,
+        z=matrix, **({"colorscale": "RdBu", "zmid": 0} if diverging else {"colorscale": "Blues", "zmin": 0}),
         hovertemplate=f"{y_label}: %{{y}}<br>{x_label}: %{{x}}<br>value: %{{z:.3g}}<extra></extra>",
     )
     figure.update_yaxes(autorange="reversed")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
-from einops import einsum, reduce, repeat
+import torch.nn.functional as F
+from einops import einsum, rearrange, reduce, repeat
 from jaxtyping import Float, Int
 from torch import Tensor, nn
 
@@ -289,6 +291,61 @@ class DemoTransformer(nn.Module):
 # --8<-- [end:demo-transformer]
 
 
+def _checks_training(train: Callable[..., list[float]]) -> Callable[..., list[float]]:
+    """``train(model, optimizer, batches)``, refusing a model, optimizer or batch it cannot use, in one line each.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows. Each
+    batch is checked as the loop reaches it, so ``batches`` may be a generator or a DataLoader.
+    """
+    function = train.__name__
+
+    @functools.wraps(train)
+    def checked(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterable[Tensor]) -> list[float]:
+        _checks.instance(model, nn.Module, function, "model")
+        _checks.instance(optimizer, torch.optim.Optimizer, function, "optimizer")
+        if isinstance(batches, Tensor) or not isinstance(batches, Iterable):
+            raise TypeError(f"{function} expected batches to be a list (or other iterable) of (batch, pos) token tensors, "
+                            f"got {_checks.described(batches)}")
+
+        def each_checked() -> Iterator[Tensor]:
+            for tokens in batches:
+                _checks.tokens(tokens, function, what="each batch of tokens")
+                if tokens.shape[1] < 2:
+                    raise ValueError(f"{function} expected each batch of tokens to have at least 2 positions (one to "
+                                     f"predict from, one to predict), got shape {tuple(tokens.shape)}")
+                yield tokens
+
+        return train(model, optimizer, each_checked())
+
+    return checked
+
+
+@_checks_training
+# --8<-- [start:train-loop]
+# --8<-- [start:train-loop-signature]
+def train_demo_transformer(
+    model: DemoTransformer,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[Int[Tensor, "batch pos"]],
+) -> list[float]:
+    """One optimizer step per batch, on next-token prediction; returns the loss of each step."""
+# --8<-- [end:train-loop-signature]
+    losses = []
+    for tokens in batches:
+        logits = model(tokens)
+        # the logits at position p predict the token at p + 1: drop the last position's logits and the first token
+        loss = F.cross_entropy(
+            rearrange(logits[:, :-1], "batch pos d_vocab -> (batch pos) d_vocab"),
+            rearrange(tokens[:, 1:], "batch pos -> (batch pos)"),
+        )
+        optimizer.zero_grad()  # else backward adds this step's gradients to the last step's
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+# --8<-- [end:train-loop]
+
+
 def bridge_state_dict(bridge: TransformerBridge) -> dict[str, Tensor]:
     """``bridge``'s weights under DemoTransformer's parameter names, read through its TransformerLens attributes.
 
@@ -367,4 +424,5 @@ __all__ = [
     "gelu_new",
     "load_weights_from_bridge",
     "sample",
+    "train_demo_transformer",
 ]

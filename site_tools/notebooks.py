@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from mi_course.plotting import SITE_BUILD_ENV
+from site_tools.records import package_sha256
 
 SOURCE_DIGEST_KEY = "mi_course_source_sha256"  # in an executed copy's metadata: the notebook it was run from
 
@@ -55,16 +56,10 @@ def execute(notebook: dict, timeout_s: float) -> nbformat.NotebookNode:
 
 
 def source_sha256(path: Path) -> str:
-    """The digest of a notebook and of the package its cells import (its code and its models' cards)."""
+    """The digest of a notebook and of the package its cells import."""
     import hashlib
 
-    import mi_course
-
-    package = Path(mi_course.__file__).parent
-    digest = hashlib.sha256(path.read_bytes())
-    for part in sorted([*package.rglob("*.py"), *package.glob("weights/*/card.json")]):
-        digest.update(part.relative_to(package).as_posix().encode() + b"\0" + part.read_bytes())
-    return digest.hexdigest()
+    return hashlib.sha256(path.read_bytes() + package_sha256().encode()).hexdigest()
 
 
 def execute_page(path: Path, timeout_s: float) -> str:

@@ -42,6 +42,7 @@ SKIP_REASON = re.compile(r"""reason\s*=\s*(["'])(?P<reason>.*?)\1""")
 COURSE_COMMAND = re.compile(r"^\$ (?P<command>python -m mi_course .+)$")
 NETWORK_MARKER = "# requires: network"
 NEEDS_NETWORK = re.compile(r"^# requires: network; offline twin: (?P<twin>\S+\.py)$")
+PROSE_CLAIM = re.compile(r"<!--\s*claim:\s*(?P<expression>.+?)\s*-->", re.DOTALL)
 SHOWS_FIGURE = re.compile(r"^\s*show\(", re.MULTILINE)
 CODE_LANGUAGES = {"python", "sh", "bash"}  # the fences pytest-codeblocks runs: exactly these labels
 PYTHON_LABELS = {"py", "py3", "python", "python3", "pycon", "ipython", "ipython3", "pyi", "jupyter"}
@@ -212,6 +213,22 @@ class Fence:
         return self.expected_output.text if self.expected_output else None
 
 
+@dataclass(frozen=True)
+class ProseClaim:
+    """A ``<!--claim: EXPRESSION-->`` beside a sentence: the 1-based line it starts on and its expression.
+
+    ``site_tools/prose_claims.py`` says what an expression may hold and checks it.
+    """
+
+    lineno: int
+    expression: str
+
+
+def prose_claims(text: str) -> list[ProseClaim]:
+    """Every claim in ``text``: a page's Markdown, or a notebook's markdown cell."""
+    return [ProseClaim(text.count("\n", 0, match.start()) + 1, match["expression"]) for match in PROSE_CLAIM.finditer(text)]
+
+
 @dataclass
 class Prose:
     """Lines between fences (marker comments left out)."""
@@ -309,6 +326,12 @@ class Page:
     def includes(self) -> list[str]:
         """Every path any include line of the page names, in any fence or in prose."""
         return [match["path"] for line in self.text.split("\n") if (match := INCLUDE_LINE.match(line)) and not match["escape"]]
+
+    @property
+    def claims(self) -> list[ProseClaim]:
+        """The claims of its prose (a claim inside a fence is shown, not made)."""
+        return [ProseClaim(part.start + claim.lineno, claim.expression) for part in self.parts if isinstance(part, Prose)
+                for claim in prose_claims("\n".join(part.lines))]
 
     @property
     def has_python(self) -> bool:

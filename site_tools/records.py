@@ -16,6 +16,7 @@ The tests write these records (``tests/docs_plugin.py``); the build hooks read t
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import time
 from functools import cache
@@ -24,6 +25,18 @@ from pathlib import Path
 import yaml
 
 MEASUREMENTS_FILE, FIGURES_FILE, NOTEBOOK_PRINTS_FILE = "snippets.json", "figures.json", "notebook-prints.json"
+
+
+def package_sha256() -> str:
+    """The digest of the installed package a run imports: its code and its models' cards (which hold their sha256)."""
+    spec = importlib.util.find_spec("mi_course")  # found, not imported: importing it would load torch
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("mi_course is not installed")
+    package = Path(spec.origin).parent
+    digest = hashlib.sha256()
+    for part in sorted([*package.rglob("*.py"), *package.glob("weights/*/card.json")]):
+        digest.update(part.relative_to(package).as_posix().encode() + b"\0" + part.read_bytes())
+    return digest.hexdigest()
 
 
 @cache

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from site_tools.records import NOTEBOOK_PRINTS_FILE, measurements_folder, update
+from site_tools.records import NOTEBOOK_PRINTS_FILE, measurements_folder, package_sha256, update
 from tests.claims import masked, source_digest
 
 FIGURE_SUMMARY = re.compile(r'^(figure ".*": \d+ traces? \(.*\)|attention patterns: .*)$', re.MULTILINE)  # show() in a script
@@ -48,15 +48,16 @@ def remember_notebook_prints(rootpath: Path, prints: dict[str, tuple[str, str]])
     for snippet, (script, printed) in prints.items():
         NOTEBOOK_PRINTS[snippet] = printed
         update(rootpath, NOTEBOOK_PRINTS_FILE, snippet,
-                {"digest": source_digest(script), "environment": kernel_environment(), "printed": printed})
+                {"digest": source_digest(script), "package": package_sha256(), "environment": kernel_environment(), "printed": printed})
 
 
 def notebook_prints(rootpath: Path, snippet: str, script: str) -> str | None:
-    """What ``snippet`` printed in its page's notebook, in this session or an earlier one with the same script and kernels."""
+    """What ``snippet`` printed in its page's notebook, in this session or an earlier one with the same script, package and kernels."""
     if snippet in NOTEBOOK_PRINTS:
         return NOTEBOOK_PRINTS[snippet]
     path = measurements_folder(rootpath) / NOTEBOOK_PRINTS_FILE
     known = json.loads(path.read_text(encoding="utf-8")).get(snippet) if path.is_file() else None
-    if known and known["digest"] == source_digest(script) and known["environment"] == kernel_environment():
+    if (known and known["digest"] == source_digest(script) and known.get("package") == package_sha256()
+            and known["environment"] == kernel_environment()):
         return known["printed"]
     return None

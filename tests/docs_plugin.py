@@ -4,13 +4,15 @@ Pages are read with the page model, ``site_tools/pages.py``. For each ``docs/**/
 
 - ``<page>::grammar``: fails if any code would be skipped silently or break the page grammar
   (``Page.problems``: a Python fence not labelled exactly ``python``, includes mixed with code, a
-  skip without a reason, a network snippet without its offline twin on the page);
+  skip without a reason, a network snippet without its offline twin on the page), or if a claim of
+  its prose does not hold on the outputs the page shows (``site_tools/prose_claims.py``);
 - ``<page>::line N``: each inline ``python``/``sh``/``bash`` block, run by pytest-codeblocks;
 - ``<page>::snippets/<file>``: each included snippet's script (``Snippet.script``: its includes
   expanded), run in a fresh process from a temporary folder outside the repository, as a learner
   pasting it would (``tests/snippet_runner.py``). Its output is compared with the page's
   expected-output block, each number within the spread measured for it across CPU kernel settings
-  (``tests/claims.py``), and with its notebook run (``tests/determinism.py``). A passing run leaves
+  (``tests/claims.py``), and with its notebook run (``tests/determinism.py``); the prose claims quoting
+  it must hold on what it printed. A passing run leaves
   its cost and its figures for the site (``site_tools/records.py``), which does not run it again;
 - ``<page>::$ python -m mi_course ...``: each console claim, run and compared the same way (live timings
   only by their format).
@@ -37,13 +39,13 @@ import pytest
 from pytest_codeblocks.main import CodeBlock
 from pytest_codeblocks.plugin import TestBlock
 
+from site_tools import prose_claims, quotes
 from site_tools.pages import DOCS_DIR, SNIPPETS_DIR, Fence, Page, Snippet, notebook_pages
 from site_tools.records import executed_notebook_path, record_run
 from tests.claims import PageError, claim_mismatch
 from tests.determinism import DETERMINISM_NOT_CHECKED, first_difference, notebook_prints
 from tests.snippet_runner import SnippetError, SnippetRun, run_module, run_snippet, start_worker
 
-SNIPPET_TIMEOUT_S = 300  # notebook cells and console commands; a snippet is killed at twice its budget
 MEASURE_TIMEOUT_S = 1800  # one run of `dev.py claims`: vector-free kernels are several times slower
 # Every snippet must run within these on a CPU, as on a learner's laptop; the environment variables
 # exist so that the plugin's own tests can show a breach fails without waiting a minute.
@@ -51,8 +53,11 @@ SNIPPET_BUDGET_S = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_S", 60))
 SNIPPET_BUDGET_MIB = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_MIB", 4096))
 # ATEN_CPU_CAPABILITY=default reproduces the numbers of torch's vector-free kernels, not a learner's speed:
 # no x86 CPU a learner has runs them, and they are several times slower. Under it the time budget is
-# reported, not enforced (the memory budget still is), and a snippet is stopped only after MEASURE_TIMEOUT_S.
+# reported, not enforced (the memory budget still is), and a snippet, a cell or a command is stopped only after
+# MEASURE_TIMEOUT_S.
 VECTOR_FREE_KERNELS = os.environ.get("ATEN_CPU_CAPABILITY") == "default"
+# Notebook cells and console commands; a snippet is killed at twice its budget.
+SNIPPET_TIMEOUT_S = MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 300
 OVER_TIME_BUDGET: list[str] = []  # snippets over the time budget where it is not enforced
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # the colours of an IPython traceback
 
@@ -147,8 +152,25 @@ class PageGrammar(CourseItem):
         self.page = page
 
     def runtest(self) -> None:
-        if problems := self.page.problems():
+        problems = self.page.problems()
+        for claim in self.page.claims:
+            try:
+                prose_claims.check(claim, lambda snippet: quotes.output_of(snippet, self.page.text, self.page.root / DOCS_DIR))
+            except prose_claims.ClaimError as error:
+                problems.append(str(error))
+        if problems:
             raise PageError(f"{self.path.name}: " + "\n".join(problems))
+
+
+def check_claims_on_run(page: Page, snippet: str, printed: str, where: str) -> None:
+    """Fail if a claim of ``page`` that quotes ``snippet`` does not hold on what its run ``printed``."""
+    docs = page.root / DOCS_DIR
+    for claim in page.claims:
+        if snippet in prose_claims.quoted_snippets(claim):
+            try:
+                prose_claims.check(claim, lambda name: printed if name == snippet else quotes.output_of(name, page.text, docs))
+            except prose_claims.ClaimError as error:
+                raise PageError(f"{where}: run of {SNIPPETS_DIR}/{snippet}: {error}") from None
 
 
 @cache
@@ -228,10 +250,18 @@ class SnippetScript(CourseItem):
         if (shown := self.fence.shown_output) is not None:
             mismatch = claim_mismatch(self.path, self.config.rootpath, snippet.name, snippet.script, shown, run.stdout)
             if mismatch and self.config.getoption("update_outputs"):
-                self.path.write_text(self.page.replace_output(self.fence, run.stdout), encoding="utf-8")
+                rewrite_output(self.page, self.fence, run.stdout)
             elif mismatch:
                 raise PageError(f"{where}: the output shown on the page no longer matches {snippet.name}: {mismatch}")
+        check_claims_on_run(self.page, snippet.name, run.stdout, where)
         record_run(self.config.rootpath, snippet.name, snippet.script, run.cpu_s, run.wall_s, run.peak_mib, figures)
+
+
+def rewrite_output(page: Page, fence: Fence, output: str) -> None:
+    """Replace ``fence``'s shown output with ``output`` in the page as it is on disk now (other blocks may have been rewritten)."""
+    index = next(number for number, candidate in enumerate(page.fences) if candidate is fence)
+    current = Page.read(page.path, page.root)
+    page.path.write_text(current.replace_output(current.fences[index], output), encoding="utf-8")
 
 
 def command_source(command: str, rootpath: Path) -> str:
@@ -268,7 +298,7 @@ class ConsoleClaim(CourseItem):
         mismatch = claim_mismatch(self.path, self.config.rootpath, command, command_source(command, self.config.rootpath),
                                   self.fence.shown_output, done.stdout, live_timings=True)
         if mismatch and self.config.getoption("update_outputs"):
-            self.path.write_text(self.page.replace_output(self.fence, done.stdout), encoding="utf-8")
+            rewrite_output(self.page, self.fence, done.stdout)
         elif mismatch:
             raise PageError(f"{where}: the page no longer shows what `{command}` prints: {mismatch}")
 

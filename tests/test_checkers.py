@@ -1,19 +1,21 @@
 """mi_course.checkers: bad input to the step checkers and their helpers.
 
 What the checkers report for the course's solutions is tested with each step: tests/test_step1_checker.py,
-tests/test_step2.py, tests/test_step3.py and tests/test_step4.py.
+tests/test_step2.py, tests/test_step3.py, tests/test_step4.py and tests/test_step4_checkers.py.
 """
 
 import pytest
 import torch
 
-from mi_course.checkers import CheckerInputError, StepCheck, step1, step2, step3
+from mi_course.checkers import CheckerInputError, StepCheck, plotly, sae, step1, step2, step3, step4
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
+from tests.test_step3 import STEP3_CHECKER_BAD_INPUTS
 
 STEP2_CHECKERS = ("check_layernorm", "check_embed", "check_pos_embed", "check_attention", "check_mlp", "check_block",
                   "check_unembed", "check_transformer")
 
 BAD_INPUTS: dict[str, list[Bad]] = {
+    **STEP3_CHECKER_BAD_INPUTS,
     "mi_course.checkers:StepCheck": [
         Bad(lambda k: StepCheck(title="Step 4", criteria=("self-assessed",)).run(), ValueError, "Step 4 has no automated check"),
     ],
@@ -45,8 +47,8 @@ BAD_INPUTS: dict[str, list[Bad]] = {
             r"check_logits_match expected your own model, but your model is the bridge or part of it \(TransformerBridge\)"),
         Bad(lambda k: step2.check_logits_match(torch.nn.Identity(), k.bridge), CheckerInputError, "but it has no parameters"),
         Bad(lambda k: step2.check_logits_match(k.demo, k.bridge), CheckerInputError, "your model: forward raised IndexError"),
-        Bad(lambda k: step2.check_logits_match(torch.nn.Embedding(51, 3), k.bridge), CheckerInputError,
-            r"expected logits of shape \(4, 61, 51\) \(batch, pos, d_vocab\), got \(4, 61, 3\) for tokens of shape \(4, 61\)"),
+        Bad(lambda k: step2.check_logits_match(torch.nn.Embedding(201, 3), k.bridge), CheckerInputError,
+            r"expected logits of shape \(4, 61, 201\) \(batch, pos, d_vocab\), got \(4, 61, 3\) for tokens of shape \(4, 61\)"),
     ],
     "mi_course.checkers.step3:check_induction_score": [
         Bad(lambda k: step3.check_induction_score(3), CheckerInputError, "check_induction_score expected your induction_score function, got int"),
@@ -56,6 +58,56 @@ BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.checkers.step3:check_mean_ablation_hook": [
         Bad(lambda k: step3.check_mean_ablation_hook(None), CheckerInputError, "check_mean_ablation_hook expected your mean_ablation_hook function .*got NoneType"),
         Bad(lambda k: step3.check_mean_ablation_hook(lambda heads: 3), CheckerInputError, "should return a hook function, got int"),
+    ],
+    "mi_course.checkers.step4:check_full_ov_circuit": [
+        Bad(lambda k: step4.check_full_ov_circuit("W_E @ W_V"), CheckerInputError, "check_full_ov_circuit expected your full_ov_circuit function, got str"),
+        Bad(lambda k: step4.check_full_ov_circuit(lambda E, V, O, U: (E @ V @ O @ U)[:, :-1]), CheckerInputError,
+            r"full_ov_circuit: expected shape \(40, 40\) \(d_vocab, d_vocab\) for W_E \(40, 16\), .*got \(40, 39\)"),
+        Bad(lambda k: step4.check_full_ov_circuit(lambda E, V, O, U: E @ O @ V @ U), CheckerInputError,
+            r"full_ov_circuit raised RuntimeError: mat1 and mat2 shapes cannot be multiplied .*; the shapes chain as W_E \(d_vocab, d_model\)"),
+    ],
+    "mi_course.checkers.step4:check_copying_score": [
+        Bad(lambda k: step4.check_copying_score(None), CheckerInputError, "check_copying_score expected your copying_score function, got NoneType"),
+        Bad(lambda k: step4.check_copying_score(lambda full_ov: full_ov.diagonal()), CheckerInputError,
+            r"copying_score: expected a number \(a float, or a tensor of one element\) for a full OV circuit of shape \(40, 40\), got torch.float32 of shape \(40,\)"),
+    ],
+    "mi_course.checkers.sae:check_sae_loss": [
+        Bad(lambda k: sae.check_sae_loss("loss"), CheckerInputError, "check_sae_loss expected your sae_loss function, got str"),
+        Bad(lambda k: sae.check_sae_loss(lambda model, h, l1_coefficient: 0.0), CheckerInputError,
+            r"sae_loss: expected a scalar tensor \(shape \(\)\) .*got float"),
+    ],
+    "mi_course.checkers.step2:check_training_loop": [
+        Bad(lambda k: step2.check_training_loop("train"), CheckerInputError, "check_training_loop expected your training function, got str"),
+        Bad(lambda k: step2.check_training_loop(lambda model, optimizer, batches: None), CheckerInputError,
+            r"your training loop should return a list with the loss of each step \(5 floats\), got NoneType"),
+        Bad(lambda k: step2.check_training_loop(lambda model, optimizer, batches: [0.0] * 4), CheckerInputError,
+            "your training loop should return one loss per batch: 5 batches, 4 losses"),
+    ],
+    "mi_course.checkers.step2:check_sampling": [
+        Bad(lambda k: step2.check_sampling(None, lambda logits, *args: logits.softmax(-1)), CheckerInputError,
+            "check_sampling expected your sample_next_token function, got NoneType"),
+        Bad(lambda k: step2.check_sampling(lambda logits, *args: logits.argmax(-1), lambda logits, *args: {}), CheckerInputError,
+            r"next_token_probs: expected probabilities of shape \(3, 10\) \(batch, d_vocab\) for logits of shape \(3, 10\), got dict"),
+    ],
+    "mi_course.checkers.plotly:check_plotly_figures": [
+        Bad(lambda k: plotly.check_plotly_figures(lambda losses: {}, lambda *a: None, lambda *a: None), CheckerInputError,
+            "loss_curves should return a plotly Figure .*got dict: return the Figure itself, not figure.to_dict()"),
+        Bad(lambda k: plotly.check_plotly_figures(lambda losses: None, lambda *a: None, lambda *a: None), CheckerInputError,
+            r"loss_curves should return a plotly Figure, got None: return the figure \(fig.show\(\) returns None\)"),
+        Bad(lambda k: plotly.check_plotly_figures(lambda losses: None, 3, lambda *a: None), CheckerInputError,
+            "check_plotly_figures expected your head_scatter function, got int"),
+    ],
+    "mi_course.checkers.sae:check_trained_sae": [
+        Bad(lambda k: sae.check_trained_sae("model", sae.EXERCISE_CONFIG, None), CheckerInputError,
+            r"check_trained_sae expected the toy model \(ToyModel\), got str"),
+    ],
+    "mi_course.checkers.sae:train_with": [
+        Bad(lambda k: sae.train_with(None), CheckerInputError, "train_with expected your sae_loss function, got NoneType"),
+    ],
+    "mi_course.checkers.step4:check_k_composition_score": [
+        Bad(lambda k: step4.check_k_composition_score(0.5), CheckerInputError, "check_k_composition_score expected your k_composition_score function, got float"),
+        Bad(lambda k: step4.check_k_composition_score(lambda ov, qk: ov @ qk.T), CheckerInputError,
+            r"k_composition_score: expected a number .*for W_OV_earlier and W_QK_later of shape \(16, 16\), got torch.float32 of shape \(16, 16\)"),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

@@ -12,6 +12,7 @@ from mi_course import hooks, interventions
 from tests.bad_input import TOK, Bad, assert_refused, bad_input_params, shared_kit
 
 Z = torch.zeros(2, 3, 4, 5)  # batch, pos, head, d_head
+LOGITS = torch.zeros(2, 5, 51)  # any vocabulary: no model reads them  # batch, pos, d_vocab
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     **{f"mi_course.interventions:{name}": [
@@ -36,11 +37,31 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: interventions.patch_by_position(k.bridge, TOK.float(), TOK, ["hook_embed"], lambda logits: 0.0), ValueError,
             r"patch_by_position expected clean_tokens of shape \(batch, pos\) with dtype int64 or int32, got torch.float32"),
     ],
+    "mi_course.interventions:ablation_sweep": [
+        Bad(lambda k: interventions.ablation_sweep("model", TOK, lambda logits: 0.0, "zero"), TypeError,
+            "ablation_sweep expected model to be a TransformerBridge"),
+        Bad(lambda k: interventions.ablation_sweep(k.bridge, TOK.float(), lambda logits: 0.0, "zero"), ValueError,
+            r"ablation_sweep expected tokens of shape \(batch, pos\) with dtype int64 or int32, got torch.float32"),
+        Bad(lambda k: interventions.ablation_sweep(k.bridge, TOK, 0.0, "zero"), TypeError, "ablation_sweep expected metric to be a function of the logits, got float"),
+        Bad(lambda k: interventions.ablation_sweep(k.bridge, TOK, k.bridge, "zero"), TypeError, "ablation_sweep expected metric to be a function of the logits, got TransformerBridge"),
+        Bad(lambda k: interventions.ablation_sweep(k.bridge, TOK, lambda logits: 0.0, "resample"), ValueError, "ablation_sweep expected kind 'zero' or 'mean', got 'resample'"),
+        Bad(lambda k: interventions.ablation_sweep(k.bridge, TOK[:1], lambda logits: 0.0, "mean"), ValueError,
+            r"ablation_sweep with kind='mean' expected at least 2 sequences to average over, got tokens \(1, 5\)"),
+    ],
+    "mi_course.interventions:normalised_metric": [
+        Bad(lambda k: interventions.normalised_metric(0.0, LOGITS, LOGITS + 1), TypeError, "normalised_metric expected metric to be a function of the logits, got float"),
+        Bad(lambda k: interventions.normalised_metric(lambda logits: logits.sum().item(), LOGITS[0], LOGITS[0]), ValueError,
+            r"normalised_metric expected clean_logits of shape \(batch, pos, d_vocab\), got torch.float32 of shape \(5, 51\)"),
+        Bad(lambda k: interventions.normalised_metric(lambda logits: logits.sum().item(), LOGITS, LOGITS[:, :4]), ValueError,
+            r"normalised_metric expected clean and corrupted logits of one shape, got \(2, 5, 51\) and \(2, 4, 51\)"),
+        Bad(lambda k: interventions.normalised_metric(lambda logits: logits.sum().item(), LOGITS, LOGITS.clone()), ValueError,
+            r"normalised_metric: the metric scores the clean and the corrupted run alike \(0\)"),
+    ],
     "mi_course.interventions:token_losses": [
         Bad(lambda k: interventions.token_losses(k.bridge, TOK.float()), ValueError,
             r"token_losses expected integer tokens of shape \(batch, pos\) with pos >= 2, got torch.float32 of shape \(2, 5\)"),
         Bad(lambda k: interventions.token_losses(k.bridge, [[1, 2]]), ValueError, "token_losses expected integer tokens .*got list"),
-        Bad(lambda k: interventions.token_losses(k.bridge, TOK - 1), ValueError, r"token_losses expected tokens ids in 0..50 .*got ids -1..-1"),
+        Bad(lambda k: interventions.token_losses(k.bridge, TOK - 1), ValueError, r"token_losses expected tokens ids in 0..\d+ .*got ids -1..-1"),
         Bad(lambda k: interventions.token_losses(k.bridge, torch.zeros(1, 62, dtype=torch.long)), ValueError,
             r"token_losses expected at most n_ctx = 61 positions, got tokens of shape \(1, 62\)"),
         Bad(lambda k: interventions.token_losses("model", TOK), TypeError, "token_losses expected model to be a TransformerBridge"),

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+import mi_course.checkers  # noqa: F401  imported before pytester snapshots sys.modules: torch cannot load twice
 from tests.claims import (
     KERNEL_SETTINGS,
     Recording,
@@ -22,6 +23,7 @@ from tests.claims import (
     tolerances,
 )
 from tests.determinism import first_difference
+from tests.docs_plugin import command_source, run_command
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +63,7 @@ def run_course(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.setenv("MI_COURSE_SNIPPET_PRELOAD", "0")  # these snippets import nothing heavy
 
-    def run(page: str, snippets: dict[str, str], recorded: dict[str, dict[str, str]] | None = None):
+    def run(page: str, snippets: dict[str, str], recorded: dict[str, dict[str, str]] | None = None, *options: str):
         pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p tests.docs_plugin"\n')
         (pytester.path / "mkdocs.yml").write_text(f"extra:\n  snippet_measurements: {MEASUREMENTS}\n")
         (pytester.path / "docs").mkdir()
@@ -73,7 +75,7 @@ def run_course(pytester, monkeypatch):
         for name, printed in (recorded_as_printed(snippets) if recorded is None else recorded).items():
             recording = Recording(source_digest(snippets[name]), printed)
             save_recording(pytester.path / "docs" / "page.md", name, recording, pytester.path)
-        return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider", "-rs")
+        return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider", "-rs", *options)
 
     return run
 
@@ -171,6 +173,56 @@ def test_a_page_claim_that_drifted_from_the_snippet_fails(run_course):
     result.stdout.fnmatch_lines(["*page shows 0.9808 where the run printed 0.9500, not within 0.0001*"])
 
 
+SCORES_SNIPPET = 'print("zero-ablated 4.377\\nmean-ablated 4.450")\n'
+SCORES_PAGE = """# A page
+
+Here mean ablation hurts more than zero ablation.
+<!--claim: printed("demo/scores.py", "mean-ablated") > printed("demo/scores.py", "zero-ablated")-->
+
+```python
+--8<-- "demo/scores.py"
+```
+
+<!--pytest-codeblocks:expected-output-->
+```text
+zero-ablated 4.377
+mean-ablated 4.450
+```
+"""
+
+
+def test_a_prose_claim_that_holds_passes(run_course):
+    run_course(SCORES_PAGE, {"demo/scores.py": SCORES_SNIPPET}).assert_outcomes(passed=2)
+
+
+def test_a_prose_claim_that_the_shown_output_contradicts_fails_the_grammar_check(run_course):
+    result = run_course(SCORES_PAGE.replace("mean-ablated 4.450", "mean-ablated 4.350"),
+                        {"demo/scores.py": SCORES_SNIPPET.replace("4.450", "4.350")})
+    result.assert_outcomes(failed=2)  # the grammar check, on the page's output; the snippet's test, on its run
+    result.stdout.fnmatch_lines(["page.md: line 4: the prose claims *which no longer holds*mean-ablated* = 4.35,*"])
+
+
+def test_a_prose_claim_that_a_rerun_flips_fails_even_when_the_outputs_are_rewritten(run_course):
+    retrained = SCORES_SNIPPET.replace("4.450", "4.250")
+    result = run_course(SCORES_PAGE, {"demo/scores.py": retrained},
+                        {"demo/scores.py": {setting: "zero-ablated 4.377\nmean-ablated 4.250" for setting in KERNEL_SETTINGS}},
+                        "--update-outputs")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*run of snippets/demo/scores.py: line 4: the prose claims*no longer holds*"])
+
+
+@pytest.mark.parametrize("claim, message, failed", [  # a claim quoting the snippet fails its run's test too
+    ('printed("demo/scores.py", "mean-ablated")', "is a number, not a comparison", 2),
+    ('__import__("os") == 1', "is not allowed in a claim", 1),
+    ('printed("demo/scores.py", "median") > 1', "no line of the output holds 'median'", 2),
+])
+def test_a_malformed_prose_claim_fails_and_says_why(run_course, claim, message, failed):
+    page = SCORES_PAGE.replace('printed("demo/scores.py", "mean-ablated") > printed("demo/scores.py", "zero-ablated")', claim)
+    result = run_course(page, {"demo/scores.py": SCORES_SNIPPET})
+    result.assert_outcomes(passed=2 - failed, failed=failed)
+    result.stdout.fnmatch_lines([f"page.md: line 4: claim *{message}*"])
+
+
 def test_a_console_claim_compares_a_live_timing_and_its_verdict_by_format_only():
     shown = "[step1] PASS  accuracy: 98.05%\n[step1] PASS  training time: 24.7 s (criterion: <= 60 s)"
     slow = "[step1] PASS  accuracy: 98.05%\n[step1] FAIL  training time: 126.3 s (criterion: <= 60 s)"
@@ -200,17 +252,13 @@ def test_the_claims_command_refuses_a_claim_that_a_kernel_setting_prints_differe
     assert "page shows 0.9700" in spread_problem("accuracy: 0.9700", portable)  # the page strays from every run
 
 
-STEP4_CHECK = """Step 4: Key concepts (a whirlwind tour of the field)
-  criterion: read the key concepts page and follow the gist of most of it (self-assessed)
-  criterion: run each mini-demo and explain in a sentence what its numbers show (self-assessed)
-  no automated check: these criteria are yours to judge"""
-
-
-@pytest.mark.parametrize(("shown", "passes"), [(STEP4_CHECK, True), (STEP4_CHECK.replace("Step 4", "Step 5"), False)])
-def test_a_console_block_of_a_course_command_is_run_and_compared(run_course, pytester, shown, passes):
-    command = "python -m mi_course check step4"  # self-assessed: no solution snippets join its source
+@pytest.mark.parametrize("passes", [True, False])
+def test_a_console_block_of_a_course_command_is_run_and_compared(run_course, pytester, passes):
+    command = "python -m mi_course check step4"
+    printed = run_command(command).stdout.strip()  # what the page shows, as a recording made here would hold it
+    shown = printed if passes else printed.replace("Step 4", "Step 5", 1)
     page = f"# A page\n\n```console\n$ {command}\n{shown}\n```\n"
-    recording = Recording(source_digest(command), dict.fromkeys(KERNEL_SETTINGS, STEP4_CHECK), live_timings=True)
+    recording = Recording(source_digest(command_source(command, REPO)), dict.fromkeys(KERNEL_SETTINGS, printed), live_timings=True)
     run_course(page, {}, recorded={})
     save_recording(pytester.path / "docs" / "page.md", command, recording, pytester.path)
     result = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")

@@ -67,6 +67,11 @@ def test_imshow_centres_a_diverging_scale_on_zero_and_keeps_a_column_per_repeate
     assert (figure.layout.title.text, figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == ("Head 2.1", "key", "query")
 
 
+def test_imshow_draws_values_from_zero_up_on_a_sequential_scale_from_zero():
+    heatmap = imshow(torch.rand(3, 3), title="Head 2.1", x_label="key", y_label="query", diverging=False).data[0]
+    assert heatmap.zmin == 0 and heatmap.zmid is None and heatmap.colorscale == go.Heatmap(colorscale="Blues").colorscale
+
+
 def test_imshow_says_which_shape_and_how_many_labels_it_wanted():
     with pytest.raises(ValueError, match=re.escape("imshow expected a 2-D tensor (rows, columns), got shape (2, 3, 4)")):
         imshow(torch.zeros(2, 3, 4), title="t", x_label="x", y_label="y")

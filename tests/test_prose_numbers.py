@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from mkdocs.exceptions import PluginError
 
+from site_tools import quotes
 from site_tools.hooks import page_notebooks, prose_numbers
 from site_tools.pages import INCLUDE_LINE, Prose, parse
 
@@ -59,6 +60,13 @@ def test_printed_quotes_the_number_after_the_text_as_printed_or_rounded():
     expanded = expand(SYNTHETIC)
     assert "The clean loss is 1.7748 nats, about 1.8;\nablated, 3.595 for model b." in expanded
     assert "{{" not in expanded
+
+
+def test_printed_picks_a_column_of_a_table_with_nth():
+    table = "            first copy  repeat\n  clean          4.588   0.099\n  zeroed         4.641   4.377"
+    assert [quotes.printed(table, "zeroed", nth=nth) for nth in (1, 2)] == ["4.641", "4.377"]
+    with pytest.raises(ValueError, match="only 2 numbers follow 'clean'"):
+        quotes.printed(table, "clean", nth=3)
 
 
 def test_inline_code_shows_a_macro_as_written_and_a_text_block_expands_it():
@@ -184,7 +192,7 @@ def retyped_numbers(page: Path) -> list[str]:
     if page.suffix == ".ipynb":  # committed without outputs: the build prints them
         text = "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"] if cell["cell_type"] == "markdown")
     prose, checked = prose_and_checked(text)
-    sources = [number.lstrip("-") for output in checked for number in prose_numbers.NUMBER.findall(output)]
+    sources = [number.lstrip("-") for output in checked for number in quotes.NUMBER.findall(output)]
     sources += [number for name in list_models() if name in text and name not in HUB_MODELS for number in card_results(name)]
     found = []
     for line in prose.split("\n"):

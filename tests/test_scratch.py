@@ -4,6 +4,7 @@ What the scratch transformer computes is tested with Step 2 (tests/test_step2.py
 """
 
 import pytest
+import torch
 
 from mi_course import scratch
 from tests.bad_input import TOK, Bad, assert_refused, bad_input_params, shared_kit
@@ -36,6 +37,17 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: scratch.sample(k.demo, TOK, 3, temperature=-1.0), ValueError, "sample expected temperature to be a finite number >= 0, got -1.0"),
         Bad(lambda k: scratch.sample(k.demo, TOK, -1), ValueError, "sample expected n >= 0, got -1"),
         Bad(lambda k: scratch.sample(lambda tokens: tokens, TOK, 3), TypeError, r"sample expected model to be a model with cfg.n_ctx .*got function"),
+    ],
+    "mi_course.scratch:train_demo_transformer": [
+        Bad(lambda k: scratch.train_demo_transformer(lambda tokens: tokens, torch.optim.SGD(k.demo.parameters(), lr=0.1), [TOK]),
+            TypeError, "train_demo_transformer expected model to be a Module, got function"),
+        Bad(lambda k: scratch.train_demo_transformer(k.demo, 0.1, [TOK]), TypeError, "train_demo_transformer expected optimizer to be a Optimizer, got float"),
+        Bad(lambda k: scratch.train_demo_transformer(k.demo, torch.optim.SGD(k.demo.parameters(), lr=0.1), TOK), TypeError,
+            r"train_demo_transformer expected batches to be a list \(or other iterable\) of \(batch, pos\) token tensors, got torch.int64 of shape \(2, 5\)"),
+        Bad(lambda k: scratch.train_demo_transformer(k.demo, torch.optim.SGD(k.demo.parameters(), lr=0.1), [TOK.float()]), ValueError,
+            r"train_demo_transformer expected each batch of tokens of shape \(batch, pos\) with dtype int64 or int32, got torch.float32"),
+        Bad(lambda k: scratch.train_demo_transformer(k.demo, torch.optim.SGD(k.demo.parameters(), lr=0.1), [TOK[:, :1]]), ValueError,
+            r"train_demo_transformer expected each batch of tokens to have at least 2 positions .*got shape \(2, 1\)"),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

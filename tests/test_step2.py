@@ -1,6 +1,8 @@
 """Step 2: the from-scratch transformer matches TransformerLens, and each checker catches plausible mistakes."""
 
+import contextlib
 import inspect
+import io
 import math
 import re
 from pathlib import Path
@@ -155,7 +157,8 @@ def test_logit_checker_refuses_transformer_lens_as_your_model(wrong, message):
 
 def test_step2_is_registered_with_the_logit_match_snippet_and_its_model_passes():
     step = STEP_CHECKS["step2"]
-    assert [path.name for path in step.solution_paths()] == ["logit_match.py"] == [path.name for path in step.sources()]
+    assert [path.name for path in step.solution_paths()] == ["logit_match.py"]
+    assert [path.name for path in step.sources()] == ["logit_match.py", "scratch.py", "sampling.py"]  # and the taught code
     report = step.run()
     assert report.passed and "over 22,100 logits of 4 random 65-token sequences" in str(report), str(report)
 
@@ -357,3 +360,178 @@ def test_sample_is_seeded_greedy_at_temperature_zero_and_respects_n_ctx():
     greedy = scratch.sample(model, prompt, 1, temperature=0)
     with torch.inference_mode():
         assert greedy[0, -1] == model(prompt)[0, -1].argmax()
+
+
+# --- the training loop: the checker passes the reference and rejects plausible mistakes ---------------
+
+from mi_course.checkers.step2 import check_sampling, check_training_loop  # noqa: E402  (the registry lists them later)
+from mi_course import sampling  # noqa: E402
+
+
+def training_loop(loss_of=None, zero_grad=True, step=True, record=lambda loss: loss.item()):
+    def train(model, optimizer, batches):
+        losses = []
+        for tokens in batches:
+            logits = model(tokens)
+            loss = (loss_of or (lambda l, t: F.cross_entropy(l[:, :-1].transpose(1, 2), t[:, 1:])))(logits, tokens)
+            if zero_grad:
+                model.zero_grad()  # the model's zero_grad is as good as the optimizer's
+            loss.backward()
+            if step:
+                optimizer.step()
+            losses.append(record(loss))
+        return losses
+    return train
+
+
+def test_training_checker_passes_the_reference_and_equivalent_loops():
+    report = check_training_loop(scratch.train_demo_transformer)
+    assert report.passed and "matches the reference over 5 SGD steps" in str(report), str(report)
+    assert check_training_loop(training_loop()).passed  # transposed logits, model.zero_grad, a tensor per loss
+    assert check_training_loop(training_loop(record=lambda loss: loss.detach())).passed
+
+
+TRAINING_MISTAKES = [
+    (training_loop(lambda l, t: F.cross_entropy(l.flatten(0, 1), t.flatten())), "you predict each token from its own position"),
+    (training_loop(lambda l, t: F.cross_entropy(l[:, 1:].flatten(0, 1), t[:, :-1].flatten())), "you shifted the wrong way"),
+    (training_loop(zero_grad=False), "call optimizer.zero_grad() before each loss.backward()"),
+    (training_loop(step=False), "the weights never changed: call optimizer.step()"),
+    (training_loop(lambda l, t: -l[:, :-1].log_softmax(dim=1).gather(-1, t[:, 1:, None]).mean()), "softmax over positions (dim 1)"),
+    (training_loop(lambda l, t: F.cross_entropy(l[:, :-1].transpose(1, 2), t[:, 1:], reduction="sum")), "don't sum it"),
+]
+
+
+@pytest.mark.parametrize("wrong, hint", TRAINING_MISTAKES, ids=[hint for _, hint in TRAINING_MISTAKES])
+def test_training_checker_rejects_plausible_mistakes_with_a_hint(wrong, hint):
+    report = check_training_loop(wrong)
+    assert not report.passed and "\n" not in str(report) and hint in str(report), str(report)
+
+
+def own_optimizer(model, optimizer, batches):
+    return training_loop()(model, torch.optim.SGD(model.parameters(), lr=0.1), batches)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (training_loop(lambda l, t: F.cross_entropy(l[:, :-1], t[:, 1:])), r"raised RuntimeError: .*; F.cross_entropy takes logits \(N, d_vocab\)"),
+    (lambda model, optimizer, batches: 0.5, r"should return a list with the loss of each step \(5 floats\), got float"),
+    (lambda model, optimizer, batches: [1.0], "one loss per batch: 5 batches, 1 losses"),
+    ("train", "check_training_loop expected your training function, got str"),
+])
+def test_training_checker_explains_what_it_cannot_check_in_one_line(wrong, message):
+    with pytest.raises(CheckerInputError, match=message) as raised:
+        check_training_loop(wrong)
+    assert "\n" not in str(raised.value)
+
+
+def test_training_checker_says_when_the_given_optimizer_is_unused():
+    assert "the optimizer you were given never stepped" in str(check_training_loop(own_optimizer))
+
+
+def test_training_loop_solution_passes_and_trains():
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(Snippet("step2/training_loop_solution.py", ROOT).script, "training_loop_solution.py", "exec"), {"__name__": "__main__"})
+    lines = printed.getvalue().splitlines()
+    assert lines[0].startswith("[step2] PASS  training loop") and lines[1].startswith("loss at step 0: 3.00"), lines
+    assert float(lines[1].rsplit(": ", 1)[1]) < 0.5
+    stub = io.StringIO()
+    with contextlib.redirect_stdout(stub):
+        exec(compile(Snippet("step2/training_loop_stub.py", ROOT).script, "training_loop_stub.py", "exec"), {"__name__": "__main__"})
+    assert stub.getvalue() == "your training loop raised NotImplementedError: fill in train_demo_transformer\n"
+    assert Snippet("step2/training_loop_solution.py", ROOT).includes == ["mi_course/scratch.py:train-loop"]
+    assert as_shown(scratch.train_demo_transformer) in Snippet("step2/training_loop_solution.py", ROOT).script
+
+
+# --- top-k and top-p sampling -----------------------------------------------------------------------
+
+def probs_variant(**changes):
+    from mi_course.checkers.step2 import _sampling_variant
+
+    return lambda logits, temperature=1.0, top_k=None, top_p=None: _sampling_variant(logits, temperature, top_k, top_p, **changes)
+
+
+def sampler(probs):
+    return lambda logits, temperature=1.0, top_k=None, top_p=None, generator=None: torch.multinomial(
+        probs(logits, temperature, top_k, top_p), 1, generator=generator).squeeze(-1)
+
+
+def test_sampling_checker_passes_the_reference_deterministically():
+    report = check_sampling(sampling.sample_next_token, sampling.next_token_probs)
+    assert report.passed and [r.name for r in report.results] == ["next_token_probs", "sample_next_token"], str(report)
+    assert str(report) == str(check_sampling(sampling.sample_next_token, sampling.next_token_probs))
+    # the cumulative probabilities of the top-p cases are far from p, so float rounding cannot flip a token
+    from mi_course.checkers.step2 import _PROBS_CASES, _sampling_logits
+
+    for index, ((batch, d_vocab), temperature, top_k, top_p) in enumerate(_PROBS_CASES):
+        if top_p is not None:
+            scaled = _sampling_logits(batch, d_vocab, index) / temperature
+            if top_k is not None:
+                scaled = scaled.masked_fill(scaled < scaled.topk(top_k).values[:, -1:], float("-inf"))
+            cumulative = scaled.softmax(-1).sort(descending=True).values.cumsum(-1)
+            assert (cumulative - top_p).abs().min() > 1e-3
+
+
+def sorted_space_sampler(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
+    """Draws in sorted order, then maps back: other draws than the reference's, the same distribution."""
+    probs, order = sampling.next_token_probs(logits, temperature, top_k, top_p).sort(dim=-1, descending=True)
+    return order.gather(-1, torch.multinomial(probs, 1, generator=generator)).squeeze(-1)
+
+
+def test_sampling_checker_passes_a_sampler_that_draws_otherwise():
+    assert check_sampling(sorted_space_sampler, sampling.next_token_probs).passed
+
+
+SAMPLING_MISTAKES = [
+    (probs_variant(k_offset=-1), "you kept top_k - 1 tokens"),
+    (probs_variant(k_offset=+1), "you kept top_k + 1 tokens"),
+    (probs_variant(crossing=False), "you dropped the token that crosses p"),
+    (probs_variant(temper="after softmax"), "not the probabilities after it"),
+    (probs_variant(temper="ignored"), "renormalising, undoes the temperature"),
+    (probs_variant(temper="multiplied"), "don't multiply them"),
+    (probs_variant(renormalise=False), "renormalise what you keep"),
+    (probs_variant(p_from_tempered=False), "apply the temperature first, then cut top-p"),
+    (probs_variant(p_after_k=False), "apply top-k first, then top-p"),
+]
+
+
+@pytest.mark.parametrize("wrong, hint", SAMPLING_MISTAKES, ids=[hint for _, hint in SAMPLING_MISTAKES])
+def test_sampling_checker_rejects_plausible_mistakes_with_a_hint(wrong, hint):
+    report = check_sampling(sampler(wrong), wrong)
+    probs, samples = report.results
+    assert not probs.passed and hint in probs.measured, str(report)
+    if not samples.passed:  # a mistake that renormalisation by torch.multinomial undoes draws right
+        assert "your draws use" in samples.measured
+
+
+def test_sampling_checker_rejects_draws_from_another_distribution_and_an_unused_generator():
+    report = check_sampling(sampler(probs_variant(k_offset=+1)), sampling.next_token_probs)
+    assert not report.results[1].passed and "you kept top_k + 1 tokens" in report.results[1].measured, str(report)
+    ignores = lambda logits, temperature=1.0, top_k=None, top_p=None, generator=None: sampling.sample_next_token(logits, temperature, top_k, top_p)  # noqa: E731
+    report = check_sampling(ignores, sampling.next_token_probs)
+    assert "pass generator to torch.multinomial" in report.results[1].measured, str(report)
+
+
+@pytest.mark.parametrize("sample, probs, message", [
+    (lambda logits, *args: torch.multinomial(logits.softmax(-1), 1), sampling.next_token_probs, r"squeeze the sample axis"),
+    (lambda logits, *args: logits.argmax(-1).float(), sampling.next_token_probs, r"expected int64 token ids of shape \(20000,\)"),
+    (sampling.sample_next_token, lambda logits, *args: logits.softmax(-1)[0], r"next_token_probs: expected probabilities of shape \(3, 10\)"),
+    (sampling.sample_next_token, "probs", "check_sampling expected your next_token_probs function, got str"),
+])
+def test_sampling_checker_explains_what_it_cannot_check_in_one_line(sample, probs, message):
+    with pytest.raises(CheckerInputError, match=message) as raised:
+        check_sampling(sample, probs)
+    assert "\n" not in str(raised.value)
+
+
+def test_sampling_snippets_run_and_the_existing_sampling_snippet_is_untouched():
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(Snippet("step2/top_k_top_p_stub.py", ROOT).script, "stub", "exec"), {"__name__": "__main__"})
+        exec(compile(Snippet("step2/top_k_top_p_solution.py", ROOT).script, "solution", "exec"), {"__name__": "__main__"})
+    lines = printed.getvalue().splitlines()
+    assert lines[0] == "next_token_probs raised NotImplementedError: fill in next_token_probs (temperature=0.5, top_k=None, top_p=None)"
+    assert lines[1].startswith("[step2] PASS  next_token_probs") and lines[2].startswith("[step2] PASS  sample_next_token")
+    assert lines[5] == "temperature 1.0, top_k 3, top_p None: keeps 3 tokens, top probability 0.506, 8 draws [2, 1, 0, 2, 1, 1, 1, 2]"
+    solution = Snippet("step2/top_k_top_p_solution.py", ROOT)
+    assert solution.includes == ["mi_course/sampling.py:next-token-probs", "mi_course/sampling.py:sample-next-token"]
+    assert as_shown(sampling.next_token_probs) in solution.script and as_shown(sampling.sample_next_token) in solution.script

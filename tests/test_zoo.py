@@ -68,6 +68,20 @@ def test_each_card_records_what_the_shipped_weights_measure(name):
     assert name_heads(scores, INDUCTION_HEAD_THRESHOLD) == card.metrics["induction_heads"]
 
 
+@pytest.mark.parametrize("seq_len", [8, 16, 24, 30])
+def test_induction_2l_shows_induction_and_a_previous_token_head_at_every_repeat_length_up_to_half_its_context(seq_len):
+    """Step 3's exercises stand on this model: clear stripes at every repeat length it can hold (issue: they used to fade)."""
+    from mi_course.induction import head_scores, repeated_random_tokens
+
+    model = load_model("induction-2l", device=torch.device("cpu"))
+    bos = model.cfg.d_vocab - 1
+    tokens = repeated_random_tokens(64, seq_len, bos, bos, generator=torch.Generator().manual_seed(1))
+    scores = head_scores(model, tokens, seq_len)
+    assert scores["induction"][1].min() > 0.8, scores["induction"]  # every layer-1 head
+    assert scores["previous-token"][0].max() > 0.7, scores["previous-token"]  # a previous-token head in layer 0
+    assert scores["induction"][0].max() < 0.1 and scores["duplicate-token"].max() < 0.1  # the baseline: other heads
+
+
 def test_unknown_model_lists_the_available_ones():
     with pytest.raises(UnknownModelError, match=r"unknown model 'gpt3'; choose from grokking-113, induction-2l, shakespeare-char, gpt2-small"):
         load_model("gpt3")

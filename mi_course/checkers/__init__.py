@@ -21,10 +21,24 @@ from mi_course.checkers.step2 import (
     check_logits_match,
     check_mlp,
     check_pos_embed,
+    check_sampling,
+    check_training_loop,
     check_transformer,
     check_unembed,
 )
-from mi_course.checkers.step3 import check_induction_score, check_mean_ablation_hook
+from mi_course.checkers.plotly import check_plotly_figures
+from mi_course.checkers.step3 import (
+    check_ablation_sweep,
+    check_head_detectors,
+    check_induction_score,
+    check_induction_score_hook,
+    check_logit_attribution,
+    check_mean_ablation_hook,
+    check_normalised_metric,
+    check_patch_by_position,
+)
+from mi_course.checkers.sae import check_sae_loss, check_trained_sae, train_with
+from mi_course.checkers.step4 import check_copying_score, check_full_ov_circuit, check_k_composition_score
 
 
 @dataclass(frozen=True)
@@ -100,23 +114,54 @@ STEP_CHECKS: dict[str, StepCheck] = {
     "step2": StepCheck(
         title="Step 2: Understand transformers (a from-scratch GPT that matches the bridge's logits)",
         criteria=("a GPT-style transformer written from scratch, holding the course model's weights, gives logits within 1e-4 "
-                  "of TransformerLens' (float32)",),
+                  "of TransformerLens' (float32)",
+                  "your training loop and your top-k / top-p sampling match the course's reference"),
         solution_modules=("mi_course.snippets.step2.logit_match",),
-        check=lambda ns: check_logits_match(ns["model"], ns["bridge"]),
+        # the page's solutions include these from the package (snippets/step2/training_loop_solution.py, top_k_top_p_solution.py)
+        taught=("mi_course.scratch:train_demo_transformer", "mi_course.sampling:next_token_probs", "mi_course.sampling:sample_next_token"),
+        check=lambda ns: CheckReport("step2", check_logits_match(ns["model"], ns["bridge"]).results
+                                     + check_training_loop(ns["train_demo_transformer"]).results
+                                     + check_sampling(ns["sample_next_token"], ns["next_token_probs"]).results),
     ),
     "step3": StepCheck(
-        title="Step 3: MI tooling (an induction score and a mean-ablation hook)",
+        title="Step 3: MI tooling (the standard experiments, written by you)",
         criteria=("work through the page and the walkthrough, and understand at least 80% of the solutions (self-assessed)",
-                  "your induction score and mean-ablation hook match the course's reference within 1e-5"),
+                  "your induction score, mean-ablation hook, head detectors, induction score in a hook, ablation sweep, "
+                  "activation patching, normalised metric and logit attribution match the course's reference",
+                  "your loss curves, scatter plot and heatmap, written in plain Plotly, have the traces, labels and scales asked for"),
         # the page's solutions include these from the package (snippets/step3/*_solution.py)
-        taught=("mi_course.induction:induction_score", "mi_course.interventions:mean_ablation_hook"),
+        taught=("mi_course.induction:induction_score", "mi_course.interventions:mean_ablation_hook",
+                "mi_course.induction:previous_token_score", "mi_course.induction:duplicate_token_score",
+                "mi_course.induction:first_token_score", "mi_course.induction:induction_score_hook",
+                "mi_course.interventions:ablation_sweep", "mi_course.interventions:patch_by_position",
+                "mi_course.interventions:normalised_metric", "mi_course.attribution:logit_attribution",
+                "mi_course.plotly_exercises:loss_curves", "mi_course.plotly_exercises:head_scatter",
+                "mi_course.plotly_exercises:attention_heatmap"),
         check=lambda ns: CheckReport("step3", check_induction_score(ns["induction_score"]).results
-                                     + check_mean_ablation_hook(ns["mean_ablation_hook"]).results),
+                                     + check_mean_ablation_hook(ns["mean_ablation_hook"]).results
+                                     + check_head_detectors(ns["previous_token_score"], ns["duplicate_token_score"],
+                                                            ns["first_token_score"]).results
+                                     + check_induction_score_hook(ns["induction_score_hook"]).results
+                                     + check_ablation_sweep(ns["ablation_sweep"]).results
+                                     + check_patch_by_position(ns["patch_by_position"]).results
+                                     + check_normalised_metric(ns["normalised_metric"]).results
+                                     + check_logit_attribution(ns["logit_attribution"]).results
+                                     + check_plotly_figures(ns["loss_curves"], ns["head_scatter"], ns["attention_heatmap"]).results),
     ),
     "step4": StepCheck(
         title="Step 4: Key concepts (a whirlwind tour of the field)",
         criteria=("read the key concepts page and follow the gist of most of it (self-assessed)",
-                  "run each mini-demo and explain in a sentence what its numbers show (self-assessed)"),
+                  "run each mini-demo and explain in a sentence what its numbers show (self-assessed)",
+                  "your full OV circuit, copying score, K-composition score and SAE loss match the course's reference "
+                  "within 1e-5"),
+        # the page's solutions include these from the package (snippets/step4/*_solution.py)
+        taught=("mi_course.circuits:full_ov_circuit", "mi_course.circuits:copying_score", "mi_course.circuits:k_composition_score",
+                "mi_course.toy_models:sae_loss"),
+        check=lambda ns: CheckReport("step4", check_full_ov_circuit(ns["full_ov_circuit"]).results
+                                     + check_copying_score(ns["copying_score"]).results
+                                     + check_k_composition_score(ns["k_composition_score"]).results
+                                     + check_sae_loss(ns["sae_loss"]).results
+                                     + check_trained_sae(*train_with(ns["sae_loss"])).results),
     ),
 }
 
@@ -128,8 +173,22 @@ __all__ = [
     "StepCheck",
     "check_attention",
     "check_block",
+    "check_copying_score",
     "check_embed",
+    "check_full_ov_circuit",
     "check_induction_score",
+    "check_k_composition_score",
+    "check_ablation_sweep",
+    "check_head_detectors",
+    "check_induction_score_hook",
+    "check_logit_attribution",
+    "check_normalised_metric",
+    "check_patch_by_position",
+    "check_plotly_figures",
+    "check_sae_loss",
+    "check_sampling",
+    "check_training_loop",
+    "check_trained_sae",
     "check_layernorm",
     "check_logits_match",
     "check_mean_ablation_hook",

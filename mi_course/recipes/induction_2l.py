@@ -1,8 +1,9 @@
 """induction-2l: a 2-layer attention-only transformer that learns to continue repeated random tokens.
 
-Its data (``[BOS] x x`` with a repeat length drawn per batch), its recipe, its trainer and its
-metrics: the induction phase change as it happens (recorded every 25 steps) and the induction
-measured at the end (``mi_course.recipes.with_induction_metrics``).
+Its data (random filler with one repeated stretch ``x x`` somewhere in it, a repeat length drawn
+per row), its recipe, its trainer and its metrics: the induction phase change as it happens
+(recorded every 25 steps) and the induction measured at the end
+(``mi_course.recipes.with_induction_metrics``).
 """
 
 from __future__ import annotations
@@ -22,22 +23,42 @@ from mi_course.zoo import ModelCard, bridge_from_state_dict, make_tokenizer
 
 INDUCTION_RECIPE = Recipe(
     n_layers=2, d_model=64, n_heads=4, n_ctx=61, attn_only=True,
-    batch_size=64, steps=1_000, lr=3e-3, warmup_steps=50, weight_decay=0.0,
+    batch_size=64, steps=1_100, lr=6e-3, warmup_steps=50, weight_decay=0.0,
 )
-INDUCTION_SYMBOLS = 50
-INDUCTION_LENGTHS = (8, 30)  # repeat length drawn per batch: a fixed length teaches a position shortcut
+# 200 symbols: x seldom repeats a token within itself, so each token's earlier copy is unambiguous
+INDUCTION_SYMBOLS = 200
+# Repeat length drawn per row, and the repeat placed at a random offset in random filler, so that
+# no position tells where the copy is; the loss is on the second copy only.
+INDUCTION_LENGTHS = (8, 30)
+
+
+def _repeat_in_filler(batch: int, n_positions: int, lengths: tuple[int, int], generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """``(batch, n_positions)`` rows ``[BOS] filler x x filler``, and a mask that is True on the second copy of ``x``.
+
+    Filler and ``x`` are uniform over ``INDUCTION_SYMBOLS``; each row draws its length ``L`` from
+    ``lengths`` (inclusive) and its filler before the first copy from ``0 .. n_positions - 1 - 2L``.
+    """
+    tokens = torch.randint(0, INDUCTION_SYMBOLS, (batch, n_positions), generator=generator)
+    tokens[:, 0] = INDUCTION_SYMBOLS  # BOS
+    length = torch.randint(lengths[0], lengths[1] + 1, (batch,), generator=generator)
+    prefix = (torch.rand(batch, generator=generator) * (n_positions - 2 * length)).long()
+    positions = torch.arange(n_positions)
+    start = (1 + prefix + length)[:, None]  # where the second copy begins
+    second = (positions >= start) & (positions < start + length[:, None])
+    copied = tokens.gather(1, (positions - length[:, None]).clamp(min=0))
+    return torch.where(second, copied, tokens), second
 
 
 def induction_batches(recipe: Recipe = INDUCTION_RECIPE) -> Callable[[int], tuple[Tensor, Tensor]]:
-    """``next_batch`` for ``train``: ``[BOS] x x`` with a repeat length drawn from ``INDUCTION_LENGTHS`` per batch."""
+    """``next_batch`` for ``train``: ``_repeat_in_filler`` rows filling the context; targets are -100 (ignored) off the second copy."""
     _checks.instance(recipe, Recipe, "induction_batches", "recipe")
+    if recipe.n_ctx < 2 * INDUCTION_LENGTHS[1]:
+        raise ValueError(f"induction_batches expected recipe.n_ctx >= {2 * INDUCTION_LENGTHS[1]} to fit [BOS] x x, got {recipe.n_ctx}")
     generator = torch.Generator().manual_seed(recipe.seed)
-    low, high = INDUCTION_LENGTHS
 
     def next_batch(step: int) -> tuple[Tensor, Tensor]:
-        seq_len = int(torch.randint(low, high + 1, (1,), generator=generator))
-        tokens = repeated_random_tokens(recipe.batch_size, seq_len, INDUCTION_SYMBOLS, INDUCTION_SYMBOLS, generator=generator)
-        return tokens[:, :-1], tokens[:, 1:]
+        tokens, second = _repeat_in_filler(recipe.batch_size, recipe.n_ctx + 1, INDUCTION_LENGTHS, generator)
+        return tokens[:, :-1], tokens[:, 1:].masked_fill(~second[:, 1:], -100)  # cross_entropy ignores -100
 
     return next_batch
 
@@ -65,7 +86,8 @@ def train_induction(recipe: Recipe = INDUCTION_RECIPE) -> TrainedModel:
         name="induction-2l",
         description="2-layer attention-only transformer trained to continue repeated sequences of random tokens",
         config=config, tokenizer={"kind": "symbols", "n_symbols": INDUCTION_SYMBOLS}, sha256="",
-        data=f"[BOS] + x + x, x uniform over {INDUCTION_SYMBOLS} symbols, repeat length drawn from {low}-{high} per batch",
+        data=f"rows of {recipe.n_ctx + 1} tokens, [BOS] + filler + x + x + filler, filler and x uniform over {INDUCTION_SYMBOLS} symbols, "
+             f"repeat length drawn from {low}-{high} per row, filler before x uniform over what fits; loss on the second copy only",
         training={"command": "python -m mi_course train induction-2l", "recipe": asdict(recipe), "seconds": round(seconds, 1),
                   "history": history},
         metrics={},

@@ -6,8 +6,9 @@ from mi_course.induction import repeated_random_tokens
 seed_everything(0)
 device = get_device()
 model = load_model("induction-2l", device=device)  # the course's 2-layer attention-only induction model
-# BOS (id 50), then 10 random symbols twice: the repeated sequences the model was trained on.
-tokens = repeated_random_tokens(2, 10, 50, 50, generator=torch.Generator().manual_seed(0)).to(device)
+bos = model.cfg.d_vocab - 1  # BOS is the last id; every id before it is a symbol
+# BOS, then 10 random symbols twice: the repeated sequences the model was trained on.
+tokens = repeated_random_tokens(2, 10, bos, bos, generator=torch.Generator().manual_seed(0)).to(device)
 with torch.no_grad():
     logits, cache = model.run_with_cache(tokens)
     final = cache["resid_post", -1]

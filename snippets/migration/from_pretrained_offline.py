@@ -6,7 +6,8 @@ from mi_course.induction import repeated_random_tokens
 seed_everything(0)
 device = get_device()
 model = load_model("induction-2l", device=device)  # a TransformerBridge, like boot_transformers("gpt2")
-tokens = repeated_random_tokens(2, 10, 50, 50, generator=torch.Generator().manual_seed(0)).to(device)
+bos = model.cfg.d_vocab - 1  # BOS is the last id; every id before it is a symbol
+tokens = repeated_random_tokens(2, 10, bos, bos, generator=torch.Generator().manual_seed(0)).to(device)
 
 with torch.no_grad():
     raw_logits, raw_cache = model.run_with_cache(tokens)

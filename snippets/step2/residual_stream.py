@@ -9,7 +9,7 @@ device = get_device()
 
 bridge = load_model("shakespeare-char", device=device)  # the course's character-level model
 model = load_weights_from_bridge(bridge)
-tokens = torch.randint(0, bridge.cfg.d_vocab, (1, 32)).to(device)
+tokens = bridge.to_tokens("To be, or not to be, that is the question:\nWhether 'tis nobler").to(device)  # BOS + 63 characters
 
 with torch.inference_mode():
     pieces = {"embed": model.embed(tokens), "pos_embed": model.pos_embed(tokens)}
@@ -28,3 +28,9 @@ with torch.inference_mode():
     final = cache[f"blocks.{bridge.cfg.n_layers - 1}.hook_resid_post"]
     print("and the bridge's final residual:", torch.allclose(total, final, atol=1e-5))
     print("logits from it match the model's:", torch.allclose(model.unembed(model.ln_final(total)), model(tokens), atol=1e-5))
+    # Off the training distribution the pieces change: on random characters the last MLP writes far more.
+    last = bridge.cfg.n_layers - 1
+    random_characters = torch.randint(0, bridge.cfg.d_vocab - 1, (16, tokens.shape[1])).to(device)  # any id but BOS, the last
+    _, random_cache = bridge.run_with_cache(random_characters)
+    print(f"on random characters instead, the last MLP's output: mean norm "
+          f"{random_cache[f'blocks.{last}.hook_mlp_out'].norm(dim=-1).mean().item():.3f}")

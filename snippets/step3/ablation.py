@@ -1,33 +1,37 @@
-# Ablation: silence the induction heads and the loss on the repeated half shoots up to chance.
+# Ablation: silence heads and compare the loss where there is nothing to copy with the loss on the repeat.
 import torch
 
 from mi_course import get_device, load_model, model_card, seed_everything
-from mi_course.induction import repeated_half_loss, repeated_random_tokens
-from mi_course.interventions import mean_ablation_hook, zero_ablation_hook
+from mi_course.induction import repeated_random_tokens
+from mi_course.interventions import mean_ablation_hook, token_losses, zero_ablation_hook
 
 seed_everything(0)
 device = get_device()
-# Heads to silence besides the induction heads: the previous-token head they read from, and a control.
-OTHER_ABLATIONS = {
-    "induction-2l": [("all of layer 0 zeroed", 0, [0, 1, 2, 3])],
-    "shakespeare-char": [("previous-token head 0.3 zeroed", 0, [3]), ("all of layer 3 zeroed (control)", 3, [0, 1, 2, 3])],
+SEQ_LEN = 13
+# Heads to silence besides the induction heads: (label, layer, heads).
+OTHER_HEADS = {
+    "induction-2l": [("previous-token head 0.0", 0, [0])],
+    "shakespeare-char": [("previous-token head 0.3", 0, [3]), ("all of layer 1 (control)", 1, [0, 1, 2, 3]),
+                         ("all of layer 3", 3, [0, 1, 2, 3])],
 }
 
-for name, others in OTHER_ABLATIONS.items():
+for name, others in OTHER_HEADS.items():
     model = load_model(name, device=device)
     bos = model.cfg.d_vocab - 1  # also the number of ordinary symbols
-    tokens = repeated_random_tokens(64, 13, bos, bos, generator=torch.Generator().manual_seed(2)).to(device)
+    tokens = repeated_random_tokens(64, SEQ_LEN, bos, bos, generator=torch.Generator().manual_seed(2)).to(device)
     induction_heads = model_card(name).metrics["induction_heads"]  # e.g. ["2.3", "2.1", ...], measured when trained
     layer = int(induction_heads[0].split(".")[0])  # in these models they all sit in one layer
-    heads = [int(head.split(".")[1]) for head in induction_heads]
+    ablations = [("induction heads", layer, [int(head.split(".")[1]) for head in induction_heads]), *others]
 
-    def loss(hook_layer: int | None = None, hook=None) -> float:
-        hooks = [] if hook is None else [(f"blocks.{hook_layer}.attn.hook_z", hook)]
-        return repeated_half_loss(model, tokens, 13, hooks)
+    def losses(hooks: list) -> str:
+        """Mean loss predicting x_2..x_L of the first copy (nothing to copy yet), and of the repeat."""
+        per_token = token_losses(model, tokens, hooks)  # [:, p] predicts token p + 1
+        first_copy, repeat = per_token[:, 1:SEQ_LEN].mean().item(), per_token[:, SEQ_LEN + 1 :].mean().item()
+        return f"{first_copy:10.3f} {repeat:7.3f}"
 
-    print(f"{name}: loss on the repeated half, in nats (guessing at random: {torch.log(torch.tensor(float(bos))).item():.3f})")
-    print(f"  {'clean':<34} {loss():.3f}")
-    print(f"  {'induction heads zero-ablated':<34} {loss(layer, zero_ablation_hook(heads)):.3f}")
-    print(f"  {'induction heads mean-ablated':<34} {loss(layer, mean_ablation_hook(heads)):.3f}")
-    for label, other_layer, other_heads in others:
-        print(f"  {label:<34} {loss(other_layer, zero_ablation_hook(other_heads)):.3f}")
+    print(f"{name}: loss in nats; a uniform guess scores {torch.log(torch.tensor(float(bos))).item():.3f}")
+    print(f"  {'':<45} {'first copy':>10} {'repeat':>7}")
+    print(f"  {'clean':<45} {losses([])}")
+    for label, hook_layer, heads in ablations:
+        for kind, make_hook in (("zeroed", zero_ablation_hook), ("mean-ablated", mean_ablation_hook)):
+            print(f"  {label + ' ' + kind:<45} {losses([(f'blocks.{hook_layer}.attn.hook_z', make_hook(heads))])}")

@@ -8,26 +8,33 @@ from mi_course.interventions import patch_by_position
 seed_everything(0)
 device = get_device()
 model = load_model("induction-2l", device=device)  # the course's 2-layer attention-only induction model
-bos, seq_len, changed = 50, 8, 3
-clean = repeated_random_tokens(1, seq_len, 50, bos, generator=torch.Generator().manual_seed(0)).to(device)
+n_symbols = model.cfg.d_vocab - 1  # the last token is BOS
+seq_len, changed = 8, 3
+clean = repeated_random_tokens(32, seq_len, n_symbols, n_symbols, generator=torch.Generator().manual_seed(0)).to(device)
 corrupted = clean.clone()
-corrupted[0, changed] = (clean[0, changed] + 1) % 50  # the first copy of x_3 becomes another symbol
+corrupted[:, changed] = (clean[:, changed] + 1) % n_symbols  # the first copy of x_3 becomes another symbol
 query = seq_len + changed  # the second copy of x_3: the model should predict x_4 here
-answer = clean[0, query + 1].item()
+answers = clean[:, query + 1]
+
+
+def answer_log_prob(logits: torch.Tensor) -> float:
+    """Mean log-probability of the right next token at the query: unlike a raw logit, it ignores a shift of all logits."""
+    return logits[:, query].log_softmax(dim=-1).gather(-1, answers[:, None]).mean().item()
+
 
 with torch.inference_mode():
-    clean_logit = model(clean)[0, query, answer].item()
-    corrupted_logit = model(corrupted)[0, query, answer].item()
+    clean_score, corrupted_score = answer_log_prob(model(clean)), answer_log_prob(model(corrupted))
 
 
 def restored(logits: torch.Tensor) -> float:
     """0 = as bad as the corrupted run, 1 = as good as the clean run."""
-    return (logits[0, query, answer].item() - corrupted_logit) / (clean_logit - corrupted_logit)
+    return (answer_log_prob(logits) - corrupted_score) / (clean_score - corrupted_score)
 
 
 hook_names = ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre", "blocks.1.hook_resid_post"]
 results = patch_by_position(model, clean, corrupted, hook_names, restored).round(decimals=1) + 0.0  # + 0.0 turns -0.0 into 0.0
-print(f"logit of the answer: clean {clean_logit:.2f}, corrupted {corrupted_logit:.2f}")
+print(f"log P(answer) at the query, mean of {len(clean)} sequences: clean {clean_score:.2f}, corrupted {corrupted_score:.2f}")
+print("share of that gap restored by patching one clean activation into the corrupted run")
 print("position:         " + " ".join(f"{p:>4}" for p in range(results.shape[1])))
 for name, row in zip(hook_names, results):
     print(f"{name.removeprefix('blocks.'):<17} " + " ".join(f"{value:4.1f}" for value in row.tolist()))

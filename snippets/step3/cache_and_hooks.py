@@ -7,8 +7,9 @@ from mi_course.induction import repeated_random_tokens
 seed_everything(0)
 device = get_device()
 model = load_model("induction-2l", device=device)  # the course's 2-layer attention-only induction model
-# BOS (id 50), then 10 random symbols twice.
-tokens = repeated_random_tokens(1, 10, 50, 50, generator=torch.Generator().manual_seed(0)).to(device)
+bos = model.cfg.d_vocab - 1  # BOS is the last id; every id before it is a symbol
+# BOS, then 10 random symbols twice.
+tokens = repeated_random_tokens(1, 10, bos, bos, generator=torch.Generator().manual_seed(0)).to(device)
 
 # 1. run_with_cache returns the logits and an ActivationCache: a dictionary of every hook's activation.
 logits, cache = model.run_with_cache(tokens)
@@ -40,7 +41,7 @@ with torch.inference_mode():
     model.run_with_hooks(tokens, fwd_hooks=[("blocks.1.hook_resid_post", record_norm)])
     for name, norm in seen.items():  # the hook reports its bridge name; hook_resid_post is an alias of it
         print(f"norm at {name}: {norm:.2f}")
-    print(f"loss on the repeated half: {loss(logits):.3f}")
+    print(f"repeat loss, one sequence: {loss(logits):.3f}")  # one sequence, L = 10: not the ablation table's batch
     ablated = model.run_with_hooks(tokens, fwd_hooks=[("blocks.1.attn.hook_z", silence_head_0)])
     print(f"with head 1.0 silenced:    {loss(ablated):.3f}")
 

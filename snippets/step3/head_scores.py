@@ -16,5 +16,6 @@ for name in ["induction-2l", "shakespeare-char"]:
     print(f"{name}:")
     for kind, scores in head_scores(model, tokens, seq_len=13).items():
         best = scores.argmax().item()
-        top = f"{best // model.cfg.n_heads}.{best % model.cfg.n_heads} ({scores.max().item():.2f})"
-        print(f"  {kind:>15} heads: {name_heads(scores, THRESHOLD) or 'none'}; top scorer {top}")
+        top = f"{best // model.cfg.n_heads}.{best % model.cfg.n_heads}"
+        print(f"  {kind:>15}: top score {scores.max().item():.2f} (head {top}); heads above {THRESHOLD}: "
+              f"{name_heads(scores, THRESHOLD) or 'none'}")

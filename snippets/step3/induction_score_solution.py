@@ -16,7 +16,8 @@ seed_everything(0)
 print(check_induction_score(induction_score))
 
 model = load_model("induction-2l", device=get_device())
-tokens = repeated_random_tokens(32, 10, 50, 50, generator=torch.Generator().manual_seed(3)).to(model.cfg.device)
+bos = model.cfg.d_vocab - 1  # BOS is the last id; every id before it is a symbol
+tokens = repeated_random_tokens(32, 10, bos, bos, generator=torch.Generator().manual_seed(3)).to(model.cfg.device)
 _, cache = model.run_with_cache(tokens)
 for layer in range(model.cfg.n_layers):
     print(f"layer {layer}:", [round(score, 2) for score in induction_score(cache["pattern", layer], 10).tolist()])

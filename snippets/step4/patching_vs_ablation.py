@@ -8,25 +8,35 @@ from mi_course.interventions import patch_by_position, zero_ablation_hook
 seed_everything(0)
 device = get_device()
 model = load_model("induction-2l", device=device)  # the course's 2-layer attention-only induction model
-clean = repeated_random_tokens(1, 8, 50, 50, generator=torch.Generator().manual_seed(0)).to(device)
+n_symbols = model.cfg.d_vocab - 1
+clean = repeated_random_tokens(32, 8, n_symbols, n_symbols, generator=torch.Generator().manual_seed(0)).to(device)
 corrupted = clean.clone()
-corrupted[0, 3] = (clean[0, 3] + 1) % 50  # as on the Step 3 page: the first copy of x_3 changes
-query, answer = 11, clean[0, 12].item()  # at the second x_3 the model should predict x_4
+corrupted[:, 3] = (clean[:, 3] + 1) % n_symbols  # as on the Step 3 page: the first copy of x_3 changes
+query, answers = 11, clean[:, 12]  # at the second x_3 the model should predict x_4
 
 
 def answer_logit(logits: torch.Tensor) -> float:
-    return logits[0, query, answer].item()
+    return logits[:, query].gather(-1, answers[:, None]).mean().item()
+
+
+def answer_log_prob(logits: torch.Tensor) -> float:
+    return logits[:, query].log_softmax(dim=-1).gather(-1, answers[:, None]).mean().item()
 
 
 with torch.inference_mode():
-    clean_logit, corrupted_logit = answer_logit(model(clean)), answer_logit(model(corrupted))
-    print(f"logit of the answer: clean {clean_logit:.2f}, corrupted {corrupted_logit:.2f}")
-    print("change in the answer's logit")
-    print("head  zero-ablated in the clean run  clean output patched into the corrupted run, at the query")
+    clean_logits, corrupted_logits = model(clean), model(corrupted)
+    clean_score, corrupted_score = answer_log_prob(clean_logits), answer_log_prob(corrupted_logits)
+    print(f"log P(answer), mean of {len(clean)} sequences: clean {clean_score:.2f}, corrupted {corrupted_score:.2f}")
+    print("      zeroed in the clean run: change in    patched into the corrupted run at the query:")
+    print("head  the answer's logit   log P(answer)    share of the log P gap restored")
     for layer in range(model.cfg.n_layers):
         for head in range(model.cfg.n_heads):
-            ablated = answer_logit(model.run_with_hooks(clean, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", zero_ablation_hook([head]))]))
+            hook_name = f"blocks.{layer}.attn.hook_z"
+            ablated = model.run_with_hooks(clean, fwd_hooks=[(hook_name, zero_ablation_hook([head]))])
+            logit_change = answer_logit(ablated) - answer_logit(clean_logits)
+            log_prob_change = answer_log_prob(ablated) - clean_score
             # Patch only this head's output: its slice of hook_z, at the query position.
-            patched = patch_by_position(model, clean, corrupted, [f"blocks.{layer}.attn.hook_z"], answer_logit, head=head)[0, query].item()
-            ablation_effect, patching_effect = (round(change, 2) + 0.0 for change in (ablated - clean_logit, patched - corrupted_logit))
-            print(f"{layer}.{head}   {ablation_effect:+6.2f}                          {patching_effect:+6.2f}")  # + 0.0: no -0.00
+            patched = patch_by_position(model, clean, corrupted, [hook_name], answer_log_prob, head=head)[0, query].item()
+            restored = (patched - corrupted_score) / (clean_score - corrupted_score)
+            cells = (round(value, 2) + 0.0 for value in (logit_change, log_prob_change, restored))  # + 0.0: no -0.00
+            print(f"{layer}.{head}   " + "   ".join(f"{cell:+13.2f}" for cell in cells))
