@@ -16,7 +16,6 @@ from mi_course.circuits import (
 )
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
-torch.set_num_threads(1)
 
 
 def head(d_vocab=10, d_model=8, d_head=2, seed=0):

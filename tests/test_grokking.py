@@ -180,7 +180,7 @@ BAD_INPUTS: dict[str, list[Bad]] = {
     ],
     "mi_course.grokking:embedding_spectrum": [
         Bad(lambda k: grokking.embedding_spectrum("model", 113), TypeError, "embedding_spectrum expected model to be a TransformerBridge"),
-        Bad(lambda k: grokking.embedding_spectrum(k.bridge, 113), ValueError, "trained for another modulus: .*this one has 51 and 51"),
+        Bad(lambda k: grokking.embedding_spectrum(k.bridge, 113), ValueError, "trained for another modulus: .*this one has 201 and 201"),
         Bad(lambda k: grokking.embedding_spectrum(k.bridge, "113"), TypeError, "embedding_spectrum expected p to be an int, got str '113'"),
     ],
     "mi_course.grokking:spectrum_of": [

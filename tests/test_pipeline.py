@@ -211,6 +211,15 @@ def test_a_prose_claim_that_a_rerun_flips_fails_even_when_the_outputs_are_rewrit
     result.stdout.fnmatch_lines(["*run of snippets/demo/scores.py: line 4: the prose claims*no longer holds*"])
 
 
+def test_update_outputs_rewrites_every_block_that_changed(run_course, pytester):
+    page = GOOD_PAGE.replace("```python\nprint(1 + 1)\n```", '```python\n--8<-- "demo/two.py"\n```\n\n'
+                             '<!--pytest-codeblocks:expected-output-->\n```text\nloss: 2.5\n```')
+    snippets = {"demo/ok.py": 'print("accuracy: 0.9811")\n', "demo/two.py": 'print("loss: 1.25")\n'}
+    run_course(page, snippets, recorded_as_printed(snippets), "--update-outputs")
+    rewritten = (pytester.path / "docs" / "page.md").read_text()
+    assert "accuracy: 0.9811" in rewritten and "loss: 1.25" in rewritten  # both, not only the last one rewritten
+
+
 @pytest.mark.parametrize("claim, message, failed", [  # a claim quoting the snippet fails its run's test too
     ('printed("demo/scores.py", "mean-ablated")', "is a number, not a comparison", 2),
     ('__import__("os") == 1', "is not allowed in a claim", 1),

@@ -17,7 +17,6 @@ from mi_course import CheckerInputError, circuits, toy_models
 from mi_course.checkers import STEP_CHECKS, check_copying_score, check_full_ov_circuit, check_k_composition_score
 from site_tools.pages import SECTION_MARKER, Snippet
 
-torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 
 

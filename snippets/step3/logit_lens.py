@@ -21,3 +21,4 @@ for label, layer_logits in zip(labels, lens_logits):
     top = model.to_string(layer_logits.argmax())
     print(f"{label:>12}: P('o') = {probabilities[answer].item():.3f}; top guess {top!r}")
 print(f"the model's own output: P('o') = {logits[0, -1].softmax(-1)[answer].item():.3f}")
+print(f"baseline, a uniform guess over the {model.cfg.d_vocab} tokens: P('o') = {1 / model.cfg.d_vocab:.3f}")
