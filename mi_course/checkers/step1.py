@@ -61,7 +61,7 @@ def check_mnist_classifier(
         CriterionResult(
             name="test accuracy",
             passed=accuracy >= MIN_TEST_ACCURACY,
-            measured=f"{accuracy:.2%} on {len(data.test_labels):,} test images",
+            measured=f"{accuracy:.1%} on {len(data.test_labels):,} test images",  # 0.1%: last digits differ between CPUs
             criterion=f">= {MIN_TEST_ACCURACY:.0%}",
         )
     ]

@@ -54,9 +54,9 @@ epoch_losses = train(model, train_images, train_labels)
 train_seconds = time.perf_counter() - start
 
 for epoch, loss in enumerate(epoch_losses, start=1):
-    print(f"epoch {epoch}: train loss {loss:.4f}")
+    print(f"epoch {epoch}: train loss {loss:.2f}")
 test_images = mnist_model_inputs(mnist.test_images).to(device)
-print(f"test accuracy: {accuracy(model, test_images, mnist.test_labels.to(device)):.4f}")
+print(f"test accuracy: {accuracy(model, test_images, mnist.test_labels.to(device)):.1%}")
 
 report = check_mnist_classifier(model, train_seconds=train_seconds)
 print(report.results[0])  # the accuracy criterion; training time varies by machine, so it is not printed
