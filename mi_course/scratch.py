@@ -21,6 +21,7 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 
 from mi_course import _checks
+from mi_course.sampling import sample_next_token
 
 if TYPE_CHECKING:
     from transformer_lens import TransformerBridge
@@ -404,8 +405,7 @@ def sample(
             if temperature == 0:
                 next_token = logits.argmax(dim=-1, keepdim=True)
             else:
-                probs = (logits.float() / temperature).softmax(dim=-1).cpu()
-                next_token = torch.multinomial(probs, 1, generator=generator).to(tokens.device)
+                next_token = sample_next_token(logits.float().cpu(), temperature, generator=generator)[:, None].to(tokens.device)
             tokens = torch.cat([tokens, next_token], dim=1)
     return tokens
 

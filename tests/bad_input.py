@@ -120,9 +120,10 @@ def bad_input_params(cases: dict[str, list[Bad]]) -> list:
 
 
 def assert_refused(case: Bad, kit: Kit) -> None:
-    """The case's call raises its exception type, with a message that matches its regex."""
-    with pytest.raises(case.error, match=case.match):
+    """The case's call raises its exception type, with a one-line message that matches its regex."""
+    with pytest.raises(case.error, match=case.match) as raised:
         case.call(kit)
+    assert "\n" not in str(raised.value), f"a bad input is answered in one line, not: {raised.value}"
 
 
 # Hypothesis settings and a strategy that the property tests share: wide input spaces, where a bad

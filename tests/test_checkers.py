@@ -7,15 +7,68 @@ tests/test_step2.py, tests/test_step3.py, tests/test_step4.py and tests/test_ste
 import pytest
 import torch
 
+from mi_course import attribution, induction
 from mi_course.checkers import CheckerInputError, StepCheck, plotly, sae, step1, step2, step3, step4
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
-from tests.test_step3 import STEP3_CHECKER_BAD_INPUTS
 
 STEP2_CHECKERS = ("check_layernorm", "check_embed", "check_pos_embed", "check_attention", "check_mlp", "check_block",
                   "check_unembed", "check_transformer")
 
 BAD_INPUTS: dict[str, list[Bad]] = {
-    **STEP3_CHECKER_BAD_INPUTS,
+    "mi_course.checkers.step3:check_head_detectors": [
+        Bad(lambda k: step3.check_head_detectors(3, induction.duplicate_token_score, induction.first_token_score), CheckerInputError,
+            "check_head_detectors expected your previous_token_score function, got int"),
+        Bad(lambda k: step3.check_head_detectors(k.bridge, induction.duplicate_token_score, induction.first_token_score), CheckerInputError,
+            r"check_head_detectors expected your previous_token_score function, got a model \(TransformerBridge\): pass your function itself"),
+        Bad(lambda k: step3.check_head_detectors(induction.previous_token_score, lambda p, t: p.mean(dim=(0, 2)), induction.first_token_score),
+            CheckerInputError, r"duplicate_token_score: expected shape \(4,\) for a pattern of shape \(3, 4, 11, 11\).*got \(4, 11\)"),
+        Bad(lambda k: step3.check_head_detectors(lambda p: None, induction.duplicate_token_score, induction.first_token_score),
+            CheckerInputError, r"previous_token_score returned None: return the \(4,\) tensor of scores"),
+        Bad(lambda k: step3.check_head_detectors(induction.previous_token_score, lambda p: p, induction.first_token_score),
+            CheckerInputError, "duplicate_token_score raised TypeError"),
+    ],
+    "mi_course.checkers.step3:check_induction_score_hook": [
+        Bad(lambda k: step3.check_induction_score_hook(None), CheckerInputError,
+            "check_induction_score_hook expected your induction_score_hook function .*got NoneType"),
+        Bad(lambda k: step3.check_induction_score_hook(k.bridge), CheckerInputError, r"got a model \(TransformerBridge\)"),
+        Bad(lambda k: step3.check_induction_score_hook(lambda seq_len, scores: 3), CheckerInputError, "should return a hook function, got int"),
+        Bad(lambda k: step3.check_induction_score_hook(lambda seq_len: None), CheckerInputError,
+            r"induction_score_hook\(7, scores\) raised TypeError"),
+        Bad(lambda k: step3.check_induction_score_hook(lambda seq_len, scores: (lambda pattern, hook: scores[hook.layer(), 9])), CheckerInputError,
+            "the hook raised IndexError: index 9 is out of bounds"),
+    ],
+    "mi_course.checkers.step3:check_ablation_sweep": [
+        Bad(lambda k: step3.check_ablation_sweep("sweep"), CheckerInputError, "check_ablation_sweep expected your ablation_sweep function, got str"),
+        Bad(lambda k: step3.check_ablation_sweep(k.bridge), CheckerInputError, r"got a model \(TransformerBridge\)"),
+        Bad(lambda k: step3.check_ablation_sweep(lambda model, tokens, metric, kind: torch.zeros(8)), CheckerInputError,
+            r"ablation_sweep: expected shape \(2, 4\) for a model of 2 layers of 4 heads: \(n_layers, n_heads\), got \(8,\)"),
+        Bad(lambda k: step3.check_ablation_sweep(lambda model, tokens, metric, kind: None), CheckerInputError, "ablation_sweep returned None"),
+    ],
+    "mi_course.checkers.step3:check_patch_by_position": [
+        Bad(lambda k: step3.check_patch_by_position(1.0), CheckerInputError, "check_patch_by_position expected your patch_by_position function, got float"),
+        Bad(lambda k: step3.check_patch_by_position(k.bridge), CheckerInputError, r"got a model \(TransformerBridge\)"),
+        Bad(lambda k: step3.check_patch_by_position(lambda model, clean, corrupted, names, metric, head=None: torch.zeros(13)), CheckerInputError,
+            r"patch_by_position: expected shape \(2, 13\) for 2 hook names and tokens of shape \(3, 13\).*got \(13,\)"),
+        Bad(lambda k: step3.check_patch_by_position(lambda model, clean, corrupted, names, metric: None), CheckerInputError,
+            "patch_by_position raised TypeError: .*unexpected keyword argument 'head'"),
+    ],
+    "mi_course.checkers.step3:check_normalised_metric": [
+        Bad(lambda k: step3.check_normalised_metric([]), CheckerInputError, "check_normalised_metric expected your normalised_metric function, got list"),
+        Bad(lambda k: step3.check_normalised_metric(lambda metric, clean, corrupted: 0.5), CheckerInputError,
+            "normalised_metric should return a function of the logits, got float"),
+        Bad(lambda k: step3.check_normalised_metric(lambda metric, clean, corrupted: (lambda logits: logits)), CheckerInputError,
+            "the function normalised_metric returns raised .*it should return a number"),
+    ],
+    "mi_course.checkers.step3:check_logit_attribution": [
+        Bad(lambda k: step3.check_logit_attribution(0), CheckerInputError, "check_logit_attribution expected your logit_attribution function, got int"),
+        Bad(lambda k: step3.check_logit_attribution(k.bridge), CheckerInputError, r"got a model \(TransformerBridge\)"),
+        Bad(lambda k: step3.check_logit_attribution(lambda model, cache, answer, rival, pos=-1: torch.zeros(11, 3)), CheckerInputError,
+            r"logit_attribution raised ValueError: expected it to return \(contributions, labels\), a tensor and a list, got Tensor"),
+        Bad(lambda k: step3.check_logit_attribution(lambda model, cache, answer, rival, pos=-1: (torch.zeros(11, 3), ["a"] * 11)), CheckerInputError,
+            r"expected the labels L0H0, L0H1, \.\.\., biases \(11\), got a, a, a, \.\.\. \(11\)"),
+        Bad(lambda k: step3.check_logit_attribution(lambda model, cache, answer, rival, pos=-1: attribution.logit_attribution(model, cache, answer, rival, pos)[0][:, :1]),
+            CheckerInputError, "expected it to return"),
+    ],
     "mi_course.checkers:StepCheck": [
         Bad(lambda k: StepCheck(title="Step 4", criteria=("self-assessed",)).run(), ValueError, "Step 4 has no automated check"),
     ],

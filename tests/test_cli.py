@@ -81,13 +81,13 @@ def test_train_help_gives_each_models_training_time_from_its_card(monkeypatch, c
 
 
 def _cli(argv: list[str]) -> None:
-    """``cli.main(argv)``; argparse's exit comes back as a SystemExit carrying what it printed."""
+    """``cli.main(argv)``; argparse's exit comes back as a SystemExit carrying its error line (after its usage line)."""
     stderr = io.StringIO()
     try:
         with contextlib.redirect_stderr(stderr):
             cli.main(argv)
     except SystemExit as exit:
-        raise SystemExit(f"exit {exit.code}: {stderr.getvalue()}") from None
+        raise SystemExit(f"exit {exit.code}: {stderr.getvalue().strip().splitlines()[-1]}") from None
 
 
 BAD_INPUTS: dict[str, list[Bad]] = {
