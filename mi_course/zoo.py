@@ -2,14 +2,20 @@
 
 ``load_model(name)`` returns a TransformerLens 4 ``TransformerBridge`` with a tokenizer. Shipped
 models load offline in seconds from safetensors weights whose sha256 is checked; hub models
-(GPT-2 small) need the network and fail within seconds without it. Introduced on the page
-"Step 2: Understand transformers".
+(GPT-2 small) need the network and fail within seconds without it. Hugging Face GPT-2 models,
+GPT-2 small from the hub and the shipped ``gpt2-twin`` folder alike, boot through one call,
+``TransformerBridge.boot_transformers(name_or_folder, tokenizer=gpt2_tokenizer())``.
+
+With the environment variable ``MI_COURSE_HUB_TWINS=1``, ``load_model`` loads each hub model's
+shipped twin in its place: the tests run the course's GPT-2 snippets that way, offline.
+Introduced on the page "Step 2: Understand transformers".
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from transformers import PreTrainedTokenizerFast
 
 from mi_course import _checks
 from mi_course.runtime import get_device, reachable
-from mi_course.tokenization import character_tokenizer, modular_tokenizer, symbol_tokenizer
+from mi_course.tokenization import character_tokenizer, gpt2_tokenizer, modular_tokenizer, symbol_tokenizer
 
 ZOO_DIR = Path(__file__).parent / "weights"
 WEIGHTS_FILE, CARD_FILE = "model.safetensors", "card.json"
@@ -32,6 +38,10 @@ HUB_URL = "https://huggingface.co/api/models/gpt2"
 HUB_PROBE_TIMEOUT_S = 3.0
 # Hub models the course uses (Colab only): our name -> the name TransformerLens boots.
 HUB_MODELS = {"gpt2-small": "gpt2"}
+# Each hub model's shipped twin: the same architecture and tokenizer, small enough to run offline.
+HUB_TWINS = {"gpt2-small": "gpt2-twin"}
+HUB_TWINS_SWITCH = "MI_COURSE_HUB_TWINS"  # "1": load_model loads a hub model's twin instead
+HF_CONFIG_FILE = "config.json"
 
 
 class UnknownModelError(ValueError):
@@ -83,18 +93,43 @@ def model_card(name: str) -> ModelCard:
     return ModelCard.read(folder)
 
 
-def load_model(name: str, *, device: str | torch.device | None = None) -> TransformerBridge:
-    """Load a model of the zoo as a ``TransformerBridge`` with its tokenizer, on ``get_device()`` by default."""
-    if not isinstance(name, str):
-        raise UnknownModelError(f"expected a model name (str), got {type(name).__name__}; choose from {', '.join(list_models())}")
+def load_model(name: str | Path, *, device: str | torch.device | None = None) -> TransformerBridge:
+    """Load a model of the zoo, or a Hugging Face GPT-2 model folder, as a ``TransformerBridge`` with its tokenizer.
+
+    It runs on ``get_device()`` by default. A hub model loads its shipped twin instead when
+    ``MI_COURSE_HUB_TWINS=1`` (see ``hub_twin``).
+    """
+    if not isinstance(name, (str, Path)):
+        raise UnknownModelError(f"expected a model name (str) or a model folder (Path), got {type(name).__name__}; choose from {', '.join(list_models())}")
     device = _checks.device(device, "load_model", "device") if device is not None else get_device()
+    if isinstance(name, Path):
+        return boot_gpt2(_gpt2_folder(name), device)
+    if name in HUB_MODELS and os.environ.get(HUB_TWINS_SWITCH) == "1":
+        name = hub_twin(name)
     if name in HUB_MODELS:
         return _load_hub_model(name, device)
     if name not in list_models():
         raise UnknownModelError(f"unknown model {name!r}; choose from {', '.join(list_models())}")
     card = model_card(name)
+    if card.tokenizer == {"kind": "gpt2"}:
+        _verified_weights(ZOO_DIR / name / WEIGHTS_FILE, card.sha256)
+        return boot_gpt2(str(ZOO_DIR / name), device)
     weights = _verified_weights(ZOO_DIR / name / WEIGHTS_FILE, card.sha256)
     return bridge_from_state_dict(card.config, weights, make_tokenizer(card.tokenizer), device=device, model_name=name)
+
+
+def boot_gpt2(name_or_folder: str, device: torch.device) -> TransformerBridge:
+    """Boot a Hugging Face GPT-2 (a hub name or a model folder) with GPT-2's tokenizer: the one path both take."""
+    _checks.instance(name_or_folder, str, "boot_gpt2", "name_or_folder")
+    return TransformerBridge.boot_transformers(name_or_folder, device=_checks.device(device, "boot_gpt2"), tokenizer=gpt2_tokenizer())
+
+
+def hub_twin(name: str) -> str:
+    """The shipped model that stands in for hub model ``name`` offline; the message lists the twins if it has none."""
+    if name not in HUB_TWINS:
+        twins = ", ".join(f"{hub} -> {twin}" for hub, twin in HUB_TWINS.items())
+        raise UnknownModelError(f"hub_twin: {name!r} has no shipped twin; the twins are {twins}")
+    return HUB_TWINS[name]
 
 
 def bridge_from_state_dict(
@@ -131,7 +166,9 @@ def make_tokenizer(spec: dict[str, Any]) -> PreTrainedTokenizerFast:
         return symbol_tokenizer(spec["n_symbols"])
     if spec.get("kind") == "modular":
         return modular_tokenizer(spec["p"])
-    raise ValueError(f"make_tokenizer got unknown tokenizer kind {spec.get('kind')!r}; expected 'characters', 'symbols' or 'modular'")
+    if spec.get("kind") == "gpt2":
+        return gpt2_tokenizer()
+    raise ValueError(f"make_tokenizer got unknown tokenizer kind {spec.get('kind')!r}; expected 'characters', 'symbols', 'modular' or 'gpt2'")
 
 
 def sha256_of(path: Path) -> str:
@@ -164,4 +201,17 @@ def _load_hub_model(name: str, device: torch.device) -> TransformerBridge:
             f"{name!r} is downloaded from the Hugging Face hub, which is unreachable from here. "
             f"Use a shipped model instead (load_model(...) with one of: {shipped}), or run this in Colab."
         )
-    return TransformerBridge.boot_transformers(HUB_MODELS[name], device=device)
+    return boot_gpt2(HUB_MODELS[name], device)
+
+
+def _gpt2_folder(folder: Path) -> str:
+    config = folder / HF_CONFIG_FILE
+    if not folder.is_dir():
+        raise UnknownModelError(f"load_model expected a Hugging Face GPT-2 model folder, found no folder at {folder}")
+    if not config.is_file():
+        found = ", ".join(sorted(path.name for path in folder.iterdir())[:8]) or "nothing"
+        raise UnknownModelError(f"load_model expected a Hugging Face GPT-2 model folder with {HF_CONFIG_FILE}, found in {folder}: {found}")
+    model_type = json.loads(config.read_text()).get("model_type")
+    if model_type != "gpt2":
+        raise UnknownModelError(f"load_model expected a Hugging Face GPT-2 model folder (model_type 'gpt2'), found model_type {model_type!r} in {config}")
+    return str(folder)

@@ -13,11 +13,16 @@ is ``$ python -m mi_course ...`` shows a command and what it prints (a *console 
 fence is text. ``;--8<--`` shows an include line without including.
 
 A **snippet** (``snippets/**/*.py``) is a script a page includes. Its first line may say that it needs
-the network, naming the snippet that runs offline instead (its offline twin, on the same page). It
+the network (the Hugging Face hub's GPT-2 small), naming the shipped model the tests run the same
+file on instead (``# requires: network; offline, the tests run it on gpt2-twin``). It
 may include a marked section of a module of ``mi_course`` (``--8<-- "mi_course/scratch.py:attention"``,
 between ``# --8<-- [start:attention]`` and ``# --8<-- [end:attention]`` there): the code the course
 teaches is written once, in the package, and the expanded text (``Snippet.script``) is what the page
 shows, the tests run and the notebooks hold. A snippet that calls ``show(...)`` draws a figure.
+
+A **notebook page** (``docs/**/*.ipynb``) is cells. Its markdown cells are Markdown like a page's;
+a claim there (``<!--claim: ...-->``, ``ProseClaim``) quotes a code cell of the same notebook by its
+cell id (``site_tools/quotes.py``).
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ EXPECTED_OUTPUT = "pytest-codeblocks:expected-output"
 SKIP_REASON = re.compile(r"""reason\s*=\s*(["'])(?P<reason>.*?)\1""")
 COURSE_COMMAND = re.compile(r"^\$ (?P<command>python -m mi_course .+)$")
 NETWORK_MARKER = "# requires: network"
-NEEDS_NETWORK = re.compile(r"^# requires: network; offline twin: (?P<twin>\S+\.py)$")
+NEEDS_NETWORK = re.compile(r"^# requires: network; offline, the tests run it on (?P<twin>[-\w]+)$")
+ZOO_DIR = Path("mi_course") / "weights"  # a twin is a shipped model: a folder here with a card.json
 PROSE_CLAIM = re.compile(r"<!--\s*claim:\s*(?P<expression>.+?)\s*-->", re.DOTALL)
 SHOWS_FIGURE = re.compile(r"^\s*show\(", re.MULTILINE)
 CODE_LANGUAGES = {"python", "sh", "bash"}  # the fences pytest-codeblocks runs: exactly these labels
@@ -136,8 +142,8 @@ class Snippet:
         return self.source.startswith(NETWORK_MARKER)
 
     @property
-    def offline_twin(self) -> str | None:
-        """The snippet that runs offline in place of this one, if it needs the network and says so."""
+    def twin_model(self) -> str | None:
+        """The shipped model this snippet runs on offline, in place of the hub model, if it needs the network and says so."""
         match = NEEDS_NETWORK.match(self.source.split("\n", 1)[0])
         return match["twin"] if match else None
 
@@ -217,16 +223,39 @@ class Fence:
 class ProseClaim:
     """A ``<!--claim: EXPRESSION-->`` beside a sentence: the 1-based line it starts on and its expression.
 
-    ``site_tools/prose_claims.py`` says what an expression may hold and checks it.
+    In a notebook, ``cell`` is the 1-based number of its markdown cell (among the markdown cells)
+    and ``lineno`` a line of that cell. ``site_tools/prose_claims.py`` says what an expression may
+    hold and checks it.
     """
 
     lineno: int
     expression: str
+    cell: int | None = None
+
+    @property
+    def where(self) -> str:
+        """Where it stands, as the tests report it."""
+        return f"line {self.lineno}" if self.cell is None else f"markdown cell {self.cell}, line {self.lineno}"
 
 
-def prose_claims(text: str) -> list[ProseClaim]:
-    """Every claim in ``text``: a page's Markdown, or a notebook's markdown cell."""
-    return [ProseClaim(text.count("\n", 0, match.start()) + 1, match["expression"]) for match in PROSE_CLAIM.finditer(text)]
+def prose_claims(text: str, cell: int | None = None) -> list[ProseClaim]:
+    """Every claim in the prose of Markdown ``text``: a page, or a notebook's markdown cell ``cell``.
+
+    A claim inside a fence is shown, not made.
+    """
+    claims = []
+    for part in parse(text.split("\n")):
+        if isinstance(part, Prose):
+            prose = "\n".join(part.lines)
+            claims += [ProseClaim(part.start + prose.count("\n", 0, match.start()) + 1, match["expression"], cell)
+                       for match in PROSE_CLAIM.finditer(prose)]
+    return claims
+
+
+def notebook_claims(notebook: dict) -> list[ProseClaim]:
+    """Every claim in the markdown cells of ``notebook``, as nbformat reads it (each source one string)."""
+    markdown = [cell for cell in notebook["cells"] if cell["cell_type"] == "markdown"]
+    return [claim for number, cell in enumerate(markdown, start=1) for claim in prose_claims(cell["source"], number)]
 
 
 @dataclass
@@ -329,9 +358,8 @@ class Page:
 
     @property
     def claims(self) -> list[ProseClaim]:
-        """The claims of its prose (a claim inside a fence is shown, not made)."""
-        return [ProseClaim(part.start + claim.lineno, claim.expression) for part in self.parts if isinstance(part, Prose)
-                for claim in prose_claims("\n".join(part.lines))]
+        """The claims of its prose."""
+        return prose_claims(self.text)
 
     @property
     def has_python(self) -> bool:
@@ -351,14 +379,13 @@ class Page:
                 problems.append(f"line {fence.lineno}: skip marker without a reason")
         if "pytest-codeblocks:skipfile" in self.text or "pytest-codeblocks:skip-->" in self.text:
             problems.append("skipfile/skip markers hide blocks without a reason; use pytest.mark.skip(reason=...)")
-        included = [snippet.name for snippet in self.snippets]
         for snippet in self.snippets:
             if not snippet.path.is_file():
                 problems.append(f"includes {SNIPPETS_DIR}/{snippet.name}, which does not exist")
-            elif snippet.needs_network and snippet.offline_twin is None:
-                problems.append(f"{snippet.name}: write its first line as '{NETWORK_MARKER}; offline twin: <snippet>.py'")
-            elif snippet.needs_network and snippet.offline_twin not in included:
-                problems.append(f"{snippet.name}: its offline twin {snippet.offline_twin} is not included on this page")
+            elif snippet.needs_network and snippet.twin_model is None:
+                problems.append(f"{snippet.name}: write its first line as '{NETWORK_MARKER}; offline, the tests run it on <shipped model>'")
+            elif snippet.needs_network and not (self.root / ZOO_DIR / snippet.twin_model / "card.json").is_file():
+                problems.append(f"{snippet.name}: it names {snippet.twin_model} to run on offline, which is not a shipped model")
         return problems
 
     def replace_output(self, fence: Fence, output: str) -> str:

@@ -12,6 +12,9 @@ numbers, ``+ - * /``, ``abs``, ``min``, ``max``, comparisons, ``and``, ``or`` an
 It must come out true. The page's grammar check evaluates every claim on the outputs the page
 shows; each snippet's test evaluates the claims quoting that snippet on what its run printed, so a
 retrained model that flips a claim fails the test even when the page's numbers are rewritten.
+
+A notebook page's markdown cells carry claims the same way, quoting its code cells by id
+(``printed("cell:ablation", ...)``); its run's test evaluates them on what that run printed.
 """
 
 from __future__ import annotations
@@ -45,20 +48,31 @@ def check(claim: ProseClaim, output_of: Callable[[str], str]) -> None:
     try:
         holds = _evaluate(_tree(claim), output_of, quoted)
     except (ValueError, TypeError, ZeroDivisionError) as error:
-        raise ClaimError(f"line {claim.lineno}: claim {claim.expression!r}: {error}") from None
+        raise ClaimError(f"{claim.where}: claim {claim.expression!r}: {error}") from None
     if not isinstance(holds, bool):
-        raise ClaimError(f"line {claim.lineno}: claim {claim.expression!r} is a number, not a comparison")
+        raise ClaimError(f"{claim.where}: claim {claim.expression!r} is a number, not a comparison")
     if not holds:
         values = ", ".join(f"{call} = {value:g}" for call, value in quoted.items())
-        raise ClaimError(f"line {claim.lineno}: the prose claims {claim.expression!r}, which no longer holds ({values}); "
+        raise ClaimError(f"{claim.where}: the prose claims {claim.expression!r}, which no longer holds ({values}); "
                          "correct the sentence it stands beside, then the claim")
+
+
+def failures(claims: list[ProseClaim], output_of: Callable[[str], str]) -> list[str]:
+    """Why each of ``claims`` that does not hold fails, one message per claim (``output_of`` as for ``check``)."""
+    messages = []
+    for claim in claims:
+        try:
+            check(claim, output_of)
+        except ClaimError as error:
+            messages.append(str(error))
+    return messages
 
 
 def _tree(claim: ProseClaim) -> ast.expr:
     try:
         return ast.parse(claim.expression.replace("\n", " "), mode="eval").body
     except SyntaxError as error:
-        raise ClaimError(f"line {claim.lineno}: claim {claim.expression!r} is not an expression: {error.msg}") from None
+        raise ClaimError(f"{claim.where}: claim {claim.expression!r} is not an expression: {error.msg}") from None
 
 
 def _evaluate(node: ast.expr, output_of: Callable[[str], str], quoted: dict[str, float]) -> float | bool:

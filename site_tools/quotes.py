@@ -1,7 +1,9 @@
-"""Numbers quoted from what the course printed: a snippet's output shown on a page, or a shipped model's card.
+"""Numbers quoted from what the course printed: a snippet's output shown on a page, a notebook cell's, or a shipped model's card.
 
 The prose macros (``site_tools/hooks/prose_numbers.py``) and the prose claims
-(``site_tools/prose_claims.py``) read numbers through these functions, so both quote alike.
+(``site_tools/prose_claims.py``) read numbers through these functions, so both quote alike. A claim
+on a Markdown page names a snippet (``printed("step3/ablation.py", ...)``); one in a notebook page
+names a code cell of that notebook by its cell id (``printed("cell:ablation", ...)``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from site_tools.pages import Fence, parse
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+CELL_QUOTE = "cell:"  # printed("cell:ID", ...) in a notebook page quotes its code cell of that id
 
 
 def expected_outputs(markdown: str) -> dict[str, str]:
@@ -28,6 +31,23 @@ def output_of(snippet: str, markdown: str, docs_dir: Path) -> str:
         if snippet in (there := expected_outputs(page.read_text(encoding="utf-8"))):
             return there[snippet]
     raise ValueError(f"no page shows an expected-output block for snippets/{snippet}")
+
+
+def cell_output(name: str, notebook: dict) -> str:
+    """What code cell ``name`` (``"cell:ID"``) of an executed ``notebook``, as nbformat reads it, printed."""
+    if not name.startswith(CELL_QUOTE):
+        raise ValueError(f"{name!r}: a notebook's claim quotes one of its code cells, as {CELL_QUOTE}ID (the cell's id)")
+    cell_id = name.removeprefix(CELL_QUOTE)
+    cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code" and cell.get("id") == cell_id]
+    if len(cells) != 1:
+        raise ValueError(f"{len(cells) or 'no'} code cells of the notebook have the id {cell_id!r}")
+    return cell_printed(cells[0])
+
+
+def cell_printed(cell: dict) -> str:
+    """What a run code cell printed to stdout."""
+    return "".join(out.get("text", "") for out in cell.get("outputs", [])
+                   if out.get("output_type") == "stream" and out.get("name") == "stdout")
 
 
 def printed(output: str, text: str, after: str | None = None, nth: int = 1) -> str:

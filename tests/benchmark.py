@@ -24,14 +24,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: import the tests as the suite does, as the package `tests`
 
-from mi_course.zoo import hub_reachable  # noqa: E402
+from mi_course.zoo import HUB_TWINS_SWITCH, hub_reachable  # noqa: E402
 from site_tools.pages import Snippet, snippet_files  # noqa: E402
 from tests.snippet_runner import run_snippet  # noqa: E402
 SNIPPETS = ROOT / "snippets"
 
 
-def time_snippet(snippet: Snippet) -> tuple[float, float]:
-    run = run_snippet(snippet.path, script=snippet.script)
+def time_snippet(snippet: Snippet, env: dict[str, str] | None = None) -> tuple[float, float]:
+    run = run_snippet(snippet.path, script=snippet.script, env=env)
     if run.returncode != 0:
         raise RuntimeError(f"snippets/{snippet.name} failed:\n{run.stderr}")
     return run.wall_s, run.peak_mib
@@ -64,6 +64,7 @@ PEER_NATS_PER_CHAR, PEER_SECONDS = 1.886, 112.0  # nanoGPT's baby GPT on this ma
 
 def zoo_training() -> list[str]:
     """Retrain each recipe from its seed (weights discarded) and report time and held-out metrics."""
+    from mi_course.recipes.gpt2_twin import train_twin
     from mi_course.recipes.induction_2l import train_induction
     from mi_course.recipes.shakespeare_char import train_shakespeare_char
 
@@ -82,6 +83,11 @@ def zoo_training() -> list[str]:
     card = train_induction().card
     lines.append(f"| induction-2l | 2 layers attention-only, {card.training['recipe']['steps']:,} steps "
                  f"| {card.training['seconds']:.1f} | repeated half (length 13): {card.metrics['repeated_half_loss_len13']:.3f} | |")
+    card = train_twin().card
+    held_out = card.metrics["ioi"]["held-out templates, held-out names"]
+    lines.append(f"| gpt2-twin | {card.config['n_layer']} layers, d {card.config['n_embd']}, {card.training['recipe']['steps']:,} steps "
+                 f"| {card.training['seconds']:.1f} | Shakespeare {card.metrics['held_out_shakespeare_loss']:.3f} nats/token; "
+                 f"IOI held out: accuracy {held_out['accuracy']:.3f}, logit diff {held_out['logit_diff']:.2f} | |")
     return lines
 
 
@@ -185,11 +191,10 @@ def main() -> None:
           f"{torch.get_num_threads()} threads, CUDA: {torch.cuda.is_available()}\n")
     print("| snippet | wall time (s) | peak memory (MiB) |\n|---|---:|---:|")
     for snippet in snippet_files(ROOT):
-        if snippet.needs_network and not hub_reachable():
-            print(f"| {snippet.name} | not run: needs the Hugging Face hub | |")
-            continue
-        seconds, peak = time_snippet(snippet)
-        print(f"| {snippet.name} | {seconds:.1f} | {peak:.0f} |", flush=True)
+        on_twin = snippet.needs_network and not hub_reachable()
+        seconds, peak = time_snippet(snippet, {HUB_TWINS_SWITCH: "1"} if on_twin else None)
+        name = f"{snippet.name} (on {snippet.twin_model}: the hub is unreachable)" if on_twin else snippet.name
+        print(f"| {name} | {seconds:.1f} | {peak:.0f} |", flush=True)
     print()
     print(mnist_time_to_97())
     print()

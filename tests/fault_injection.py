@@ -25,6 +25,7 @@ CHECKPOINT = "mi_course/weights/induction-2l/model.safetensors"
 STEP3_CHECKERS = "mi_course/checkers/step3.py"
 STEP2_PAGE = "docs/fundamentals/step2-transformers.md"
 STEP3_PAGE = "docs/fundamentals/step3-mi-tooling.md"
+STEP4_NOTEBOOK = "docs/fundamentals/step4-superposition.ipynb"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ FAULTS = [
           lambda repo: replace_once(repo / STEP3_PAGE, 'after="shakespeare-char:", nth=2) > printed("step3/ablation.py", "induction heads zeroed"',
                                     'after="shakespeare-char:", nth=2) < printed("step3/ablation.py", "induction heads zeroed"'),
           (STEP3_PAGE, "-k", "grammar or ablation.py")),
+    Fault("a claim in a notebook page says the opposite of what its cell printed (the SAE misses the features)",
+          lambda repo: replace_once(repo / STEP4_NOTEBOOK, "nth=5)) > 0.99-->", "nth=5)) < 0.99-->"),
+          (STEP4_NOTEBOOK, "-k", "run")),
     Fault("the shipped attention forgets to divide its scores by sqrt(d_head)",
           lambda repo: replace_once(repo / "mi_course/scratch.py", "scores / math.sqrt(self.cfg.d_head)", "scores"),
           (STEP2_PAGE, "-k", "logit_match")),

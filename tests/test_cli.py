@@ -71,13 +71,13 @@ def test_train_help_gives_each_models_training_time_from_its_card(monkeypatch, c
     from mi_course import zoo
 
     card = zoo.model_card
-    seconds = {"shakespeare-char": 252.5, "induction-2l": 42.0, "grokking-113": 600.0}
+    seconds = {"shakespeare-char": 252.5, "induction-2l": 42.0, "grokking-113": 600.0, "gpt2-twin": 136.3}
     monkeypatch.setattr(zoo, "model_card", lambda name: replace(card(name), training={**card(name).training, "seconds": seconds[name]}))
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "-h"])
     assert exit_info.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "shakespeare-char (about 4 min), induction-2l (about 42 s), grokking-113 (about 10 min)" in help_text
+    assert "shakespeare-char (about 4 min), induction-2l (about 42 s), grokking-113 (about 10 min), gpt2-twin (about 2 min)" in help_text
 
 
 def _cli(argv: list[str]) -> None:

@@ -67,29 +67,32 @@ def hub_reachable() -> bool:
     return probe()
 
 
-def runnable(notebook: dict, online: bool | None = None) -> tuple[dict, list[str]]:
-    """A copy of ``notebook`` without the cells the tests cannot run here, and why each was removed.
-
-    Cells tagged ``requires-network`` go when the Hugging Face hub is unreachable (their offline
-    twins run instead, as in the page's snippet tests); cells the page skips go always.
-    """
+def runnable(notebook: dict) -> tuple[dict, list[str]]:
+    """A copy of ``notebook`` without the cells the page skips, and why each was removed."""
     kept, removed = [], []
     for cell in notebook["cells"]:
-        tags = cell["metadata"].get("tags", [])
-        info = cell["metadata"].get("mi_course", {})
-        if page_notebooks.NETWORK_TAG in tags and not (hub_reachable() if online is None else online):
-            removed.append(f"snippets/{info['snippet']} needs the network (offline twin: snippets/{info['offline_twin']})")
-        elif page_notebooks.SKIP_TAG in tags:
-            removed.append(f"an inline block the page skips: {info['skip_reason']}")
+        if page_notebooks.SKIP_TAG in cell["metadata"].get("tags", []):
+            removed.append(f"an inline block the page skips: {cell['metadata']['mi_course']['skip_reason']}")
         else:
             kept.append(cell)
     return {**notebook, "cells": kept}, removed
 
 
-def run_notebook(notebook: dict, name: str) -> nbformat.NotebookNode:
-    """Run every cell in a fresh kernel from an empty temporary folder; a raising cell fails with its traceback."""
+def run_notebook(notebook: dict, name: str, online: bool | None = None) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel from an empty temporary folder; a raising cell fails with its traceback.
+
+    Offline, the kernel runs with ``MI_COURSE_HUB_TWINS=1``: cells tagged ``requires-network`` load
+    each hub model's shipped twin, as in the page's snippet tests.
+    """
+    from mi_course.zoo import HUB_TWINS_SWITCH
+
+    offline = not (hub_reachable() if online is None else online) and any(
+        page_notebooks.NETWORK_TAG in cell["metadata"].get("tags", []) for cell in notebook["cells"])
     try:
-        return execute(notebook, SNIPPET_TIMEOUT_S)
+        with pytest.MonkeyPatch.context() as patch:
+            if offline:
+                patch.setenv(HUB_TWINS_SWITCH, "1")  # the kernel inherits it
+            return execute(notebook, SNIPPET_TIMEOUT_S)
     except CellError as error:
         snippet = error.cell.metadata.get("mi_course", {}).get("snippet") if error.cell is not None else None
         where = f"snippets/{snippet}" if snippet else "a cell"
@@ -253,7 +256,7 @@ def snippets(tmp_path) -> Path:
     (folder / "colab-install.txt").write_text((SNIPPETS / "colab-install.txt").read_text())
     (folder / "hello.py").write_text('print("hello")\n')
     (folder / "boom.py").write_text('raise RuntimeError("this snippet is broken")\n')
-    (folder / "net.py").write_text('# requires: network; offline twin: hello.py\nraise OSError("no network here")\n')
+    (folder / "net.py").write_text('# requires: network; offline, the tests run it on gpt2-twin\nimport os\nprint(os.environ.get("MI_COURSE_HUB_TWINS"))\n')
     return folder
 
 
@@ -274,26 +277,20 @@ def test_a_synthetic_page_becomes_install_then_the_page_in_order(snippets):
     assert "hello" not in solution["source"] and "**Solution**" in solution["source"]
     assert inline["source"] == "answer = 41 + 1\nprint(answer)"
     assert net["metadata"]["tags"] == [page_notebooks.NETWORK_TAG]
-    assert net["metadata"]["mi_course"]["offline_twin"] == "hello.py"
+    assert net["metadata"]["mi_course"]["twin_model"] == "gpt2-twin"
 
 
-def test_a_synthetic_page_runs_without_its_network_cell(snippets):
-    notebook, removed = runnable(synthetic(snippets, "net.py"), online=False)
-    assert removed == ["snippets/net.py needs the network (offline twin: snippets/hello.py)"]
-    done = run_notebook(notebook, "page.md")
-    assert [printed(cell) for cell in done.cells if cell.cell_type == "code"] == ["", "hello\n", "42\n"]
-
-
-def test_a_network_cell_left_in_fails_the_run_offline(snippets):
-    notebook, removed = runnable(synthetic(snippets, "net.py"), online=True)
+@pytest.mark.parametrize(("online", "switch"), [(False, "1"), (True, "None")])
+def test_a_network_cell_runs_on_its_twin_offline_and_as_it_is_online(snippets, online, switch):
+    notebook, removed = runnable(synthetic(snippets, "net.py"))
     assert removed == []
-    with pytest.raises(PageError, match="snippets/net.py raised"):
-        run_notebook(notebook, "page.md")
+    done = run_notebook(notebook, "page.md", online=online)
+    assert [printed(cell) for cell in done.cells if cell.cell_type == "code"] == ["", "hello\n", "42\n", f"{switch}\n"]
 
 
 def test_a_raising_snippet_fails_the_run(snippets):
     with pytest.raises(PageError, match="(?s)snippets/boom.py raised.*this snippet is broken"):
-        run_notebook(runnable(synthetic(snippets, "boom.py"), online=False)[0], "page.md")
+        run_notebook(runnable(synthetic(snippets, "boom.py"))[0], "page.md")
 
 
 def test_a_page_whose_only_python_is_an_example_in_a_markdown_fence_gets_no_notebook(snippets):
@@ -305,7 +302,7 @@ def test_a_skipped_inline_block_is_tagged_with_its_reason(snippets):
     page = '# P\n\n<!--pytest.mark.skip(reason="needs a GPU")-->\n```python\nimport cuda_only\n```\n'
     cell = page_notebooks.page_notebook(page, snippets.parent)["cells"][-1]
     assert cell["metadata"]["tags"] == [page_notebooks.SKIP_TAG]
-    notebook, removed = runnable(page_notebooks.page_notebook(page, snippets.parent), online=False)
+    notebook, removed = runnable(page_notebooks.page_notebook(page, snippets.parent))
     assert removed == ["an inline block the page skips: needs a GPU"] and len(notebook["cells"]) == 2
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 import mi_course.checkers  # noqa: F401  imported before pytester snapshots sys.modules: torch cannot load twice
 from tests.claims import (
@@ -383,35 +383,49 @@ def test_output_comparison(shown, printed, ok):
     assert (output_mismatch(shown, printed, tolerances(shown, unmoved)) is None) is ok
 
 
-NETWORK_PAGE = """# A page
-
-```python
---8<-- "demo/ok.py"
-```
+HUB_SNIPPET = "# requires: network; offline, the tests run it on gpt2-twin\nprint('layers:', 2, '| heads:', [0.1, 1.3])\n"
+HUB_PAGE = """# A page
 
 ```python
 --8<-- "demo/hub.py"
 ```
+
+<!--pytest-codeblocks:expected-output-->
+```text
+layers: 12 | heads: [5.1, 5.5, 6.9]
+```
 """
 
 
-def test_a_network_snippet_is_skipped_offline_with_its_twin_named(run_course):
-    from mi_course.zoo import hub_reachable
-
-    hub_snippet = "# requires: network; offline twin: demo/ok.py\nprint('downloaded')\n"
-    result = run_course(NETWORK_PAGE, {"demo/ok.py": GOOD_SNIPPET, "demo/hub.py": hub_snippet})
-    if hub_reachable():
-        result.assert_outcomes(passed=3)
-    else:
-        result.assert_outcomes(passed=2, skipped=1)
-        result.stdout.fnmatch_lines(["*demo/hub.py needs the Hugging Face hub*offline twin snippets/demo/ok.py runs instead*"])
+@pytest.fixture
+def twin_card(pytester):
+    card = pytester.path / "mi_course" / "weights" / "gpt2-twin" / "card.json"
+    card.parent.mkdir(parents=True)
+    card.write_text("{}")
 
 
-def test_a_network_snippet_without_a_twin_on_the_page_fails(run_course):
-    page = NETWORK_PAGE.replace('```python\n--8<-- "demo/ok.py"\n```\n', "")
-    hub_snippet = "# requires: network; offline twin: demo/ok.py\nprint('downloaded')\n"
-    result = run_course(page, {"demo/ok.py": GOOD_SNIPPET, "demo/hub.py": hub_snippet})
-    result.stdout.fnmatch_lines(["*demo/hub.py: its offline twin demo/ok.py is not included on this page*"])
+def test_a_network_snippet_runs_offline_on_its_twin_and_only_its_structure_is_compared(run_course, twin_card):
+    result = run_course(HUB_PAGE, {"demo/hub.py": HUB_SNIPPET}, {})
+    result.assert_outcomes(passed=2)  # the grammar, and the snippet: 2 layers and 2 heads are 12 and 3 masked
+
+
+def test_a_network_snippet_whose_structure_changed_fails(run_course, twin_card):
+    snippet = HUB_SNIPPET.replace("[0.1, 1.3]", "[]")
+    result = run_course(HUB_PAGE, {"demo/hub.py": snippet}, {})
+    result.stdout.fnmatch_lines(["*demo/hub.py, run on gpt2-twin (offline), no longer prints what the page shows: line 1 reads*heads: []*"])
+    assert result.ret != 0
+
+
+def test_a_network_snippet_must_name_a_shipped_model_to_run_on(run_course):
+    result = run_course(HUB_PAGE, {"demo/hub.py": HUB_SNIPPET}, {})
+    result.stdout.fnmatch_lines(["*demo/hub.py: it names gpt2-twin to run on offline, which is not a shipped model*"])
+    assert result.ret != 0
+
+
+def test_a_network_snippet_must_say_what_it_runs_on_offline(run_course, twin_card):
+    snippet = HUB_SNIPPET.replace("; offline, the tests run it on gpt2-twin", "")
+    result = run_course(HUB_PAGE, {"demo/hub.py": snippet}, {})
+    result.stdout.fnmatch_lines(["*demo/hub.py: write its first line as '# requires: network; offline, the tests run it on <shipped model>'*"])
     assert result.ret != 0
 
 
@@ -441,3 +455,24 @@ def test_a_notebook_committed_with_outputs_fails(run_notebook):
     result = run_notebook(new_code_cell("x = 1"), ran)
     result.assert_outcomes(passed=1, failed=1)  # run passes, clean fails
     result.stdout.fnmatch_lines(["*commit notebooks without outputs*code cell 2 has outputs*"])
+
+
+SCORES_CELL = new_code_cell('print("zero-ablated 4.377\\nmean-ablated 4.450")', id="scores")
+SCORES_CLAIM = 'printed("cell:scores", "mean-ablated") > printed("cell:scores", "zero-ablated")'
+
+
+def test_a_notebook_claim_that_holds_on_its_run_passes(run_notebook):
+    prose = new_markdown_cell(f"Here mean ablation hurts more than zero ablation.\n<!--claim: {SCORES_CLAIM}-->")
+    run_notebook(SCORES_CELL, prose).assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("claim, message", [
+    (SCORES_CLAIM.replace(">", "<"), "the prose claims *which no longer holds (*mean-ablated*) = 4.45, *"),
+    ('printed("cell:gone", "mean-ablated") > 1', "claim *no code cells of the notebook have the id 'gone'"),
+    ('printed("demo/scores.py", "mean-ablated") > 1', "claim *quotes one of its code cells, as cell:ID*"),
+])
+def test_a_notebook_claim_that_its_run_contradicts_or_that_quotes_no_cell_fails(run_notebook, claim, message):
+    prose = new_markdown_cell(f"# Scores\n\nHere mean ablation hurts less than zero ablation.\n<!--claim: {claim}-->")
+    result = run_notebook(new_markdown_cell("Intro"), SCORES_CELL, prose)
+    result.assert_outcomes(passed=1, failed=1)  # clean passes, run fails
+    result.stdout.fnmatch_lines([f"*page.ipynb: markdown cell 2, line 4: {message}"])

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mi_course import recipes, training, zoo
-from mi_course.recipes import grokking_113, induction_2l, shakespeare_char
+from mi_course.recipes import gpt2_twin, grokking_113, induction_2l, shakespeare_char
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 
@@ -20,7 +20,19 @@ def test_each_shipped_model_has_a_recipe_module_whose_trainer_is_registered():
         "shakespeare-char": "mi_course.recipes.shakespeare_char",
         "induction-2l": "mi_course.recipes.induction_2l",
         "grokking-113": "mi_course.recipes.grokking_113",
+        "gpt2-twin": "mi_course.recipes.gpt2_twin",
     }
+
+
+def test_a_scaled_down_twin_run_trains_saves_tied_weights_and_measures_ioi_against_chance():
+    recipe = dataclasses.replace(gpt2_twin.TWIN_RECIPE, steps=3, ioi_rows=4, name_rows=4, shakespeare_rows=2)
+    trained = gpt2_twin.train_twin(recipe)
+    assert "lm_head.weight" not in trained.state_dict and "transformer.wte.weight" in trained.state_dict
+    assert '"model_type": "gpt2"' in trained.extra_files["config.json"]
+    metrics = trained.card.metrics
+    assert set(metrics["ioi"]) == set(metrics["ioi_untrained"]) == {
+        "training templates, training names", "held-out templates, held-out names", "held-out templates, unseen names"}
+    assert metrics["held_out_shakespeare_loss"] < metrics["uniform_loss"] + 1
 
 
 def test_the_shakespeare_split_is_nanogpts_first_90_and_last_10_percent():
@@ -40,6 +52,12 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: recipes.with_induction_metrics({"name": "induction-2l"}, {}, 50, 50), TypeError,
             "with_induction_metrics expected card to be a ModelCard, got dict"),
         Bad(lambda k: recipes.with_induction_metrics(zoo.model_card("induction-2l"), {}, 1, 50), ValueError, "with_induction_metrics expected n_symbols >= 2, got 1"),
+    ],
+    "mi_course.recipes.gpt2_twin:train_twin": [
+        Bad(lambda k: gpt2_twin.train_twin(induction_2l.INDUCTION_RECIPE), TypeError, "train_twin expected recipe to be a TwinRecipe, got Recipe"),
+    ],
+    "mi_course.recipes.gpt2_twin:ioi_metrics": [
+        Bad(lambda k: gpt2_twin.ioi_metrics(k.bridge), TypeError, "ioi_metrics expected model to be a GPT2LMHeadModel, got TransformerBridge"),
     ],
     "mi_course.recipes.grokking_113:equals_logits": [
         Bad(lambda k: grokking_113.equals_logits(k.native, torch.tensor([0]), torch.tensor([0])), ValueError,
@@ -88,6 +106,7 @@ BAD_INPUTS: dict[str, list[Bad]] = {
 # What takes no input, or only free text, and so has no bad input to refuse.
 NO_BAD_INPUT: dict[str, str] = {
     "mi_course.recipes.grokking_113:GrokkingRecipe": "a record of the course's own recipe; train_grokking checks its type and epochs",
+    "mi_course.recipes.gpt2_twin:TwinRecipe": "a record of the course's own recipe; train_twin checks its type",
 }
 
 

@@ -11,7 +11,7 @@ from mi_course.recipes.induction_2l import INDUCTION_RECIPE, train_induction
 from mi_course.zoo import CheckpointError, HubUnavailableError, UnknownModelError, list_models, load_model, model_card
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
-SHIPPED = ["grokking-113", "induction-2l", "shakespeare-char"]
+SHIPPED = ["gpt2-twin", "grokking-113", "induction-2l", "shakespeare-char"]
 SEQUENCE_MODELS = ["induction-2l", "shakespeare-char"]  # the ones with induction heads to measure
 
 
@@ -25,8 +25,58 @@ def test_each_checkpoint_matches_its_recorded_sha256(name):
 
 
 def test_the_zoo_stays_small():
-    total = sum(path.stat().st_size for path in zoo.ZOO_DIR.rglob("*") if path.is_file())
-    assert total < 20 * 2**20
+    from mi_course.tokenization import GPT2_BPE_DIR
+
+    files = [*zoo.ZOO_DIR.rglob("*"), *GPT2_BPE_DIR.rglob("*")]
+    assert sum(path.stat().st_size for path in files if path.is_file()) < 50 * 2**20
+
+
+@pytest.fixture(scope="module")
+def twin():
+    return load_model("gpt2-twin", device="cpu")
+
+
+def test_the_twin_is_a_hugging_face_gpt2_whose_bridge_matches_it(twin):
+    """The TL #1272 trap: the bridge's numbers must be the Hugging Face model's, raw and in compatibility mode."""
+    from transformers import GPT2LMHeadModel
+
+    folder = zoo.ZOO_DIR / "gpt2-twin"
+    hf = GPT2LMHeadModel.from_pretrained(folder).eval()
+    assert hf.config.model_type == "gpt2" and hf.config.tie_word_embeddings and hf.config.vocab_size == 50_257
+    tokens = twin.to_tokens("When Mary and John went to the store, John gave a drink to")
+    assert tokens[0, :3].tolist() == [50256, 2215, 5335]  # <|endoftext|>, "When", " Mary"
+    with torch.inference_mode():
+        expected = hf(tokens).logits
+        assert torch.allclose(twin(tokens), expected, atol=1e-4)
+        compatible = load_model("gpt2-twin", device="cpu")
+        compatible.enable_compatibility_mode()
+        logits, cache = compatible.run_with_cache(tokens)
+    assert torch.allclose(logits.log_softmax(-1), expected.log_softmax(-1), atol=1e-4)
+    # The TL #1317 trap: an alias with the right name must hold the right values.
+    z = cache["blocks.0.attn.hook_z"]
+    assert torch.allclose(z.flatten(-2), cache["blocks.0.attn.o.hook_in"].reshape(z.flatten(-2).shape), atol=1e-6)
+
+
+def test_the_hub_switch_boots_the_twin_in_place_of_gpt2_small(monkeypatch):
+    monkeypatch.setenv(zoo.HUB_TWINS_SWITCH, "1")
+    monkeypatch.setattr(zoo, "HUB_URL", "https://huggingface.invalid/api/models/gpt2")  # the hub is never asked
+    model = load_model("gpt2-small", device="cpu")
+    assert model.cfg.n_layers == model_card("gpt2-twin").config["n_layer"] and model.cfg.d_vocab == 50_257
+
+
+def test_the_twin_solves_ioi_on_held_out_templates_and_names_as_its_card_says(twin):
+    from mi_course import ioi
+
+    card = model_card("gpt2-twin")
+    held_out = card.metrics["ioi"]["held-out templates, held-out names"]
+    untrained = card.metrics["ioi_untrained"]["held-out templates, held-out names"]
+    prompts = ioi.ioi_prompts(500, templates=ioi.HELD_OUT_TEMPLATES, names=ioi.HELD_OUT_NAMES, seed=123)
+    with torch.inference_mode():
+        diffs = ioi.logit_diff(twin(prompts.tokens), prompts)
+    assert abs((diffs > 0).float().mean().item() - held_out["accuracy"]) < 0.01
+    assert abs(diffs.mean().item() - held_out["logit_diff"]) < 0.01
+    assert held_out["accuracy"] > 0.7 and held_out["logit_diff"] > 1.0  # chance: 0.5 and 0
+    assert abs(untrained["accuracy"] - 0.5) < 0.05 and abs(untrained["logit_diff"]) < 0.1
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +133,7 @@ def test_induction_2l_shows_induction_and_a_previous_token_head_at_every_repeat_
 
 
 def test_unknown_model_lists_the_available_ones():
-    with pytest.raises(UnknownModelError, match=r"unknown model 'gpt3'; choose from grokking-113, induction-2l, shakespeare-char, gpt2-small"):
+    with pytest.raises(UnknownModelError, match=r"unknown model 'gpt3'; choose from gpt2-twin, grokking-113, induction-2l, shakespeare-char, gpt2-small"):
         load_model("gpt3")
 
 
@@ -160,17 +210,29 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: zoo.hub_reachable(timeout_s=-1), ValueError, "hub_reachable expected timeout_s to be a finite number > 0, got -1"),
     ],
     "mi_course.zoo:load_model": [
-        Bad(lambda k: zoo.load_model("gpt3"), zoo.UnknownModelError, "unknown model 'gpt3'; choose from grokking-113, induction-2l, shakespeare-char, gpt2-small"),
-        Bad(lambda k: zoo.load_model(None), zoo.UnknownModelError, r"expected a model name \(str\), got NoneType"),
+        Bad(lambda k: zoo.load_model("gpt3"), zoo.UnknownModelError, "unknown model 'gpt3'; choose from gpt2-twin, grokking-113, induction-2l, shakespeare-char, gpt2-small"),
+        Bad(lambda k: zoo.load_model(None), zoo.UnknownModelError, r"expected a model name \(str\) or a model folder \(Path\), got NoneType"),
+        Bad(lambda k: zoo.load_model(zoo.ZOO_DIR / "induction-2l"), zoo.UnknownModelError,
+            r"load_model expected a Hugging Face GPT-2 model folder with config.json, found in .*induction-2l: card.json, model.safetensors"),
+        Bad(lambda k: zoo.load_model(_folder_with_config(k.tmp, {"model_type": "llama"})), zoo.UnknownModelError,
+            r"load_model expected a Hugging Face GPT-2 model folder \(model_type 'gpt2'\), found model_type 'llama' in .*config.json"),
+        Bad(lambda k: zoo.load_model(k.tmp / "nowhere"), zoo.UnknownModelError, "load_model expected a Hugging Face GPT-2 model folder, found no folder at .*nowhere"),
         Bad(lambda k: zoo.load_model("induction-2l", device="gpu"), ValueError, "load_model expected device to be a device such as 'cpu'.*got 'gpu'"),
     ],
+    "mi_course.zoo:hub_twin": [
+        Bad(lambda k: zoo.hub_twin("llama-7b"), zoo.UnknownModelError, "hub_twin: 'llama-7b' has no shipped twin; the twins are gpt2-small -> gpt2-twin"),
+    ],
+    "mi_course.zoo:boot_gpt2": [
+        Bad(lambda k: zoo.boot_gpt2(zoo.ZOO_DIR / "gpt2-twin", torch.device("cpu")), TypeError, "boot_gpt2 expected name_or_folder to be a str, got PosixPath"),
+        Bad(lambda k: zoo.boot_gpt2("gpt2", "gpu"), ValueError, "boot_gpt2 expected device to be a device such as 'cpu'.*got 'gpu'"),
+    ],
     "mi_course.zoo:make_tokenizer": [
-        Bad(lambda k: zoo.make_tokenizer({"kind": "bpe"}), ValueError, "make_tokenizer got unknown tokenizer kind 'bpe'; expected 'characters', 'symbols' or 'modular'"),
+        Bad(lambda k: zoo.make_tokenizer({"kind": "bpe"}), ValueError, "make_tokenizer got unknown tokenizer kind 'bpe'; expected 'characters', 'symbols', 'modular' or 'gpt2'"),
         Bad(lambda k: zoo.make_tokenizer({"kind": "symbols"}), ValueError, r"make_tokenizer expected a 'symbols' spec to have the key 'n_symbols', got keys \['kind'\]"),
         Bad(lambda k: zoo.make_tokenizer("symbols"), TypeError, "make_tokenizer expected spec to be a dict, got str"),
     ],
     "mi_course.zoo:model_card": [
-        Bad(lambda k: zoo.model_card("gpt2-small"), zoo.UnknownModelError, "no shipped model 'gpt2-small'; shipped models: grokking-113, induction-2l, shakespeare-char"),
+        Bad(lambda k: zoo.model_card("gpt2-small"), zoo.UnknownModelError, "no shipped model 'gpt2-small'; shipped models: gpt2-twin, grokking-113, induction-2l, shakespeare-char"),
         Bad(lambda k: zoo.model_card(7), zoo.UnknownModelError, r"model_card expected a model name \(str\), got int"),
     ],
     "mi_course.zoo:sha256_of": [
@@ -186,6 +248,14 @@ NO_BAD_INPUT: dict[str, str] = {
     "mi_course.zoo:ModelCard": "a record read from a shipped card.json (its weights' sha256 is checked on load)",
     "mi_course.zoo:list_models": "takes no input",
 }
+
+
+def _folder_with_config(folder, config: dict):
+    import json
+
+    (folder / "llama").mkdir(exist_ok=True)
+    (folder / "llama" / "config.json").write_text(json.dumps(config))
+    return folder / "llama"
 
 
 @pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))

@@ -153,7 +153,7 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
                 metadata: dict = {"mi_course": {"snippet": name}}
                 if snippet.needs_network:
                     metadata["tags"] = [NETWORK_TAG]
-                    metadata["mi_course"]["offline_twin"] = snippet.offline_twin
+                    metadata["mi_course"]["twin_model"] = snippet.twin_model
                 if skip:
                     metadata["tags"] = [*metadata.get("tags", []), SKIP_TAG]
                     metadata["mi_course"] |= skip["mi_course"]

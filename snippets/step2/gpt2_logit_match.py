@@ -1,5 +1,5 @@
-# requires: network; offline twin: step2/logit_match.py
-# The same from-scratch code with GPT-2 small's weights: 12 layers, 12 heads, a 50,257-token vocabulary.
+# requires: network; offline, the tests run it on gpt2-twin
+# The same from-scratch code with GPT-2 small's weights (12 layers, 12 heads, a 50,257-token vocabulary).
 import torch
 
 from mi_course import seed_everything

@@ -1,4 +1,4 @@
-# requires: network; offline twin: step3/head_scores.py
+# requires: network; offline, the tests run it on gpt2-twin
 # GPT-2 small in Colab: run it on repeated random tokens, find its induction heads, look at its activations.
 import torch
 
@@ -14,7 +14,8 @@ tokens = repeated_random_tokens(8, 20, 20_000, bos, generator=torch.Generator().
 
 with torch.inference_mode():
     logits, cache = model.run_with_cache(tokens)
-print("activations cached:", len(cache), "| residual stream after layer 5:", tuple(cache["resid_post", 5].shape))
+last = model.cfg.n_layers - 1
+print("activations cached:", len(cache), f"| residual stream after layer {last}:", tuple(cache["resid_post", last].shape))
 scores = head_scores(model, tokens, seq_len=20)
 for kind, kind_scores in scores.items():
     print(f"{kind} heads (score >= 0.4): {name_heads(kind_scores, 0.4)}")

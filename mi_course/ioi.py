@@ -1,0 +1,240 @@
+"""Indirect object identification (Wang et al., 2022): its prompts, their corrupted twins and its metric.
+
+In "When Mary and John went to the store, John gave a drink to", the next word is " Mary": the
+indirect object (IO) is the name said once, the subject (S) the name said twice. A model that
+prefers IO to S has to notice which name repeats. Every name, place and object here is a single
+GPT-2 token, so each prompt of a template has the same length and its names sit at the same
+positions. Introduced on the page "Build on a paper: the IOI circuit".
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import torch
+from torch import Tensor
+from transformers import PreTrainedTokenizerFast
+
+from mi_course import _checks
+from mi_course.tokenization import gpt2_tokenizer
+
+# 228 first names that GPT-2 reads as one token after a space (tests/test_ioi.py checks each).
+NAMES = tuple("""
+Mary John James Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew Anthony
+Mark Donald Steven Paul Andrew Joshua Kenneth Kevin Brian George Edward Ronald Timothy Jason Jeffrey Ryan Jacob
+Gary Nicholas Eric Jonathan Stephen Larry Justin Scott Brandon Benjamin Samuel Frank Gregory Raymond Alexander
+Patrick Jack Dennis Jerry Tyler Aaron Jose Henry Adam Douglas Nathan Peter Kyle Walter Harold Jeremy Ethan Carl
+Keith Roger Gerald Christian Terry Sean Arthur Austin Noah Lawrence Jesse Joe Bryan Billy Jordan Albert Dylan
+Bruce Willie Gabriel Alan Juan Logan Wayne Ralph Roy Eugene Randy Vincent Russell Louis Philip Bobby Johnny
+Bradley Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Nancy Lisa Betty Margaret Sandra
+Ashley Kimberly Emily Donna Michelle Dorothy Carol Amanda Melissa Deborah Stephanie Rebecca Sharon Laura
+Cynthia Kathleen Amy Shirley Angela Helen Anna Brenda Pamela Nicole Emma Samantha Katherine Christine Rachel
+Catherine Carolyn Janet Ruth Maria Heather Diane Virginia Julie Joyce Victoria Olivia Kelly Christina Lauren
+Joan Judith Megan Cheryl Andrea Hannah Martha Frances Gloria Ann Teresa Kathryn Sara Jean Alice Madison Julia
+Judy Grace Denise Amber Marilyn Beverly Danielle Theresa Sophia Marie Diana Brittany Natalie Charlotte Alexis
+Tom Bob Jim Mike Dan Ben Sam Max Alex Tim Ken Ron Fred Bill Jane Kate Lucy Eva Leo Luke Ian Rob Ted Tony Nick
+Matt Chris Steve Dave Jon Pete Josh Zach Jay Ray Jeff Greg Phil
+""".split())
+PLACES = tuple("store park school garden house hospital station market office restaurant church beach river library "
+               "kitchen shop castle forest field city village farm lake".split())
+OBJECTS = tuple("drink book ring bone kiss letter basketball computer bag gift apple flower pen key snack necklace sword "
+                "hat coin knife cup".split())
+# ABBA templates: {IO} once, then {S} twice; the BABA order swaps the first two names.
+TEMPLATES = (
+    "When {IO} and {S} went to the {PLACE}, {S} gave a {OBJECT} to",
+    "Then, {IO} and {S} went to the {PLACE}. {S} gave a {OBJECT} to",
+    "After {IO} and {S} went to the {PLACE}, {S} gave a {OBJECT} to",
+    "When {IO} and {S} got a {OBJECT} at the {PLACE}, {S} decided to give it to",
+    "While {IO} and {S} were working at the {PLACE}, {S} gave a {OBJECT} to",
+    "Then, {IO} and {S} had a long argument, and afterwards {S} said to",
+    "When {IO} and {S} arrived at the {PLACE}, {S} handed a {OBJECT} to",
+    "Friends {IO} and {S} found a {OBJECT} at the {PLACE}. {S} gave it to",
+    "Afterwards, {IO} and {S} went to the {PLACE}. {S} passed the {OBJECT} to",
+    "The {PLACE} was quiet when {IO} and {S} arrived, so {S} gave a {OBJECT} to",
+    "Then {IO} and {S} had lunch at the {PLACE}, and {S} sent a {OBJECT} to",
+    "When {IO} and {S} left the {PLACE}, {S} threw a {OBJECT} to",
+    "While {IO} and {S} were at the {PLACE}, {S} brought a {OBJECT} to",
+    "Later, {IO} and {S} met at the {PLACE}, where {S} showed the {OBJECT} to",
+    "Once {IO} and {S} reached the {PLACE}, {S} offered a {OBJECT} to",
+    "Since {IO} and {S} were tired of the {PLACE}, {S} lent a {OBJECT} to",
+)
+# gpt2-twin's splits. It trains on IOI prompts of the training templates and names only. The
+# held-out names appear in its training data only in sentences naming one person; the unseen
+# names appear nowhere in it.
+HELD_OUT_TEMPLATES, HELD_OUT_NAMES, UNSEEN_NAMES = TEMPLATES[::4], NAMES[::5], NAMES[2::10]
+TRAINING_TEMPLATES = tuple(t for t in TEMPLATES if t not in HELD_OUT_TEMPLATES)
+TRAINING_NAMES = tuple(n for n in NAMES if n not in HELD_OUT_NAMES + UNSEEN_NAMES)
+ORDERS = ("ABBA", "BABA", "mixed")
+
+
+class NotOneTokenError(ValueError):
+    """A name, place or object is more than one token; the message names it and its tokens."""
+
+
+@dataclass(frozen=True)
+class IOIPrompts:
+    """A batch of IOI prompts, tokenised as a bridge's ``to_tokens`` would: ``<|endoftext|>`` first.
+
+    ``tokens`` is ``(batch, seq)``, right-padded with ``<|endoftext|>`` when templates differ in
+    length; ``end`` is each prompt's last position, where the next token is read. ``io`` and ``s``
+    are the two names' token ids; ``io_position``, ``s1_position`` and ``s2_position`` are where
+    they stand.
+    """
+
+    texts: tuple[str, ...]
+    tokens: Tensor
+    end: Tensor
+    io: Tensor
+    s: Tensor
+    io_position: Tensor
+    s1_position: Tensor
+    s2_position: Tensor
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def to(self, device: torch.device | str) -> IOIPrompts:
+        return IOIPrompts(self.texts, *(getattr(self, name).to(device) for name in _TENSOR_FIELDS))
+
+
+_TENSOR_FIELDS = ("tokens", "end", "io", "s", "io_position", "s1_position", "s2_position")
+
+
+def ioi_prompts(
+    n: int,
+    *,
+    templates: Sequence[str] = TEMPLATES,
+    names: Sequence[str] = NAMES,
+    order: str = "mixed",
+    seed: int = 0,
+) -> IOIPrompts:
+    """``n`` prompts, each a template filled with two distinct names, a place and an object, drawn with ``seed``.
+
+    ``order`` is ``"ABBA"`` (IO first), ``"BABA"`` (S first) or ``"mixed"`` (half and half, by draw).
+    """
+    _checks.integer(n, "ioi_prompts", "n", minimum=1)
+    _checks.integer(seed, "ioi_prompts", "seed", minimum=0)
+    if order not in ORDERS:
+        raise ValueError(f"ioi_prompts expected order to be one of {', '.join(ORDERS)}, got {order!r}")
+    templates, names = _valid_templates(templates, "ioi_prompts"), _single_tokens(names, "ioi_prompts", minimum=2)
+    draw = random.Random(seed)
+    fillings = []
+    for _ in range(n):
+        template, (io, s) = draw.choice(templates), draw.sample(names, 2)
+        baba = order == "BABA" or (order == "mixed" and draw.random() < 0.5)
+        fillings.append((template, io, s, draw.choice(PLACES), draw.choice(OBJECTS), baba))
+    return _prompts(fillings)
+
+
+def corrupted(prompts: IOIPrompts, *, names: Sequence[str] = NAMES, seed: int = 1) -> IOIPrompts:
+    """The "ABC" twin of each prompt: the same words, its three name mentions replaced by three other names.
+
+    No name repeats, so the corrupted prompt carries no evidence of which name is the indirect
+    object. Positions are unchanged, so clean and corrupted runs can be patched position by
+    position; ``io`` and ``s`` stay the clean prompt's, the names the metric compares.
+    """
+    _checks.instance(prompts, IOIPrompts, "corrupted", "prompts")
+    _checks.integer(seed, "corrupted", "seed", minimum=0)
+    name_ids = [_token_ids(f" {name}")[0] for name in _single_tokens(names, "corrupted", minimum=5)]
+    draw = random.Random(seed)
+    tokens = prompts.tokens.clone()
+    for row, (io, s) in enumerate(zip(prompts.io.tolist(), prompts.s.tolist(), strict=True)):
+        fresh = draw.sample([token for token in name_ids if token not in (io, s)], 3)
+        for position, token in zip((prompts.io_position, prompts.s1_position, prompts.s2_position), fresh, strict=True):
+            tokens[row, position[row]] = token
+    texts = tuple(_tokenizer().decode(row[1 : end + 1]) for row, end in zip(tokens.tolist(), prompts.end.tolist(), strict=True))
+    return IOIPrompts(texts, tokens, prompts.end, prompts.io, prompts.s, prompts.io_position, prompts.s1_position, prompts.s2_position)
+
+
+def logit_diff(logits: Tensor, prompts: IOIPrompts) -> Tensor:
+    """Per prompt, the IO logit minus the S logit at its last position: ``(batch,)``."""
+    _checks.tensor(logits, "logit_diff", "logits", dims=("batch", "seq", "vocab"))
+    _checks.instance(prompts, IOIPrompts, "logit_diff", "prompts")
+    if logits.shape[:2] != prompts.tokens.shape:
+        raise ValueError(f"logit_diff expected logits of shape (batch, seq, vocab) with (batch, seq) = {tuple(prompts.tokens.shape)}, got {tuple(logits.shape)}")
+    rows = torch.arange(len(prompts), device=logits.device)
+    last = logits[rows, prompts.end.to(logits.device)]
+    return last[rows, prompts.io.to(logits.device)] - last[rows, prompts.s.to(logits.device)]
+
+
+def name_token(name: str) -> int:
+    """The id of ``" " + name``, which must be one GPT-2 token."""
+    _single_tokens([name], "name_token", minimum=1)
+    return _token_ids(f" {name}")[0]
+
+
+def _prompts(fillings: list[tuple[str, str, str, str, str, bool]]) -> IOIPrompts:
+    texts = []
+    for template, io, s, place, obj, baba in fillings:
+        if baba:
+            template = template.replace("{IO}", "\0", 1).replace("{S}", "{IO}", 1).replace("\0", "{S}", 1)
+        texts.append(template.format(IO=io, S=s, PLACE=place, OBJECT=obj))
+    ios = [filling[1] for filling in fillings]
+    subjects = [filling[2] for filling in fillings]
+    rows = [[_bos(), *_token_ids(text)] for text in texts]
+    io = [_token_ids(f" {name}")[0] for name in ios]
+    s = [_token_ids(f" {name}")[0] for name in subjects]
+    return _batch(tuple(texts), rows, io, s)
+
+
+def _batch(texts: tuple[str, ...], rows: list[list[int]], io: list[int], s: list[int]) -> IOIPrompts:
+    io_position = [row.index(name) for row, name in zip(rows, io, strict=True)]
+    s1_position = [row.index(name) for row, name in zip(rows, s, strict=True)]
+    s2_position = [len(row) - 1 - row[::-1].index(name) for row, name in zip(rows, s, strict=True)]
+    as_tensor = lambda values: torch.tensor(values, dtype=torch.long)  # noqa: E731
+    return IOIPrompts(
+        texts, _padded(rows), as_tensor([len(row) - 1 for row in rows]), as_tensor(io), as_tensor(s),
+        as_tensor(io_position), as_tensor(s1_position), as_tensor(s2_position),
+    )
+
+
+def _padded(rows: list[list[int]]) -> Tensor:
+    width = max(map(len, rows))
+    return torch.tensor([row + [_bos()] * (width - len(row)) for row in rows], dtype=torch.long)
+
+
+def _valid_templates(templates: Sequence[str], function: str) -> tuple[str, ...]:
+    _checks.instance(templates, (list, tuple), function, "templates")
+    if not templates:
+        raise ValueError(f"{function} expected at least one template, got none")
+    for template in templates:
+        _checks.instance(template, str, function, "each template")
+        for slot, count in (("{IO}", 1), ("{S}", 2)):
+            if template.count(slot) != count:
+                raise ValueError(f"{function} expected each template to hold the slot {slot} {count}x, got {template.count(slot)} in {template!r}")
+        if template.rindex("{S}") < template.index("{IO}"):
+            raise ValueError(f"{function} expected {{IO}} before the second {{S}} in {template!r}")
+    return tuple(templates)
+
+
+def _single_tokens(names: Sequence[str], function: str, *, minimum: int) -> tuple[str, ...]:
+    _checks.instance(names, (list, tuple), function, "names")
+    if len(set(names)) < minimum:
+        raise ValueError(f"{function} expected at least {minimum} distinct names, got {len(set(names))}")
+    for name in names:
+        _checks.instance(name, str, function, "each name")
+        ids = _token_ids(f" {name}")
+        if len(ids) != 1:
+            pieces = [_decode(token) for token in ids]
+            raise NotOneTokenError(f"{function}: the name {name!r} is {len(ids)} GPT-2 tokens after a space, {pieces}; use a name that is one token")
+    return tuple(names)
+
+
+def _token_ids(text: str) -> list[int]:
+    return _tokenizer()(text, add_special_tokens=False).input_ids
+
+
+def _decode(token: int) -> str:
+    return _tokenizer().decode([token]).strip()
+
+
+def _bos() -> int:
+    return _tokenizer().bos_token_id
+
+
+@cache
+def _tokenizer() -> PreTrainedTokenizerFast:
+    return gpt2_tokenizer()

@@ -1,0 +1,114 @@
+"""mi_course.ioi: the IOI prompts, their corrupted twins, the metric, and bad input to each."""
+
+import re
+
+import pytest
+import torch
+
+from mi_course import ioi
+from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
+
+
+def test_every_name_place_and_object_is_one_gpt2_token():
+    from mi_course.tokenization import gpt2_tokenizer
+
+    tokenizer = gpt2_tokenizer()
+    for word in ioi.NAMES + ioi.PLACES + ioi.OBJECTS:
+        assert len(tokenizer(f" {word}").input_ids) == 1, word
+    assert len(set(ioi.NAMES)) == len(ioi.NAMES) == 228
+
+
+def test_the_splits_do_not_overlap():
+    assert not set(ioi.TRAINING_TEMPLATES) & set(ioi.HELD_OUT_TEMPLATES)
+    splits = [set(ioi.TRAINING_NAMES), set(ioi.HELD_OUT_NAMES), set(ioi.UNSEEN_NAMES)]
+    assert sum(map(len, splits)) == len(set().union(*splits)) == len(ioi.NAMES)
+
+
+def test_prompts_put_each_name_where_they_say():
+    prompts = ioi.ioi_prompts(40, seed=3)
+    rows = torch.arange(len(prompts))
+    assert (prompts.tokens[:, 0] == 50256).all()
+    assert torch.equal(prompts.tokens[rows, prompts.io_position], prompts.io)
+    assert torch.equal(prompts.tokens[rows, prompts.s1_position], prompts.s)
+    assert torch.equal(prompts.tokens[rows, prompts.s2_position], prompts.s)
+    assert (prompts.s1_position < prompts.s2_position).all() and (prompts.io_position < prompts.s2_position).all()
+    assert (prompts.io != prompts.s).all()
+    assert prompts.texts[0].endswith(" to")
+
+
+@pytest.mark.parametrize(("order", "io_first"), [("ABBA", True), ("BABA", False)])
+def test_the_order_puts_io_or_s_first(order, io_first):
+    prompts = ioi.ioi_prompts(20, order=order, seed=1)
+    assert ((prompts.io_position < prompts.s1_position) == io_first).all()
+
+
+def test_mixed_order_draws_both():
+    prompts = ioi.ioi_prompts(200, seed=0)
+    share = (prompts.io_position < prompts.s1_position).float().mean().item()
+    assert 0.4 < share < 0.6
+
+
+def test_the_same_seed_gives_the_same_prompts_and_another_does_not():
+    assert ioi.ioi_prompts(10, seed=5).texts == ioi.ioi_prompts(10, seed=5).texts != ioi.ioi_prompts(10, seed=6).texts
+
+
+def test_corrupted_prompts_keep_every_word_but_the_names_and_repeat_no_name():
+    prompts = ioi.ioi_prompts(50, seed=2)
+    corrupt = ioi.corrupted(prompts)
+    assert corrupt.tokens.shape == prompts.tokens.shape and torch.equal(corrupt.end, prompts.end)
+    name_positions = torch.stack([prompts.io_position, prompts.s1_position, prompts.s2_position], dim=1)
+    unchanged = torch.ones_like(prompts.tokens, dtype=torch.bool).scatter(1, name_positions, False)
+    assert torch.equal(corrupt.tokens[unchanged], prompts.tokens[unchanged])
+    for row in range(len(prompts)):
+        names = corrupt.tokens[row, name_positions[row]].tolist()
+        assert len(set(names)) == 3 and not set(names) & {prompts.io[row].item(), prompts.s[row].item()}
+    assert torch.equal(corrupt.io, prompts.io) and torch.equal(corrupt.s, prompts.s)
+
+
+def test_logit_diff_reads_io_minus_s_at_the_last_position():
+    prompts = ioi.ioi_prompts(3, templates=ioi.TEMPLATES[:1], seed=0)
+    logits = torch.zeros(3, prompts.tokens.shape[1], 50257)
+    rows = torch.arange(3)
+    logits[rows, prompts.end, prompts.io] = torch.tensor([2.0, 0.0, 1.0])
+    logits[rows, prompts.end, prompts.s] = torch.tensor([0.5, 1.0, 1.0])
+    logits[rows, prompts.end - 1, prompts.io] = 100.0  # not the last position: ignored
+    assert ioi.logit_diff(logits, prompts).tolist() == [1.5, -1.0, 0.0]
+
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.ioi:ioi_prompts": [
+        Bad(lambda k: ioi.ioi_prompts(4, names=["Mary", "Zachary"]), ioi.NotOneTokenError,
+            re.escape("ioi_prompts: the name 'Zachary' is 2 GPT-2 tokens after a space, ['Zach', 'ary']; use a name that is one token")),
+        Bad(lambda k: ioi.ioi_prompts(4, templates=["When {IO} and John went to the {PLACE}, he gave a {OBJECT} to"]), ValueError,
+            "ioi_prompts expected each template to hold the slot {S} 2x, got 0 in"),
+        Bad(lambda k: ioi.ioi_prompts(4, templates=["When Mary and {S} went to the {PLACE}, {S} gave a {OBJECT} to"]), ValueError,
+            "ioi_prompts expected each template to hold the slot {IO} 1x, got 0 in"),
+        Bad(lambda k: ioi.ioi_prompts(4, order="ABAB"), ValueError, "ioi_prompts expected order to be one of ABBA, BABA, mixed, got 'ABAB'"),
+        Bad(lambda k: ioi.ioi_prompts(0), ValueError, "ioi_prompts expected n >= 1, got 0"),
+        Bad(lambda k: ioi.ioi_prompts(4, names=["Mary"]), ValueError, "ioi_prompts expected at least 2 distinct names, got 1"),
+        Bad(lambda k: ioi.ioi_prompts(4, templates="When {IO} and {S} left, {S} gave it to"), TypeError,
+            "ioi_prompts expected templates to be a list or tuple, got str"),
+    ],
+    "mi_course.ioi:corrupted": [
+        Bad(lambda k: ioi.corrupted("When Mary and John went"), TypeError, "corrupted expected prompts to be a IOIPrompts, got str"),
+        Bad(lambda k: ioi.corrupted(ioi.ioi_prompts(2), names=["Mary", "John"]), ValueError, "corrupted expected at least 5 distinct names, got 2"),
+    ],
+    "mi_course.ioi:logit_diff": [
+        Bad(lambda k: ioi.logit_diff(torch.zeros(2, 50257), ioi.ioi_prompts(2)), ValueError,
+            re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 50257)")),
+        Bad(lambda k: ioi.logit_diff(torch.zeros(3, 2, 5), ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1])), ValueError,
+            re.escape("logit_diff expected logits of shape (batch, seq, vocab) with (batch, seq) = (2, 15), got (3, 2, 5)")),
+    ],
+    "mi_course.ioi:name_token": [
+        Bad(lambda k: ioi.name_token("Zachary"), ioi.NotOneTokenError, "name_token: the name 'Zachary' is 2 GPT-2 tokens"),
+    ],
+}
+NO_BAD_INPUT: dict[str, str] = {
+    "mi_course.ioi:IOIPrompts": "a record that ioi_prompts and corrupted build from checked input",
+    "mi_course.ioi:NotOneTokenError": "an exception class",
+}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))
