@@ -27,6 +27,7 @@ import yaml
 from site_tools.hooks import page_notebooks
 from site_tools.notebooks import CellError, execute
 from site_tools.pages import INCLUDE_LINE, Page, Prose, Snippet, markdown_pages, parse
+from site_tools.quotes import cell_printed
 from tests.claims import PageError
 from tests.determinism import remember_notebook_prints
 from tests.docs_plugin import ANSI_ESCAPE, SNIPPET_TIMEOUT_S
@@ -102,15 +103,10 @@ def run_notebook(notebook: dict, name: str, online: bool | None = None) -> nbfor
 def snippet_prints(notebook: nbformat.NotebookNode) -> dict[str, tuple[str, str]]:
     """What each snippet cell of a run notebook printed, by snippet path, with the script it ran."""
     return {
-        cell.metadata["mi_course"]["snippet"]: (Snippet(cell.metadata["mi_course"]["snippet"], ROOT).script, printed(cell))
+        cell.metadata["mi_course"]["snippet"]: (Snippet(cell.metadata["mi_course"]["snippet"], ROOT).script, cell_printed(cell))
         for cell in notebook.cells
         if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})
     }
-
-
-def printed(cell) -> str:
-    """What a run cell printed to stdout."""
-    return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("output_type") == "stream" and out.get("name") == "stdout")
 
 
 def headings(text: str) -> list[str]:
@@ -285,7 +281,7 @@ def test_a_network_cell_runs_on_its_twin_offline_and_as_it_is_online(snippets, o
     notebook, removed = runnable(synthetic(snippets, "net.py"))
     assert removed == []
     done = run_notebook(notebook, "page.md", online=online)
-    assert [printed(cell) for cell in done.cells if cell.cell_type == "code"] == ["", "hello\n", "42\n", f"{switch}\n"]
+    assert [cell_printed(cell) for cell in done.cells if cell.cell_type == "code"] == ["", "hello\n", "42\n", f"{switch}\n"]
 
 
 def test_a_raising_snippet_fails_the_run(snippets):
@@ -296,6 +292,12 @@ def test_a_raising_snippet_fails_the_run(snippets):
 def test_a_page_whose_only_python_is_an_example_in_a_markdown_fence_gets_no_notebook(snippets):
     page = '# Contributing\n\n````markdown\n```python\n;--8<-- "hello.py"\n```\n````\n\n```text\n--8<-- "colab-install.txt"\n```\n'
     assert page_notebooks.page_notebook(page, snippets.parent) is None
+
+
+def test_the_notebook_leaves_the_pages_claims_out(snippets):
+    page = '# P\n\nHead 1 wins.\n<!--claim: printed("hello.py", "x") > 1-->\nOn we go.\n\n```python\n--8<-- "hello.py"\n```\n'
+    prose = page_notebooks.page_notebook(page, snippets.parent)["cells"][1]["source"]
+    assert prose == "# P\n\nHead 1 wins.\nOn we go."
 
 
 def test_a_skipped_inline_block_is_tagged_with_its_reason(snippets):

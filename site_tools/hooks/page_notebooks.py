@@ -24,7 +24,7 @@ import textwrap
 from pathlib import Path, PurePosixPath
 
 from site_tools.hooks.prose_numbers import expand_numbers
-from site_tools.pages import DOCS_DIR, INSTALL_SNIPPET, SNIPPETS_DIR, Fence, Prose, Snippet, expand, markdown_pages, parse
+from site_tools.pages import DOCS_DIR, INSTALL_SNIPPET, PROSE_CLAIM, SNIPPETS_DIR, Fence, Prose, Snippet, expand, markdown_pages, parse
 
 GITHUB = "https://github.com/"
 COLAB = "https://colab.research.google.com/github/"
@@ -33,6 +33,7 @@ COLAB = "https://colab.research.google.com/github/"
 # generated files out of main's history and reviews, and gives every page a stable Colab address
 # (blob/colab/<page path>.ipynb) that always holds the notebook of the deployed site.
 COLAB_BRANCH = "colab"
+CLAIM_LINE = re.compile(PROSE_CLAIM.pattern + r"\n?", re.DOTALL)  # a claim, and the line break after it
 NETWORK_TAG = "requires-network"  # a snippet that needs the network; Colab is online, tests are not
 SKIP_TAG = "skipped-by-page-tests"  # an inline block under a pytest.mark.skip marker on the page
 # Admonitions (!!! and ???) and content tabs (===): Jupyter renders neither, so each becomes a bold title.
@@ -126,7 +127,8 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
         cells.append(cell)
 
     def flush_prose() -> None:
-        text = re.sub(r"\n{3,}", "\n\n", expand("\n".join(prose), root)).strip("\n")
+        # A claim on its own line would split the paragraph in Jupyter: the notebook leaves claims out.
+        text = re.sub(r"\n{3,}", "\n\n", CLAIM_LINE.sub("", expand("\n".join(prose), root))).strip("\n")
         if site_url:
             text = PAGE_LINK.sub(lambda link: f"]({page_url(site_url, page_src, link['target'])}{link['anchor'] or ''})", text)
         if text.strip():
