@@ -9,12 +9,14 @@ positions. Introduced on the page "Build on a paper: the IOI circuit".
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import torch
+from jaxtyping import Float
 from torch import Tensor
 from transformers import PreTrainedTokenizerFast
 
@@ -149,15 +151,73 @@ def corrupted(prompts: IOIPrompts, *, names: Sequence[str] = NAMES, seed: int = 
     return IOIPrompts(texts, tokens, prompts.end, prompts.io, prompts.s, prompts.io_position, prompts.s1_position, prompts.s2_position)
 
 
-def logit_diff(logits: Tensor, prompts: IOIPrompts) -> Tensor:
-    """Per prompt, the IO logit minus the S logit at its last position: ``(batch,)``."""
-    _checks.tensor(logits, "logit_diff", "logits", dims=("batch", "seq", "vocab"))
-    _checks.instance(prompts, IOIPrompts, "logit_diff", "prompts")
-    if logits.shape[:2] != prompts.tokens.shape:
-        raise ValueError(f"logit_diff expected logits of shape (batch, seq, vocab) with (batch, seq) = {tuple(prompts.tokens.shape)}, got {tuple(logits.shape)}")
+def _checks_logit_diff(difference: Callable[[Tensor, IOIPrompts], Tensor]) -> Callable[[Tensor, IOIPrompts], Tensor]:
+    """``difference(logits, prompts)``, refusing logits that are not ``(batch, seq, vocab)`` for these prompts.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    function = difference.__name__
+
+    @functools.wraps(difference)
+    def checked(logits: Tensor, prompts: IOIPrompts) -> Tensor:
+        _checks.tensor(logits, function, "logits", dims=("batch", "seq", "vocab"))
+        _checks.instance(prompts, IOIPrompts, function, "prompts")
+        if logits.shape[:2] != prompts.tokens.shape:
+            raise ValueError(f"{function} expected logits of shape (batch, seq, vocab) with (batch, seq) = "
+                             f"{tuple(prompts.tokens.shape)}, got {tuple(logits.shape)}")
+        return difference(logits, prompts.to(logits.device))
+
+    return checked
+
+
+@_checks_logit_diff
+# --8<-- [start:logit-diff]
+def logit_diff(logits: Float[Tensor, "batch seq vocab"], prompts: IOIPrompts) -> Float[Tensor, "batch"]:
+    """Per prompt, the IO logit minus the S logit at its own last position: ``(batch,)``.
+
+    Prompts of different templates differ in length and are right-padded, so the last position
+    of the tensor, ``-1``, is padding for every prompt shorter than the longest.
+    """
     rows = torch.arange(len(prompts), device=logits.device)
-    last = logits[rows, prompts.end.to(logits.device)]
-    return last[rows, prompts.io.to(logits.device)] - last[rows, prompts.s.to(logits.device)]
+    last = logits[rows, prompts.end]  # (batch, vocab): each prompt's logits where it predicts the next token
+    return last[rows, prompts.io] - last[rows, prompts.s]
+# --8<-- [end:logit-diff]
+
+
+def _checks_ioi_metric(make_metric: Callable[[IOIPrompts, Tensor, Tensor], Callable[[Tensor], Tensor]]) -> Callable:
+    """``make_metric(prompts, clean_logits, corrupted_logits)``, refusing runs the logit difference cannot tell apart.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    function = make_metric.__name__
+
+    @functools.wraps(make_metric)
+    def checked(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tensor) -> Callable[[Tensor], Tensor]:
+        clean, corrupted = (logit_diff(logits, prompts).mean().item() for logits in (clean_logits, corrupted_logits))
+        if clean == corrupted:
+            raise ValueError(f"{function}: the clean and corrupted runs have one mean logit difference ({clean:.4g}), "
+                             "so there is no gap to measure a share of")
+        return make_metric(prompts, clean_logits, corrupted_logits)
+
+    return checked
+
+
+@_checks_ioi_metric
+# --8<-- [start:ioi-metric]
+def ioi_metric(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tensor) -> Callable[[Tensor], Tensor]:
+    """The mean logit difference IO - S, rescaled so that the corrupted run scores 0 and the clean run 1.
+
+    The function it returns gives a 0-dim tensor, not a float, so that attribution patching can
+    differentiate it.
+    """
+    clean = logit_diff(clean_logits, prompts).mean()
+    corrupted = logit_diff(corrupted_logits, prompts).mean()
+
+    def metric(logits: Float[Tensor, "batch seq vocab"]) -> Tensor:
+        return (logit_diff(logits, prompts).mean() - corrupted) / (clean - corrupted)
+
+    return metric
+# --8<-- [end:ioi-metric]
 
 
 def name_token(name: str) -> int:

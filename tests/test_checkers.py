@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mi_course import attribution, induction
-from mi_course.checkers import CheckerInputError, StepCheck, plotly, sae, step1, step2, step3, step4
+from mi_course.checkers import CheckerInputError, StepCheck, ioi, plotly, sae, step1, step2, step3, step4
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 STEP2_CHECKERS = ("check_layernorm", "check_embed", "check_pos_embed", "check_attention", "check_mlp", "check_block",
@@ -161,6 +161,23 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: step4.check_k_composition_score(0.5), CheckerInputError, "check_k_composition_score expected your k_composition_score function, got float"),
         Bad(lambda k: step4.check_k_composition_score(lambda ov, qk: ov @ qk.T), CheckerInputError,
             r"k_composition_score: expected a number .*for W_OV_earlier and W_QK_later of shape \(16, 16\), got torch.float32 of shape \(16, 16\)"),
+    ],
+    "mi_course.checkers.ioi:check_ioi_metric": [
+        Bad(lambda k: ioi.check_ioi_metric("IO - S"), CheckerInputError, "check_ioi_metric expected your ioi_metric function, got str"),
+        Bad(lambda k: ioi.check_ioi_metric(lambda prompts, clean, corrupted: 0.5), CheckerInputError,
+            "ioi_metric should return a function of the logits, got float"),
+        Bad(lambda k: ioi.check_ioi_metric(lambda prompts, clean, corrupted: lambda logits: logits[:, -1]), CheckerInputError,
+            "the function ioi_metric returns raised .*; it should return a number"),
+    ],
+    "mi_course.checkers.ioi:check_path_patch": [
+        Bad(lambda k: ioi.check_path_patch(None), CheckerInputError, "check_path_patch expected your path_patch function, got NoneType"),
+        Bad(lambda k: ioi.check_path_patch(lambda *args, **kwargs: None), CheckerInputError, "path_patch raised TypeError: .*; it should return a number"),
+    ],
+    "mi_course.checkers.ioi:check_attribution_patching": [
+        Bad(lambda k: ioi.check_attribution_patching(3), CheckerInputError,
+            "check_attribution_patching expected your attribution_patch_heads function, got int"),
+        Bad(lambda k: ioi.check_attribution_patching(lambda model, clean, corrupted, metric: torch.zeros(2, 17, 4)), CheckerInputError,
+            r"attribution_patch_heads: expected shape \(2, 4, 17\) for gpt2-twin and \(8, 17\) tokens: \(n_layers, n_heads, pos\), got \(2, 17, 4\)"),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

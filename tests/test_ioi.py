@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from mi_course import ioi
+from mi_course.checkers.ioi import check_ioi_metric
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 
@@ -75,6 +76,50 @@ def test_logit_diff_reads_io_minus_s_at_the_last_position():
     assert ioi.logit_diff(logits, prompts).tolist() == [1.5, -1.0, 0.0]
 
 
+def test_the_courses_ioi_metric_passes_its_checker():
+    report = check_ioi_metric(ioi.ioi_metric)
+    assert report.passed, str(report)
+
+
+def metric_variant(position=lambda logits, prompts: prompts.end, normalise=True, scores=lambda last: last, item=False):
+    def ioi_metric(prompts, clean_logits, corrupted_logits):
+        rows = torch.arange(len(prompts))
+
+        def difference(logits):
+            last = scores(logits[rows, position(logits, prompts)])
+            return (last[rows, prompts.io] - last[rows, prompts.s]).mean()
+
+        clean, corrupted = difference(clean_logits), difference(corrupted_logits)
+
+        def metric(logits):
+            value = (difference(logits) - corrupted) / (clean - corrupted) if normalise else difference(logits)
+            return value.item() if item else value
+
+        return metric
+    return ioi_metric
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (metric_variant(position=lambda logits, prompts: -1), "you read the last position of the tensor, -1, which is padding"),
+        (metric_variant(position=lambda logits, prompts: prompts.end[0]), "you read every prompt at the first prompt's last position"),
+        (metric_variant(scores=lambda last: last.softmax(dim=-1)), "that is a difference of probabilities"),
+        (metric_variant(normalise=False), "that is the mean logit difference itself: rescale it"),
+        (metric_variant(item=True), "return the tensor, not .item()"),
+    ],
+)
+def test_the_ioi_metric_checker_names_each_mistake(wrong, hint):
+    report = check_ioi_metric(wrong)
+    assert not report.passed and hint in str(report), str(report)
+
+
+def test_a_sign_error_in_the_logit_difference_cancels_in_the_normalised_metric():
+    """S - IO instead of IO - S flips clean and corrupted alike, so the normalised metric is the same: not a mistake to catch."""
+    s_minus_io = metric_variant(scores=lambda last: -last)
+    assert check_ioi_metric(s_minus_io).passed
+
+
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.ioi:ioi_prompts": [
         Bad(lambda k: ioi.ioi_prompts(4, names=["Mary", "Zachary"]), ioi.NotOneTokenError,
@@ -98,6 +143,12 @@ BAD_INPUTS: dict[str, list[Bad]] = {
             re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 50257)")),
         Bad(lambda k: ioi.logit_diff(torch.zeros(3, 2, 5), ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1])), ValueError,
             re.escape("logit_diff expected logits of shape (batch, seq, vocab) with (batch, seq) = (2, 15), got (3, 2, 5)")),
+    ],
+    "mi_course.ioi:ioi_metric": [
+        Bad(lambda k: ioi.ioi_metric(ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15, 50257), torch.zeros(2, 15, 50257)),
+            ValueError, re.escape("ioi_metric: the clean and corrupted runs have one mean logit difference (0), so there is no gap")),
+        Bad(lambda k: ioi.ioi_metric(ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15), torch.zeros(2, 15, 5)),
+            ValueError, re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 15)")),
     ],
     "mi_course.ioi:name_token": [
         Bad(lambda k: ioi.name_token("Zachary"), ioi.NotOneTokenError, "name_token: the name 'Zachary' is 2 GPT-2 tokens"),
