@@ -83,8 +83,8 @@ def _head_pairs(model: TransformerBridge, given: Sequence[Head], function: str, 
 
 @_checks_path_patching
 # --8<-- [start:path-patch]
-def path_patch(model, clean_tokens, corrupted_tokens, senders: list[Head], metric, receivers: list[Head] | None = None,
-               receiver_inputs: tuple[str, ...] = ("q",)):
+def path_patch(model, clean_tokens, corrupted_tokens, senders: list[tuple[int, int]], metric,
+               receivers: list[tuple[int, int]] | None = None, receiver_inputs: tuple[str, ...] = ("q",)):
     """``metric`` of the corrupted run when only the paths from ``senders`` to ``receivers`` carry the clean run.
 
     Step 1 runs the corrupted tokens with the senders' outputs (``hook_z``) taken from the clean

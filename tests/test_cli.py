@@ -58,11 +58,11 @@ def test_check_with_no_step_lists_every_criterion_runs_the_automated_ones_and_su
     monkeypatch.setitem(STEP_CHECKS, "step5", StepCheck("Step 5: a stand-in", ("judged by you (self-assessed)",)))
     assert cli.main(["check"]) == 1  # the failing Step 2 makes the whole check fail
     out = capsys.readouterr().out
-    assert len(ran) == sum(step.automated for step in STEP_CHECKS.values()) == 4
+    assert len(ran) == sum(step.automated for step in STEP_CHECKS.values()) == 5
     for step in STEP_CHECKS.values():
         assert step.title in out and all(f"  criterion: {criterion}" in out for criterion in step.criteria)
     assert "no automated check: these criteria are yours to judge" in out
-    assert out.splitlines()[-1] == "summary: step1 PASS · step2 FAIL · step3 PASS · step4 PASS · step5 self-assessed"
+    assert out.splitlines()[-1] == "summary: step1 PASS · step2 FAIL · step3 PASS · step4 PASS · ioi PASS · step5 self-assessed"
 
 
 def test_train_help_gives_each_models_training_time_from_its_card(monkeypatch, capsys):

@@ -161,3 +161,22 @@ NO_BAD_INPUT: dict[str, str] = {}
 @pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
 def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
     assert_refused(case, shared_kit(tmp_path_factory))
+
+
+def test_the_ioi_check_judges_exactly_the_code_the_pages_solutions_show():
+    """`check ioi` runs no snippet: it is honest only if the page's solutions include the package's functions."""
+    from mi_course.checkers import STEP_CHECKS
+    from site_tools.pages import Snippet
+    from tests.test_step3 import ROOT, as_shown
+
+    solutions = {"ioi_metric": ("ioi/ioi_metric_solution.py", "mi_course/ioi.py:ioi-metric"),
+                 "path_patch": ("ioi/path_patch_solution.py", "mi_course/path_patching.py:path-patch"),
+                 "attribution_patch_heads": ("ioi/attribution_patching_solution.py", "mi_course/attribution_patching.py:attribution-patch-heads")}
+    step = STEP_CHECKS["ioi"]
+    assert set(step.taught_objects()) == set(solutions) and step.solution_paths() == []
+    for name, taught in step.taught_objects().items():
+        path, section = solutions[name]
+        snippet = Snippet(path, ROOT)
+        assert section in snippet.includes and as_shown(taught) in snippet.script and snippet.script.count(f"def {name}(") == 1
+    report = step.run()
+    assert report.passed and [result.name for result in report.results] == list(solutions), str(report)

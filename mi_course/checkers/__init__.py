@@ -26,6 +26,7 @@ from mi_course.checkers.step2 import (
     check_transformer,
     check_unembed,
 )
+from mi_course.checkers.ioi import check_attribution_patching, check_ioi_metric, check_path_patch
 from mi_course.checkers.plotly import check_plotly_figures
 from mi_course.checkers.step3 import (
     check_ablation_sweep,
@@ -163,6 +164,16 @@ STEP_CHECKS: dict[str, StepCheck] = {
                                      + check_sae_loss(ns["sae_loss"]).results
                                      + check_trained_sae(*train_with(ns["sae_loss"])).results),
     ),
+    "ioi": StepCheck(
+        title="Build on a paper: the IOI circuit (its metric, path patching and attribution patching, written by you)",
+        criteria=("your IOI metric, path patching and attribution patching match the course's reference on gpt2-twin",
+                  "name the twin's circuit head by head from your own evidence, and say where it differs from GPT-2 small's "
+                  "as the paper reports it (self-assessed)"),
+        # the page's solutions include these from the package (snippets/ioi/*_solution.py)
+        taught=("mi_course.ioi:ioi_metric", "mi_course.path_patching:path_patch", "mi_course.attribution_patching:attribution_patch_heads"),
+        check=lambda ns: CheckReport("ioi", check_ioi_metric(ns["ioi_metric"]).results + check_path_patch(ns["path_patch"]).results
+                                     + check_attribution_patching(ns["attribution_patch_heads"]).results),
+    ),
 }
 
 __all__ = [
@@ -172,11 +183,13 @@ __all__ = [
     "CriterionResult",
     "StepCheck",
     "check_attention",
+    "check_attribution_patching",
     "check_block",
     "check_copying_score",
     "check_embed",
     "check_full_ov_circuit",
     "check_induction_score",
+    "check_ioi_metric",
     "check_k_composition_score",
     "check_ablation_sweep",
     "check_head_detectors",
@@ -184,6 +197,7 @@ __all__ = [
     "check_logit_attribution",
     "check_normalised_metric",
     "check_patch_by_position",
+    "check_path_patch",
     "check_plotly_figures",
     "check_sae_loss",
     "check_sampling",
