@@ -189,6 +189,53 @@ def patch_by_position(model, clean_tokens, corrupted_tokens, hook_names: list[st
 # --8<-- [end:patch-by-position]
 
 
+def _checks_head_patching(patch: Callable) -> Callable:
+    """``patch(model, clean_tokens, corrupted_tokens, metric)`` in inference mode, refusing tokens of two shapes and a metric
+    that is not a function.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    function = patch.__name__
+
+    @functools.wraps(patch)
+    def checked(model: TransformerBridge, clean_tokens: Tensor, corrupted_tokens: Tensor, metric: Callable[[Tensor], float]) -> Tensor:
+        _checks.model(model, function)
+        _checks.tokens(clean_tokens, function, model, "clean_tokens")
+        _checks.tokens(corrupted_tokens, function, model, "corrupted_tokens")
+        if clean_tokens.shape != corrupted_tokens.shape:
+            raise ValueError(f"{function} expected clean and corrupted tokens of one shape, got {tuple(clean_tokens.shape)} "
+                             f"and {tuple(corrupted_tokens.shape)}")
+        if not callable(metric) or isinstance(metric, torch.nn.Module):
+            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        with torch.inference_mode():
+            return patch(model, clean_tokens, corrupted_tokens, metric)
+
+    return checked
+
+
+@_checks_head_patching
+# --8<-- [start:patch-heads]
+def patch_heads(model, clean_tokens, corrupted_tokens, metric) -> Float[Tensor, "n_layers n_heads"]:
+    """Activation patching of each head's whole output: ``metric`` of the corrupted run with that head's clean ``hook_z``.
+
+    Entry ``[layer, head]`` patches the head at every position at once, and nothing else.
+    """
+    z_names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
+    _, clean_cache = model.run_with_cache(clean_tokens, names_filter=lambda name: name in z_names)
+    results = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
+    for layer, name in enumerate(z_names):
+        for head in range(model.cfg.n_heads):
+
+            def patch(z: Tensor, hook, head: int = head, clean: Tensor = clean_cache[name]) -> Tensor:
+                z = z.clone()
+                z[:, :, head] = clean[:, :, head]  # every position of this head, from the clean run
+                return z
+
+            results[layer, head] = metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=[(name, patch)]))
+    return results
+# --8<-- [end:patch-heads]
+
+
 def _checks_normalised(normalise: Callable) -> Callable:
     """``normalise(metric, clean_logits, corrupted_logits)``, refusing a metric that is not a function, logits that are
     not ``(batch, pos, d_vocab)`` tensors of one shape, and runs the metric cannot tell apart.

@@ -220,6 +220,14 @@ def ioi_metric(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tens
 # --8<-- [end:ioi-metric]
 
 
+def position_names(prompts: IOIPrompts, row: int = 0) -> dict[int, str]:
+    """Where prompt ``row``'s names and last token stand: ``{position: "S1" | "IO" | "S2" | "END"}``, in order."""
+    _checks.instance(prompts, IOIPrompts, "position_names", "prompts")
+    _checks.integer(row, "position_names", "row", minimum=0, maximum=len(prompts) - 1)
+    named = {"IO": prompts.io_position, "S1": prompts.s1_position, "S2": prompts.s2_position, "END": prompts.end}
+    return dict(sorted((int(positions[row]), name) for name, positions in named.items()))
+
+
 def name_token(name: str) -> int:
     """The id of ``" " + name``, which must be one GPT-2 token."""
     _single_tokens([name], "name_token", minimum=1)

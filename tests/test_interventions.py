@@ -37,6 +37,14 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: interventions.patch_by_position(k.bridge, TOK.float(), TOK, ["hook_embed"], lambda logits: 0.0), ValueError,
             r"patch_by_position expected clean_tokens of shape \(batch, pos\) with dtype int64 or int32, got torch.float32"),
     ],
+    "mi_course.interventions:patch_heads": [
+        Bad(lambda k: interventions.patch_heads(k.bridge, TOK, TOK[:, :4], lambda logits: 0.0), ValueError,
+            r"patch_heads expected clean and corrupted tokens of one shape, got \(2, 5\) and \(2, 4\)"),
+        Bad(lambda k: interventions.patch_heads(k.bridge, TOK, TOK, "IO - S"), TypeError,
+            "patch_heads expected metric to be a function of the logits, got str"),
+        Bad(lambda k: interventions.patch_heads("gpt2-twin", TOK, TOK, lambda logits: 0.0), TypeError,
+            "patch_heads expected model to be a TransformerBridge"),
+    ],
     "mi_course.interventions:ablation_sweep": [
         Bad(lambda k: interventions.ablation_sweep("model", TOK, lambda logits: 0.0, "zero"), TypeError,
             "ablation_sweep expected model to be a TransformerBridge"),

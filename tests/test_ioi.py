@@ -76,6 +76,11 @@ def test_logit_diff_reads_io_minus_s_at_the_last_position():
     assert ioi.logit_diff(logits, prompts).tolist() == [1.5, -1.0, 0.0]
 
 
+def test_position_names_finds_the_names_and_the_end_in_order():
+    prompts = ioi.ioi_prompts(4, templates=ioi.TEMPLATES[:1], order="BABA")
+    assert ioi.position_names(prompts, row=1) == {2: "S1", 4: "IO", 10: "S2", 14: "END"}
+
+
 def test_the_courses_ioi_metric_passes_its_checker():
     report = check_ioi_metric(ioi.ioi_metric)
     assert report.passed, str(report)
@@ -149,6 +154,10 @@ BAD_INPUTS: dict[str, list[Bad]] = {
             ValueError, re.escape("ioi_metric: the clean and corrupted runs have one mean logit difference (0), so there is no gap")),
         Bad(lambda k: ioi.ioi_metric(ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15), torch.zeros(2, 15, 5)),
             ValueError, re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 15)")),
+    ],
+    "mi_course.ioi:position_names": [
+        Bad(lambda k: ioi.position_names(ioi.ioi_prompts(2), row=2), ValueError, "position_names expected row >= 0 and <= 1, got 2"),
+        Bad(lambda k: ioi.position_names("When Mary and John"), TypeError, "position_names expected prompts to be a IOIPrompts, got str"),
     ],
     "mi_course.ioi:name_token": [
         Bad(lambda k: ioi.name_token("Zachary"), ioi.NotOneTokenError, "name_token: the name 'Zachary' is 2 GPT-2 tokens"),

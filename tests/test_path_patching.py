@@ -9,6 +9,7 @@ import torch
 
 from mi_course import ioi, load_model, path_patching
 from mi_course.checkers.ioi import check_path_patch
+from mi_course.interventions import patch_heads
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 
@@ -35,15 +36,7 @@ def test_a_last_layer_sender_to_the_logits_is_its_activation_patching(twin):
     """Nothing after the last layer's heads is a head, so freezing changes nothing there."""
     model, clean, corrupted, metric = twin
     last = model.cfg.n_layers - 1
-    with torch.inference_mode():
-        _, cache = model.run_with_cache(clean)
-
-        def whole_head(z, hook):
-            z = z.clone()
-            z[:, :, 3] = cache[f"blocks.{last}.attn.hook_z"][:, :, 3]
-            return z
-
-        patched = metric(model.run_with_hooks(corrupted, fwd_hooks=[(f"blocks.{last}.attn.hook_z", whole_head)]))
+    patched = patch_heads(model, clean, corrupted, metric)[last, 3]
     assert path_patching.path_patch(model, clean, corrupted, [(last, 3)], metric).item() == pytest.approx(patched.item(), abs=1e-5)
 
 
@@ -54,15 +47,7 @@ def test_the_receivers_queries_keys_and_values_together_carry_all_that_reaches_t
     together = path_patching.path_patch(model, clean, corrupted, layer_0, metric, [(1, 3)], ("q", "k", "v")).item()
     assert abs(together) > 0.05
     # Layer 1's heads read only layer 0's heads and the (identical) embeddings, so q, k and v from layer 0 are all of their input.
-    with torch.inference_mode():
-        _, cache = model.run_with_cache(clean)
-
-        def head_3(z, hook):
-            z = z.clone()
-            z[:, :, 3] = cache["blocks.1.attn.hook_z"][:, :, 3]
-            return z
-
-        output_patched = metric(model.run_with_hooks(corrupted, fwd_hooks=[("blocks.1.attn.hook_z", head_3)])).item()
+    output_patched = patch_heads(model, clean, corrupted, metric)[1, 3].item()
     assert together == pytest.approx(output_patched, abs=1e-4)
 
 

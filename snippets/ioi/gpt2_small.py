@@ -4,6 +4,7 @@ import torch
 
 from mi_course import get_device, load_model, seed_everything
 from mi_course.attribution_patching import attribution_patch_heads
+from mi_course.interventions import patch_heads
 from mi_course.ioi import HELD_OUT_TEMPLATES, NAMES, corrupted, ioi_metric, ioi_prompts, logit_diff
 from mi_course.path_patching import path_patch
 
@@ -27,17 +28,8 @@ def top(scores: dict, k: int = 5) -> str:
 estimates = attribution_patch_heads(model, prompts.tokens, abc.tokens, metric).sum(dim=-1)
 attribution = {head: estimates[head].item() for head in heads}
 # Activation patching of each head's whole output: one run per head.
-patched = {}
-with torch.inference_mode():
-    _, clean_cache = model.run_with_cache(prompts.tokens, names_filter=lambda name: name.endswith("attn.hook_z"))
-    for layer, head in heads:
-
-        def patch_head(z, hook, head=head, clean=clean_cache[f"blocks.{layer}.attn.hook_z"]):
-            z = z.clone()
-            z[:, :, head] = clean[:, :, head]
-            return z
-
-        patched[layer, head] = metric(model.run_with_hooks(abc.tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", patch_head)])).item()
+by_head = patch_heads(model, prompts.tokens, abc.tokens, metric)
+patched = {head: by_head[head].item() for head in heads}
 correlation = torch.corrcoef(torch.tensor([list(attribution.values()), list(patched.values())]))[0, 1]
 print(f"activation patching, top heads: {top(patched)}")
 print(f"attribution patching, top heads: {top(attribution)}; correlation with activation patching {correlation:.2f}")
