@@ -14,14 +14,15 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import torch
 from jaxtyping import Float
 from torch import Tensor
-from transformers import PreTrainedTokenizerFast
-
 from mi_course import _checks
-from mi_course.tokenization import gpt2_tokenizer
+
+if TYPE_CHECKING:  # importing transformers takes seconds; `python -m mi_course check` imports this module for its checkers
+    from transformers import PreTrainedTokenizerFast
 
 # 228 first names that GPT-2 reads as one token after a space (tests/test_ioi.py checks each).
 NAMES = tuple("""
@@ -305,4 +306,6 @@ def _bos() -> int:
 
 @cache
 def _tokenizer() -> PreTrainedTokenizerFast:
+    from mi_course.tokenization import gpt2_tokenizer
+
     return gpt2_tokenizer()
