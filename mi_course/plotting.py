@@ -1,4 +1,4 @@
-"""Labelled Plotly figures, CircuitsVis attention views, and ``show`` for scripts, notebooks and the site.
+"""Labelled Plotly figures, CircuitsVis views (attention, token activations), and ``show`` for scripts, notebooks and the site.
 
 Introduced on the page "Step 3: Plotting and CircuitsVis". Each figure helper takes its title and
 axis labels as required keywords, and checks the shape of what it plots.
@@ -104,22 +104,22 @@ def imshow(
     return figure
 
 
-@dataclass(frozen=True)
-class AttentionView:
-    """CircuitsVis' ``AttentionPatterns`` for some heads on some tokens; a notebook displays it as HTML.
+class CircuitsVisView:
+    """A CircuitsVis component with its props; a notebook displays it as HTML.
 
     On the site it calls the CircuitsVis bundle the page loads once; elsewhere (Colab, Jupyter) it
     imports the installed version's bundle from unpkg.
     """
 
-    tokens: list[str]
-    patterns: list[list[list[float]]]  # (heads, query, key)
-    head_names: list[str]
+    component = ""  # the component's name in CircuitsVis, set by each kind of view
+    element_prefix = ""  # the start of its elements' ids
+
+    def props(self) -> dict:
+        raise NotImplementedError
 
     def props_json(self) -> str:
         """The component's props as JSON that cannot end a ``<script>``: ``<``, ``>``, ``&`` are escaped."""
-        props = {"tokens": self.tokens, "attention": self.patterns, "headLabels": self.head_names}
-        text = json.dumps(props, allow_nan=False)
+        text = json.dumps(self.props(), allow_nan=False)
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
     def _repr_html_(self) -> str:
@@ -129,20 +129,49 @@ class AttentionView:
         """The view's element and script: for the site (its served bundle) or standalone (the bundle from unpkg)."""
         props = self.props_json()
         number = next(_element_numbers)
-        element_id = "mi-course-attention-" + hashlib.sha256(f"{number}:{props}".encode()).hexdigest()[:16]
+        element_id = f"mi-course-{self.element_prefix}-" + hashlib.sha256(f"{number}:{props}".encode()).hexdigest()[:16]
         if for_site:
-            script = f'<script>CircuitsVis.render("{element_id}", CircuitsVis.AttentionPatterns, {props});</script>'
+            script = f'<script>CircuitsVis.render("{element_id}", CircuitsVis.{self.component}, {props});</script>'
         else:
             bundle = f"https://unpkg.com/circuitsvis@{version('circuitsvis')}/dist/cdn/esm.js"
             script = (
-                f'<script type="module">import {{ render, AttentionPatterns }} from "{bundle}";\n'
-                f'render("{element_id}", AttentionPatterns, {props});</script>'
+                f'<script type="module">import {{ render, {self.component} }} from "{bundle}";\n'
+                f'render("{element_id}", {self.component}, {props});</script>'
             )
         return f'<div id="{element_id}" class="{CIRCUITSVIS_DIV_CLASS}" style="margin: 15px 0;"></div>\n{script}'
+
+
+@dataclass(frozen=True)
+class AttentionView(CircuitsVisView):
+    """CircuitsVis' ``AttentionPatterns`` for some heads on some tokens."""
+
+    tokens: list[str]
+    patterns: list[list[list[float]]]  # (heads, query, key)
+    head_names: list[str]
+    component, element_prefix = "AttentionPatterns", "attention"
+
+    def props(self) -> dict:
+        return {"tokens": self.tokens, "attention": self.patterns, "headLabels": self.head_names}
 
     def __repr__(self) -> str:
         heads = len(self.head_names)
         return f"attention patterns: {heads} head{'s' * (heads != 1)} ({', '.join(self.head_names)}) over {len(self.tokens)} tokens"
+
+
+@dataclass(frozen=True)
+class TokenActivationsView(CircuitsVisView):
+    """CircuitsVis' ``ColoredTokens``: text whose tokens are shaded by a value, such as a latent's activation."""
+
+    tokens: list[str]
+    values: list[float]
+    title: str
+    component, element_prefix = "ColoredTokens", "tokens"
+
+    def props(self) -> dict:
+        return {"tokens": self.tokens, "values": self.values}
+
+    def __repr__(self) -> str:
+        return f"token activations: {self.title}, {len(self.tokens)} tokens, largest {max(self.values):.2f}"
 
 
 def attention_patterns(
@@ -161,7 +190,19 @@ def attention_patterns(
     return AttentionView(list(tokens), np.round(array, PATTERN_DECIMALS).tolist(), names)
 
 
-def show(item: go.Figure | AttentionView) -> None:
+def token_activations(tokens: Sequence[str], values: Values, *, title: str) -> TokenActivationsView:
+    """A view of ``tokens`` shaded by ``values`` (one per token), such as an SAE latent's activations."""
+    array = _array(values, ("tokens",), "token_activations", "values")
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+        raise TypeError(f"token_activations expected tokens to be a list of strings, got {type(tokens).__name__}")
+    if len(array) != len(tokens):
+        raise ValueError(f"token_activations expected one value per token, got {len(array)} values for {len(tokens)} tokens")
+    if not isinstance(title, str) or not title:
+        raise ValueError(f"token_activations expected a non-empty title, got {title!r}")
+    return TokenActivationsView(list(tokens), np.round(array, PATTERN_DECIMALS).tolist(), title)
+
+
+def show(item: go.Figure | CircuitsVisView) -> None:
     """Display a figure or attention view: inline in a notebook, a summary line in a script.
 
     A script (``python file.py``) prints ``describe(item)`` and never opens a browser; when
@@ -189,17 +230,17 @@ def show(item: go.Figure | AttentionView) -> None:
         print(describe(item))
 
 
-def describe(item: go.Figure | AttentionView) -> str:
+def describe(item: go.Figure | CircuitsVisView) -> str:
     """One line saying what a figure or view shows, e.g. ``figure "Loss": 2 traces (train, test)``."""
-    if isinstance(_check_item(item, "describe"), AttentionView):
+    if isinstance(_check_item(item, "describe"), CircuitsVisView):
         return repr(item)
     names = [trace.name or trace.type for trace in item.data]
     return f'figure "{item.layout.title.text}": {len(names)} trace{"s" * (len(names) != 1)} ({", ".join(names)})'
 
 
-def _check_item(item: object, function: str) -> go.Figure | AttentionView:
-    if not isinstance(item, (go.Figure, AttentionView)):
-        raise TypeError(f"{function} expected a plotly Figure or an AttentionView (from mi_course.plotting), got {type(item).__name__}")
+def _check_item(item: object, function: str) -> go.Figure | CircuitsVisView:
+    if not isinstance(item, (go.Figure, CircuitsVisView)):
+        raise TypeError(f"{function} expected a plotly Figure or a CircuitsVis view (from mi_course.plotting), got {type(item).__name__}")
     return item
 
 

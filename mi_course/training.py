@@ -174,6 +174,7 @@ TRAINERS = {
     "induction-2l": "mi_course.recipes.induction_2l:train_induction",
     "grokking-113": "mi_course.recipes.grokking_113:train_grokking",
     "gpt2-twin": "mi_course.recipes.gpt2_twin:train_twin",
+    "shakespeare-char-sae": "mi_course.recipes.shakespeare_sae:train_shakespeare_sae",
 }
 
 

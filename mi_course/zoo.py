@@ -29,8 +29,10 @@ from transformer_lens.model_bridge.sources.native.model import NativeModel
 from transformers import PreTrainedTokenizerFast
 
 from mi_course import _checks
+from mi_course.residual_sae import ResidualSAE
 from mi_course.runtime import get_device, reachable
 from mi_course.tokenization import character_tokenizer, gpt2_tokenizer, modular_tokenizer, symbol_tokenizer
+from mi_course.toy_models import SparseAutoencoder
 
 ZOO_DIR = Path(__file__).parent / "weights"
 WEIGHTS_FILE, CARD_FILE = "model.safetensors", "card.json"
@@ -42,6 +44,7 @@ HUB_MODELS = {"gpt2-small": "gpt2"}
 HUB_TWINS = {"gpt2-small": "gpt2-twin"}
 HUB_TWINS_SWITCH = "MI_COURSE_HUB_TWINS"  # "1": load_model loads a hub model's twin instead
 HF_CONFIG_FILE = "config.json"
+SAE_KIND = "sparse-autoencoder"  # a card's config["kind"] for a shipped SAE, which load_sae loads and load_model does not
 
 
 class UnknownModelError(ValueError):
@@ -79,17 +82,30 @@ class ModelCard:
 
 def list_models() -> list[str]:
     """Names ``load_model`` accepts: the shipped models, then the hub models (which need the network)."""
-    shipped = sorted(folder.name for folder in ZOO_DIR.iterdir() if (folder / CARD_FILE).is_file())
-    return shipped + sorted(HUB_MODELS)
+    return _shipped(saes=False) + sorted(HUB_MODELS)
+
+
+def list_saes() -> list[str]:
+    """Names ``load_sae`` accepts: the shipped sparse autoencoders."""
+    return _shipped(saes=True)
+
+
+def _shipped(*, saes: bool) -> list[str]:
+    cards = {folder.name: ModelCard.read(folder) for folder in ZOO_DIR.iterdir() if (folder / CARD_FILE).is_file()}
+    return sorted(name for name, card in cards.items() if (card.config.get("kind") == SAE_KIND) == saes)
+
+
+def _shipped_names() -> list[str]:
+    return _shipped(saes=False) + _shipped(saes=True)
 
 
 def model_card(name: str) -> ModelCard:
-    """The card of a shipped model."""
+    """The card of a shipped model or SAE."""
     if not isinstance(name, str):
-        raise UnknownModelError(f"model_card expected a model name (str), got {type(name).__name__}; shipped models: {', '.join(list_models()[: -len(HUB_MODELS)])}")
+        raise UnknownModelError(f"model_card expected a model name (str), got {type(name).__name__}; shipped models: {', '.join(_shipped_names())}")
     folder = ZOO_DIR / name
     if not (folder / CARD_FILE).is_file():
-        raise UnknownModelError(f"no shipped model {name!r}; shipped models: {', '.join(list_models()[: -len(HUB_MODELS)])}")
+        raise UnknownModelError(f"no shipped model {name!r}; shipped models: {', '.join(_shipped_names())}")
     return ModelCard.read(folder)
 
 
@@ -108,6 +124,8 @@ def load_model(name: str | Path, *, device: str | torch.device | None = None) ->
         name = hub_twin(name)
     if name in HUB_MODELS:
         return _load_hub_model(name, device)
+    if name in list_saes():
+        raise UnknownModelError(f"{name!r} is a sparse autoencoder of {model_card(name).config['model']}, not a model: load it with load_sae({name!r})")
     if name not in list_models():
         raise UnknownModelError(f"unknown model {name!r}; choose from {', '.join(list_models())}")
     card = model_card(name)
@@ -116,6 +134,17 @@ def load_model(name: str | Path, *, device: str | torch.device | None = None) ->
         return boot_gpt2(str(ZOO_DIR / name), device)
     weights = _verified_weights(ZOO_DIR / name / WEIGHTS_FILE, card.sha256)
     return bridge_from_state_dict(card.config, weights, make_tokenizer(card.tokenizer), device=device, model_name=name)
+
+
+def load_sae(name: str) -> ResidualSAE:
+    """A shipped sparse autoencoder of a shipped model's residual stream (on the CPU), its weights' sha256 checked."""
+    if not isinstance(name, str) or name not in list_saes():
+        raise UnknownModelError(f"load_sae expected the name of a shipped SAE, one of {', '.join(list_saes())}, got {name!r}")
+    card = model_card(name)
+    weights = _verified_weights(ZOO_DIR / name / WEIGHTS_FILE, card.sha256)
+    sae = SparseAutoencoder(card.config["d_in"], card.config["d_sae"])
+    sae.load_state_dict(weights)
+    return ResidualSAE(sae.eval(), card.config["model"], card.config["hook"], card.config["scale"])
 
 
 def boot_gpt2(name_or_folder: str, device: torch.device) -> TransformerBridge:

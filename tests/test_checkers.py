@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mi_course import attribution, induction
-from mi_course.checkers import CheckerInputError, StepCheck, ioi, plotly, sae, step1, step2, step3, step4
+from mi_course.checkers import CheckerInputError, StepCheck, features, ioi, plotly, sae, step1, step2, step3, step4
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 STEP2_CHECKERS = ("check_layernorm", "check_embed", "check_pos_embed", "check_attention", "check_mlp", "check_block",
@@ -161,6 +161,11 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: step4.check_k_composition_score(0.5), CheckerInputError, "check_k_composition_score expected your k_composition_score function, got float"),
         Bad(lambda k: step4.check_k_composition_score(lambda ov, qk: ov @ qk.T), CheckerInputError,
             r"k_composition_score: expected a number .*for W_OV_earlier and W_QK_later of shape \(16, 16\), got torch.float32 of shape \(16, 16\)"),
+    ],
+    "mi_course.checkers.features:check_probe": [
+        Bad(lambda k: features.check_probe("probe", lambda *args: 0.5), CheckerInputError, "check_probe expected your train_probe function, got str"),
+        Bad(lambda k: features.check_probe(lambda x, y: "probe", lambda probe, x, y: 0.5), CheckerInputError,
+            r"train_probe should return the probe, an nn.Linear\(d_model, 1\), got str"),
     ],
     "mi_course.checkers.ioi:check_ioi_metric": [
         Bad(lambda k: ioi.check_ioi_metric("IO - S"), CheckerInputError, "check_ioi_metric expected your ioi_metric function, got str"),

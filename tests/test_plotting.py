@@ -214,22 +214,38 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: plotting.attention_patterns(["a"], torch.zeros(2, 1, 1), head_names=["0.0"]), ValueError, "got 1 head names for 2 heads"),
         Bad(lambda k: plotting.attention_patterns("abc", torch.zeros(1, 3, 3)), TypeError, "attention_patterns expected tokens to be a list of strings, got str"),
     ],
+    "mi_course.plotting:token_activations": [
+        Bad(lambda k: plotting.token_activations(["a", "b"], torch.zeros(3), title="latent 7"), ValueError,
+            "token_activations expected one value per token, got 3 values for 2 tokens"),
+        Bad(lambda k: plotting.token_activations("ab", torch.zeros(2), title="latent 7"), TypeError,
+            "token_activations expected tokens to be a list of strings, got str"),
+        Bad(lambda k: plotting.token_activations(["a"], torch.zeros(1), title=""), ValueError, "token_activations expected a non-empty title, got ''"),
+    ],
     "mi_course.plotting:show": [
-        Bad(lambda k: plotting.show("figure"), TypeError, r"show expected a plotly Figure or an AttentionView \(from mi_course.plotting\), got str"),
+        Bad(lambda k: plotting.show("figure"), TypeError, r"show expected a plotly Figure or a CircuitsVis view \(from mi_course.plotting\), got str"),
     ],
     "mi_course.plotting:describe": [
-        Bad(lambda k: plotting.describe(None), TypeError, "describe expected a plotly Figure or an AttentionView .*got NoneType"),
+        Bad(lambda k: plotting.describe(None), TypeError, "describe expected a plotly Figure or a CircuitsVis view .*got NoneType"),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.
 NO_BAD_INPUT: dict[str, str] = {
     "mi_course.plotting:AttentionView": "a record that attention_patterns builds after checking its shapes",
+    "mi_course.plotting:TokenActivationsView": "a record that token_activations builds after checking its shapes",
+    "mi_course.plotting:CircuitsVisView": "the base of the views: a component's name and props, which each view builds",
 }
 
 
 @pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
 def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
     assert_refused(case, shared_kit(tmp_path_factory))
+
+
+def test_a_token_view_escapes_its_text_and_renders_colored_tokens():
+    view = plotting.token_activations(["</script>", "&", "a"], [0.0, 1.5, 0.25], title="latent 7")
+    html = view.html(for_site=True)
+    assert "CircuitsVis.ColoredTokens" in html and "</script>\"" not in html and "\\u003c/script\\u003e" in html
+    assert repr(view) == "token activations: latent 7, 3 tokens, largest 1.50"
 
 
 DTYPES = [np.float32, np.float64, np.int64, np.uint8, np.bool_]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mi_course import recipes, training, zoo
-from mi_course.recipes import gpt2_twin, grokking_113, induction_2l, shakespeare_char
+from mi_course.recipes import gpt2_twin, grokking_113, induction_2l, shakespeare_char, shakespeare_sae
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 
@@ -21,7 +21,15 @@ def test_each_shipped_model_has_a_recipe_module_whose_trainer_is_registered():
         "induction-2l": "mi_course.recipes.induction_2l",
         "grokking-113": "mi_course.recipes.grokking_113",
         "gpt2-twin": "mi_course.recipes.gpt2_twin",
+        "shakespeare-char-sae": "mi_course.recipes.shakespeare_sae",
     }
+
+
+def test_a_scaled_down_sae_run_trains_and_measures_against_both_random_baselines():
+    recipe = dataclasses.replace(shakespeare_sae.SAE_RECIPE, d_sae=32, steps=5, batch_size=256, windows=16, held_out_windows=8)
+    trained = shakespeare_sae.train_shakespeare_sae(recipe)
+    assert set(trained.card.metrics) == {"trained", "random", "random at the trained L0"}
+    assert trained.card.config["kind"] == "sparse-autoencoder" and trained.state_dict["W_dec"].shape == (32, 128)
 
 
 def test_a_scaled_down_twin_run_trains_saves_tied_weights_and_measures_ioi_against_chance():
@@ -48,6 +56,10 @@ def test_periodic_rows_repeat_with_a_period_drawn_per_row():
 
 
 BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.recipes.shakespeare_sae:train_shakespeare_sae": [
+        Bad(lambda k: shakespeare_sae.train_shakespeare_sae("fast"), TypeError,
+            "train_shakespeare_sae expected recipe to be a SAERecipe, got str"),
+    ],
     "mi_course.recipes:with_induction_metrics": [
         Bad(lambda k: recipes.with_induction_metrics({"name": "induction-2l"}, {}, 50, 50), TypeError,
             "with_induction_metrics expected card to be a ModelCard, got dict"),
@@ -107,6 +119,7 @@ BAD_INPUTS: dict[str, list[Bad]] = {
 NO_BAD_INPUT: dict[str, str] = {
     "mi_course.recipes.grokking_113:GrokkingRecipe": "a record of the course's own recipe; train_grokking checks its type and epochs",
     "mi_course.recipes.gpt2_twin:TwinRecipe": "a record of the course's own recipe; train_twin checks its type",
+    "mi_course.recipes.shakespeare_sae:SAERecipe": "a record of the course's own recipe; train_shakespeare_sae checks its type",
 }
 
 

@@ -81,11 +81,13 @@ def test_a_markdown_page_draws_the_figure_of_every_snippet_that_shows_one(site):
             built = (site / page.path.relative_to(DOCS).with_suffix("") / "index.html").read_text()
             code_end = built.index(f"snippets/{snippet.name}</code>")
             figure = built.find('<div class="snippet-figure">', code_end)
-            assert figure > 0 and 'class="plotly-graph-div"' in built[figure : figure + 2000], f"no figure under {snippet.name}"
+            drawn = built[figure : figure + 2000]
+            kind = "plotly.min.js" if 'class="plotly-graph-div"' in drawn else "circuitsvis.js" if 'class="mi-course-circuitsvis"' in drawn else None
+            assert figure > 0 and kind, f"no figure under {snippet.name}"
             assert run["figures"][0][:200] in built[figure : figure + 2000 + len(run["figures"][0])], "not the recorded figure"
-            assert "../../assets/javascripts/plotly.min.js" in built.split("</head>")[0]
+            assert f"../../assets/javascripts/{kind}" in built.split("</head>")[0]
             checked += 1
-    assert checked >= 3  # phase change, superposition, and the concrete problem's per-character loss
+    assert checked >= 4  # phase change, superposition, the concrete problem's per-character loss, and the SAE's latents
 
 
 def test_every_script_a_page_loads_resolves_to_a_file_of_the_site(site):

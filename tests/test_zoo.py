@@ -24,6 +24,13 @@ def test_each_checkpoint_matches_its_recorded_sha256(name):
     assert zoo.sha256_of(zoo.ZOO_DIR / name / zoo.WEIGHTS_FILE) == model_card(name).sha256
 
 
+def test_the_shipped_sae_is_listed_apart_and_loads_with_its_checkpoint_checked():
+    assert zoo.list_saes() == ["shakespeare-char-sae"] and "shakespeare-char-sae" not in list_models()
+    assert zoo.sha256_of(zoo.ZOO_DIR / "shakespeare-char-sae" / zoo.WEIGHTS_FILE) == model_card("shakespeare-char-sae").sha256
+    sae = zoo.load_sae("shakespeare-char-sae")
+    assert (sae.model, sae.d_in, sae.d_sae) == ("shakespeare-char", 128, 512)
+
+
 def test_the_zoo_stays_small():
     from mi_course.tokenization import GPT2_BPE_DIR
 
@@ -218,6 +225,12 @@ BAD_INPUTS: dict[str, list[Bad]] = {
             r"load_model expected a Hugging Face GPT-2 model folder \(model_type 'gpt2'\), found model_type 'llama' in .*config.json"),
         Bad(lambda k: zoo.load_model(k.tmp / "nowhere"), zoo.UnknownModelError, "load_model expected a Hugging Face GPT-2 model folder, found no folder at .*nowhere"),
         Bad(lambda k: zoo.load_model("induction-2l", device="gpu"), ValueError, "load_model expected device to be a device such as 'cpu'.*got 'gpu'"),
+        Bad(lambda k: zoo.load_model("shakespeare-char-sae"), zoo.UnknownModelError,
+            r"'shakespeare-char-sae' is a sparse autoencoder of shakespeare-char, not a model: load it with load_sae\('shakespeare-char-sae'\)"),
+    ],
+    "mi_course.zoo:load_sae": [
+        Bad(lambda k: zoo.load_sae("shakespeare-char"), zoo.UnknownModelError,
+            "load_sae expected the name of a shipped SAE, one of shakespeare-char-sae, got 'shakespeare-char'"),
     ],
     "mi_course.zoo:hub_twin": [
         Bad(lambda k: zoo.hub_twin("llama-7b"), zoo.UnknownModelError, "hub_twin: 'llama-7b' has no shipped twin; the twins are gpt2-small -> gpt2-twin"),
@@ -232,7 +245,7 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: zoo.make_tokenizer("symbols"), TypeError, "make_tokenizer expected spec to be a dict, got str"),
     ],
     "mi_course.zoo:model_card": [
-        Bad(lambda k: zoo.model_card("gpt2-small"), zoo.UnknownModelError, "no shipped model 'gpt2-small'; shipped models: gpt2-twin, grokking-113, induction-2l, shakespeare-char"),
+        Bad(lambda k: zoo.model_card("gpt2-small"), zoo.UnknownModelError, "no shipped model 'gpt2-small'; shipped models: gpt2-twin, grokking-113, induction-2l, shakespeare-char, shakespeare-char-sae"),
         Bad(lambda k: zoo.model_card(7), zoo.UnknownModelError, r"model_card expected a model name \(str\), got int"),
     ],
     "mi_course.zoo:sha256_of": [
@@ -247,6 +260,7 @@ NO_BAD_INPUT: dict[str, str] = {
     "mi_course.zoo:UnknownModelError": "an exception: takes a free-text message",
     "mi_course.zoo:ModelCard": "a record read from a shipped card.json (its weights' sha256 is checked on load)",
     "mi_course.zoo:list_models": "takes no input",
+    "mi_course.zoo:list_saes": "takes no input",
 }
 
 

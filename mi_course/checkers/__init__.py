@@ -26,6 +26,7 @@ from mi_course.checkers.step2 import (
     check_transformer,
     check_unembed,
 )
+from mi_course.checkers.features import check_probe
 from mi_course.checkers.ioi import check_attribution_patching, check_ioi_metric, check_path_patch
 from mi_course.checkers.plotly import check_plotly_figures
 from mi_course.checkers.step3 import (
@@ -174,6 +175,14 @@ STEP_CHECKS: dict[str, StepCheck] = {
         check=lambda ns: CheckReport("ioi", check_ioi_metric(ns["ioi_metric"]).results + check_path_patch(ns["path_patch"]).results
                                      + check_attribution_patching(ns["attribution_patch_heads"]).results),
     ),
+    "features": StepCheck(
+        title="Features in a language model (a linear probe, written by you)",
+        criteria=("your probe's accuracy matches the course's reference, and your probe trains to within 2 points of its held-out accuracy",
+                  "explain why a probe's accuracy needs a random-model and a shuffled-label baseline, and a causal check (self-assessed)"),
+        # the page's solution includes these from the package (snippets/features/probe_solution.py)
+        taught=("mi_course.probes:train_probe", "mi_course.probes:probe_accuracy"),
+        check=lambda ns: check_probe(ns["train_probe"], ns["probe_accuracy"]),
+    ),
 }
 
 __all__ = [
@@ -199,6 +208,7 @@ __all__ = [
     "check_patch_by_position",
     "check_path_patch",
     "check_plotly_figures",
+    "check_probe",
     "check_sae_loss",
     "check_sampling",
     "check_training_loop",

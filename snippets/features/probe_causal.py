@@ -1,0 +1,39 @@
+# The causal check: push shakespeare-char's residual stream along the speaker-name probe's direction and see whether it writes a name.
+import torch
+from torch import Tensor
+
+from mi_course import load_model, seed_everything
+from mi_course.probes import balanced_positions, train_probe
+from mi_course.residual_sae import residual_activations
+from mi_course.steering import addition_hook
+from mi_course.text_labels import speaker_name, text_windows, uppercase
+
+seed_everything(0)
+model = load_model("shakespeare-char", device="cpu")
+hook = "blocks.2.hook_resid_pre"  # where the probe above first reads the property well
+tokens, text = text_windows("training", 800)
+positions, labels = balanced_positions(uppercase(text) & speaker_name(text), uppercase(text) & ~speaker_name(text), seed=0)
+probe = train_probe(residual_activations(model, tokens, hook)[positions], labels)
+direction = probe.weight.detach()[0] / probe.weight.detach()[0].norm()  # the unit vector the probe reads
+random_direction = torch.nn.functional.normalize(torch.randn(model.cfg.d_model, generator=torch.Generator().manual_seed(1)), dim=0)
+
+# Capitals outside speakers' names in held-out text; in a name, the next character is a capital too.
+test_tokens, test_text = text_windows("held-out", 300)
+outside = torch.cat([torch.zeros(len(test_tokens), 1, dtype=torch.bool), (uppercase(test_text) & ~speaker_name(test_text)).view(len(test_tokens), -1)], dim=1)
+capitals = torch.tensor([character.isupper() for character in model.tokenizer.convert_ids_to_tokens(list(range(model.cfg.d_vocab)))])
+
+
+def next_capital(vector: Tensor) -> float:
+    """Mean probability that the next character is a capital, at those positions, with ``vector`` added at ``hook``."""
+    name, add = addition_hook(model, hook, vector)
+    with torch.inference_mode():
+        probabilities = model.run_with_hooks(test_tokens, fwd_hooks=[(name, add)]).softmax(dim=-1)
+    return probabilities[..., capitals].sum(dim=-1)[outside].mean().item()
+
+
+typical = residual_activations(model, test_tokens, hook).norm(dim=-1).mean().item()
+print(f"{outside.sum().item()} capitals outside names; the residual stream's mean norm at {hook} is {typical:.1f}")
+print(f"P(next is a capital), unchanged: {next_capital(torch.zeros(model.cfg.d_model)):.3f}")
+for size in (8, 16):
+    print(f"adding {size} x: probe direction {next_capital(size * direction):.3f}  random direction {next_capital(size * random_direction):.3f}"
+          f"  minus the probe direction {next_capital(-size * direction):.3f}")

@@ -1,0 +1,112 @@
+"""Linear probes and their baselines, and the checker of the features page's probe exercise (which must reject mistakes)."""
+
+import re
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mi_course import probes
+from mi_course.checkers.features import check_probe
+from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
+
+
+def separable(n=200, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 8, generator=generator)
+    return x, (x[:, 3] > 0.5).float()  # unbalanced: about 30% ones
+
+
+def test_a_probe_separates_what_a_direction_separates_and_balanced_positions_halve_chance():
+    x, y = separable()
+    probe = probes.train_probe(x, y)
+    assert probes.probe_accuracy(probe, *separable(seed=1)) > 0.95
+    positions, labels = probes.balanced_positions(y.bool(), ~y.bool(), seed=0)
+    assert labels.mean() == 0.5 and (y[positions] == labels).all()
+
+
+def test_a_random_model_has_the_shape_and_tokenizer_of_the_shipped_one_and_none_of_its_training():
+    from mi_course import load_model
+
+    trained, untrained = load_model("shakespeare-char", device="cpu"), probes.random_model_like("shakespeare-char")
+    assert untrained.cfg.n_layers == trained.cfg.n_layers and untrained.to_tokens("ROMEO.").tolist() == trained.to_tokens("ROMEO.").tolist()
+    assert not torch.allclose(untrained.W_E, trained.W_E)
+
+
+def test_the_courses_probe_passes_its_checker():
+    report = check_probe(probes.train_probe, probes.probe_accuracy)
+    assert report.passed, str(report)
+
+
+def accuracy_variant(rule):
+    @torch.no_grad()
+    def probe_accuracy(probe, activations, labels):
+        return (rule(probe(activations).squeeze(-1)).float() == labels).float().mean().item()
+    return probe_accuracy
+
+
+def training_variant(bias=True, step=True, flip=False):
+    def train_probe(activations, labels, *, steps=500, lr=0.01, seed=0):
+        torch.manual_seed(seed)
+        probe = nn.Linear(activations.shape[1], 1, bias=bias)
+        optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
+        targets = 1 - labels if flip else labels
+        for _ in range(steps):
+            loss = F.binary_cross_entropy_with_logits(probe(activations).squeeze(-1), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            if step:
+                optimizer.step()
+        return probe
+    return train_probe
+
+
+@pytest.mark.parametrize(
+    ("train", "accuracy", "hint"),
+    [
+        (probes.train_probe, accuracy_variant(lambda logits: logits > 0.5), "you compared the logit with 0.5"),
+        (probes.train_probe, accuracy_variant(lambda logits: logits.sigmoid() > 0), "every prediction is the same class"),
+        (training_variant(step=False), probes.probe_accuracy, "as if it had not trained"),
+        (training_variant(flip=True), probes.probe_accuracy, "it learned the labels the wrong way round"),
+    ],
+)
+def test_the_probe_checker_names_each_mistake(train, accuracy, hint):
+    report = check_probe(train, accuracy)
+    assert not report.passed and hint in str(report), str(report)
+
+
+def test_a_learners_own_correct_probe_passes():
+    assert check_probe(training_variant(), accuracy_variant(lambda logits: logits > 0)).passed
+
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.probes:train_probe": [
+        Bad(lambda k: probes.train_probe(torch.zeros(10, 4), torch.zeros(9)), ValueError,
+            re.escape("train_probe expected one label per activation, labels of shape (10,), got shape (9,)")),
+        Bad(lambda k: probes.train_probe(torch.zeros(10, 4), torch.full((10,), 2.0)), ValueError,
+            re.escape("train_probe expected labels of 0.0 and 1.0 (a float tensor), got torch.float32 of shape (10,)")),
+        Bad(lambda k: probes.train_probe(torch.zeros(10), torch.zeros(10)), ValueError,
+            re.escape("train_probe expected activations of shape (n, d_model), got torch.float32 of shape (10,)")),
+    ],
+    "mi_course.probes:probe_accuracy": [
+        Bad(lambda k: probes.probe_accuracy(nn.Linear(4, 1), torch.zeros(10, 4), [0, 1]), ValueError,
+            re.escape("probe_accuracy expected one label per activation, labels of shape (10,), got list")),
+    ],
+    "mi_course.probes:balanced_positions": [
+        Bad(lambda k: probes.balanced_positions(torch.zeros(4, dtype=torch.bool), torch.ones(4, dtype=torch.bool), seed=0), ValueError,
+            "balanced_positions needs positions of both classes, got 0 positive and 4 negative"),
+        Bad(lambda k: probes.balanced_positions(torch.zeros(4), torch.ones(4, dtype=torch.bool), seed=0), ValueError,
+            "balanced_positions expected positive to be a 1-D boolean mask, got torch.float32 of shape"),
+    ],
+    "mi_course.probes:random_model_like": [
+        Bad(lambda k: probes.random_model_like("gpt2-twin"), ValueError,
+            "random_model_like expected a shipped model of TransformerLens' native kind, got 'gpt2-twin'"),
+    ],
+}
+NO_BAD_INPUT: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))

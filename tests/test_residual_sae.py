@@ -1,0 +1,117 @@
+"""The SAE of shakespeare-char's residual stream: its card against its weights, training, the metrics, and naming latents."""
+
+import re
+
+import pytest
+import torch
+
+from mi_course import load_model, model_card, residual_sae
+from mi_course.recipes.shakespeare_char import shakespeare_split
+from mi_course.datasets import load_shakespeare
+from mi_course.recipes.shakespeare_sae import SAE_RECIPE, _random_windows
+from mi_course.residual_sae import ResidualSAE, best_latent_for, evaluate_residual_sae, random_residual_sae, residual_activations
+from mi_course.toy_models import SparseAutoencoder
+from mi_course.zoo import load_sae
+from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
+
+
+@pytest.fixture(scope="module")
+def shakespeare():
+    return load_model("shakespeare-char", device="cpu")
+
+
+def test_the_card_records_what_the_shipped_sae_measures(shakespeare):
+    card, sae = model_card("shakespeare-char-sae"), load_sae("shakespeare-char-sae")
+    _, _, held_out = shakespeare_split(load_shakespeare())
+    tokens = _random_windows(held_out, SAE_RECIPE.held_out_windows, shakespeare.cfg.d_vocab - 1, seed=SAE_RECIPE.seed + 1)
+    measured = evaluate_residual_sae(shakespeare, sae, tokens)
+    recorded = card.metrics["trained"]
+    assert measured.dead == recorded["dead"] and measured.l0 == pytest.approx(recorded["l0"], abs=0.05)
+    for key in ("fvu", "clean_loss", "spliced_loss", "zero_loss", "loss_recovered"):
+        assert getattr(measured, key) == pytest.approx(recorded[key], abs=2e-3), key
+    # The fair baseline, random directions at the trained L0, recovers far less; the unconstrained random SAE does not.
+    assert card.metrics["random at the trained L0"]["loss_recovered"] < recorded["loss_recovered"] - 0.2
+    assert card.metrics["random"]["fvu"] > 1 and card.training["seconds"] <= 180
+
+
+def test_a_scaled_down_training_run_learns_a_sparser_better_code_than_chance(shakespeare):
+    tokens = _random_windows(shakespeare_split(load_shakespeare())[1], 64, shakespeare.cfg.d_vocab - 1, seed=0)
+    activations = residual_activations(shakespeare, tokens, "blocks.2.hook_resid_pre")
+    sae = residual_sae.train_residual_sae(activations, model="shakespeare-char", hook="blocks.2.hook_resid_pre", d_sae=64,
+                                          l1_coefficient=3.0, steps=150, batch_size=512)
+    trained, chance = evaluate_residual_sae(shakespeare, sae, tokens), evaluate_residual_sae(shakespeare, random_residual_sae(sae), tokens)
+    assert trained.fvu < chance.fvu - 0.2 and trained.l0 < chance.l0 / 2
+    assert torch.allclose(sae.sae.W_dec.norm(dim=1), torch.ones(64), atol=1e-5)
+
+
+def test_the_best_latent_is_the_one_that_fires_on_the_property():
+    latents = torch.zeros(6, 3)
+    latents[[0, 1, 2], 1] = 1.0  # latent 1 fires exactly where the labels are True
+    latents[[0, 3, 4, 5], 2] = 1.0  # latent 2 fires on one of them and three others
+    match = best_latent_for(latents, torch.tensor([True, True, True, False, False, False]))
+    assert (match.latent, match.f1, match.precision, match.recall) == (1, 1.0, 1.0, 1.0)
+
+
+def test_the_capital_words_latent_beats_random_directions(shakespeare):
+    """The page's first named feature: if this flips, the page's name for it is wrong."""
+    from mi_course.text_labels import capital_word, text_windows
+    from mi_course.toy_models import mean_l0
+
+    sae = load_sae("shakespeare-char-sae")
+    tokens, text = text_windows("held-out", 400)  # as on the page
+    activations = residual_activations(shakespeare, tokens, sae.hook)
+    latents = sae.encode(activations)
+    labels = capital_word(text)
+    trained = best_latent_for(latents, labels)
+    chance = best_latent_for(random_residual_sae(sae, top_k=round(mean_l0(latents))).encode(activations), labels)
+    assert trained.precision > 0.6 and trained.f1 > chance.f1 + 0.1
+    assert labels[latents[:, trained.latent].topk(20).indices].all()
+
+
+def _sae() -> ResidualSAE:
+    return ResidualSAE(SparseAutoencoder(128, 16), "shakespeare-char", "blocks.2.hook_resid_pre", 1.0)
+
+
+BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.residual_sae:ResidualSAE": [
+        Bad(lambda k: _sae().encode(torch.zeros(5, 96)), ValueError,
+            re.escape("ResidualSAE.encode expected activations of width 128 (the SAE's d_in, shakespeare-char's d_model at "
+                      "blocks.2.hook_resid_pre), got width 96")),
+        Bad(lambda k: _sae().reconstruct("activations"), ValueError, "ResidualSAE.encode expected activations of width 128 .*got str"),
+    ],
+    "mi_course.residual_sae:residual_activations": [
+        Bad(lambda k: residual_activations(k.bridge, torch.zeros(2, 5), "blocks.0.hook_resid_pre"), ValueError,
+            "residual_activations expected tokens of shape .* with dtype int64 or int32, got torch.float32"),
+        Bad(lambda k: residual_activations("model", torch.zeros(2, 5, dtype=torch.long), "blocks.0.hook_resid_pre"), TypeError,
+            "residual_activations expected model to be a TransformerBridge"),
+    ],
+    "mi_course.residual_sae:train_residual_sae": [
+        Bad(lambda k: residual_sae.train_residual_sae(torch.zeros(10), model="m", hook="h", d_sae=4, l1_coefficient=1.0, steps=1),
+            ValueError, re.escape("train_residual_sae expected activations of shape (n, d_model), got torch.float32 of shape (10,)")),
+        Bad(lambda k: residual_sae.train_residual_sae(torch.zeros(10, 4), model="m", hook="h", d_sae=0, l1_coefficient=1.0, steps=1),
+            ValueError, "train_residual_sae expected d_sae >= 1, got 0"),
+    ],
+    "mi_course.residual_sae:random_residual_sae": [
+        Bad(lambda k: random_residual_sae(_sae(), top_k=17), ValueError, "random_residual_sae expected top_k >= 1 and <= 16, got 17"),
+        Bad(lambda k: random_residual_sae(SparseAutoencoder(4, 2)), TypeError, "random_residual_sae expected like to be a ResidualSAE, got SparseAutoencoder"),
+    ],
+    "mi_course.residual_sae:evaluate_residual_sae": [
+        Bad(lambda k: evaluate_residual_sae(k.bridge, SparseAutoencoder(4, 2), torch.zeros(2, 5, dtype=torch.long)), TypeError,
+            "evaluate_residual_sae expected sae to be a ResidualSAE, got SparseAutoencoder"),
+    ],
+    "mi_course.residual_sae:best_latent_for": [
+        Bad(lambda k: best_latent_for(torch.zeros(6, 3), torch.zeros(5, dtype=torch.bool)), ValueError,
+            re.escape("best_latent_for expected labels of dtype bool and shape (6,), one per position, got torch.bool of shape (5,)")),
+        Bad(lambda k: best_latent_for(torch.zeros(6, 3), torch.zeros(6, dtype=torch.bool)), ValueError,
+            "best_latent_for expected labels with at least one True position, got none"),
+    ],
+}
+NO_BAD_INPUT: dict[str, str] = {
+    "mi_course.residual_sae:ResidualSAEEvaluation": "a record that evaluate_residual_sae fills from its measurements",
+    "mi_course.residual_sae:LatentMatch": "a record that best_latent_for fills from its measurements",
+}
+
+
+@pytest.mark.parametrize("case", bad_input_params(BAD_INPUTS))
+def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
+    assert_refused(case, shared_kit(tmp_path_factory))
