@@ -14,7 +14,7 @@ from pathlib import Path
 from site_tools.records import NOTEBOOK_PRINTS_FILE, measurements_folder, package_sha256, update
 from tests.claims import masked, source_digest
 
-FIGURE_SUMMARY = re.compile(r'^(figure ".*": \d+ traces? \(.*\)|attention patterns: .*)$', re.MULTILINE)  # show() in a script
+FIGURE_SUMMARY = re.compile(r'^(figure ".*": \d+ traces? \(.*\)|attention patterns: .*|token activations: .*)$', re.MULTILINE)  # show() in a script
 # What each snippet printed in its page's notebook this session (tests/test_page_notebooks.py fills it).
 NOTEBOOK_PRINTS: dict[str, str] = {}
 # Snippets whose determinism this session could not check (no notebook run of their current source here).

@@ -66,7 +66,7 @@ BAD_INPUTS: dict[str, list[Bad]] = {
     ],
     "mi_course.training:train_and_save": [
         Bad(lambda k: training.train_and_save("gpt2-small", k.tmp), ValueError,
-            "train_and_save expected one of shakespeare-char, induction-2l, grokking-113, gpt2-twin, got 'gpt2-small'"),
+            "train_and_save expected one of shakespeare-char, induction-2l, grokking-113, gpt2-twin, shakespeare-char-sae, got 'gpt2-small'"),
         Bad(lambda k: training.train_and_save("induction-2l", "zoo"), TypeError, "train_and_save expected zoo_dir to be a Path, got str"),
     ],
 }
