@@ -82,6 +82,22 @@ def tokens(value: Any, function: str, bridge: Any = None, what: str = "tokens") 
     return value
 
 
+def paired_tokens(clean_tokens: Any, corrupted_tokens: Any, function: str, bridge: Any) -> None:
+    """Clean and corrupted ``(batch, pos)`` tokens of one shape, each valid for ``bridge``, as patching compares them."""
+    tokens(clean_tokens, function, bridge, "clean_tokens")
+    tokens(corrupted_tokens, function, bridge, "corrupted_tokens")
+    if clean_tokens.shape != corrupted_tokens.shape:
+        raise ValueError(f"{function} expected clean and corrupted tokens of one shape, got {tuple(clean_tokens.shape)} "
+                         f"and {tuple(corrupted_tokens.shape)}")
+
+
+def metric(value: Any, function: str) -> Any:
+    """``value`` if it is a function of the logits (and not a module), else a TypeError."""
+    if not callable(value) or isinstance(value, torch.nn.Module):
+        raise TypeError(f"{function} expected metric to be a function of the logits, got {type(value).__name__}")
+    return value
+
+
 def device(value: Any, function: str, what: str = "device") -> torch.device:
     """``torch.device(value)``, or an error naming the devices expected instead of torch's RuntimeError."""
     instance(value, (str, torch.device), function, what)

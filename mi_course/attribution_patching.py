@@ -31,13 +31,8 @@ def _checks_attribution_patching(attribute: Callable) -> Callable:
     @functools.wraps(attribute)
     def checked(model, clean_tokens: Tensor, corrupted_tokens: Tensor, metric: Callable[[Tensor], Tensor]) -> Tensor:
         _checks.model(model, function)
-        _checks.tokens(clean_tokens, function, model, "clean_tokens")
-        _checks.tokens(corrupted_tokens, function, model, "corrupted_tokens")
-        if clean_tokens.shape != corrupted_tokens.shape:
-            raise ValueError(f"{function} expected clean and corrupted tokens of one shape, got {tuple(clean_tokens.shape)} "
-                             f"and {tuple(corrupted_tokens.shape)}")
-        if not callable(metric) or isinstance(metric, torch.nn.Module):
-            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
+        _checks.metric(metric, function)
         if torch.is_inference_mode_enabled():
             raise RuntimeError(f"{function} needs gradients: call it outside torch.inference_mode()")
 

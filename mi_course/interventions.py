@@ -147,16 +147,12 @@ def _checks_patching(patch: Callable) -> Callable:
         head: int | None = None,
     ) -> Tensor:
         _checks.model(model, function)
-        _checks.tokens(clean_tokens, function, model, "clean_tokens")
-        _checks.tokens(corrupted_tokens, function, model, "corrupted_tokens")
-        if not callable(metric):
-            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
+        _checks.metric(metric, function)
         if head is not None:
             _checks.integer(head, function, "head", minimum=0, maximum=model.cfg.n_heads - 1)
         if isinstance(hook_names, str):
             raise TypeError(f"{function} expected hook_names to be a list of hook names, got the str {hook_names!r}")
-        if clean_tokens.shape != corrupted_tokens.shape:
-            raise ValueError(f"clean and corrupted tokens must have one shape, got {tuple(clean_tokens.shape)} and {tuple(corrupted_tokens.shape)}")
         check_hook_names(model, hook_names)
         with torch.inference_mode():
             return patch(model, clean_tokens, corrupted_tokens, hook_names, metric, head)
@@ -200,13 +196,8 @@ def _checks_head_patching(patch: Callable) -> Callable:
     @functools.wraps(patch)
     def checked(model: TransformerBridge, clean_tokens: Tensor, corrupted_tokens: Tensor, metric: Callable[[Tensor], float]) -> Tensor:
         _checks.model(model, function)
-        _checks.tokens(clean_tokens, function, model, "clean_tokens")
-        _checks.tokens(corrupted_tokens, function, model, "corrupted_tokens")
-        if clean_tokens.shape != corrupted_tokens.shape:
-            raise ValueError(f"{function} expected clean and corrupted tokens of one shape, got {tuple(clean_tokens.shape)} "
-                             f"and {tuple(corrupted_tokens.shape)}")
-        if not callable(metric) or isinstance(metric, torch.nn.Module):
-            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
+        _checks.metric(metric, function)
         with torch.inference_mode():
             return patch(model, clean_tokens, corrupted_tokens, metric)
 

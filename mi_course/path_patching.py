@@ -45,13 +45,8 @@ def _checks_path_patching(patch: Callable) -> Callable:
         receiver_inputs: Sequence[str] = ("q",),
     ) -> Tensor | float:
         _checks.model(model, function)
-        _checks.tokens(clean_tokens, function, model, "clean_tokens")
-        _checks.tokens(corrupted_tokens, function, model, "corrupted_tokens")
-        if clean_tokens.shape != corrupted_tokens.shape:
-            raise ValueError(f"{function} expected clean and corrupted tokens of one shape, got {tuple(clean_tokens.shape)} "
-                             f"and {tuple(corrupted_tokens.shape)}")
-        if not callable(metric) or isinstance(metric, torch.nn.Module):
-            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
+        _checks.metric(metric, function)
         senders = _head_pairs(model, senders, function, "senders")
         if receivers is not None:
             receivers = _head_pairs(model, receivers, function, "receivers")

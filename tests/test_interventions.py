@@ -25,7 +25,7 @@ BAD_INPUTS: dict[str, list[Bad]] = {
     ] for name in ("zero_ablation_hook", "mean_ablation_hook")},
     "mi_course.interventions:patch_by_position": [
         Bad(lambda k: interventions.patch_by_position(k.bridge, TOK, TOK[:, :4], ["hook_embed"], lambda logits: 0.0), ValueError,
-            r"clean and corrupted tokens must have one shape, got \(2, 5\) and \(2, 4\)"),
+            r"patch_by_position expected clean and corrupted tokens of one shape, got \(2, 5\) and \(2, 4\)"),
         Bad(lambda k: interventions.patch_by_position(k.bridge, TOK, TOK, ["blocks.0.hook_resid_prex"], lambda logits: 0.0),
             hooks.UnknownHookError, "did you mean blocks.0.hook_resid_pre"),
         Bad(lambda k: interventions.patch_by_position(k.bridge, TOK, TOK, "hook_embed", lambda logits: 0.0), TypeError,

@@ -111,7 +111,7 @@ def test_patching_finds_the_induction_circuit(induction_model):
     assert results.argmax(dim=1).tolist() == [3, 4, 11]
     same = patch_by_position(induction_model, clean, clean, names[:1], lambda logits: logits[0, query, answer].item())
     assert torch.allclose(same, same[0, 0].expand_as(same))
-    with pytest.raises(ValueError, match="clean and corrupted tokens must have one shape"):
+    with pytest.raises(ValueError, match="expected clean and corrupted tokens of one shape"):
         patch_by_position(induction_model, clean, clean[:, :-1], names, lambda logits: 0.0)
 
 
