@@ -221,6 +221,19 @@ def ioi_metric(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tens
 # --8<-- [end:ioi-metric]
 
 
+def patching_case(model, n: int = 20, *, seed: int = 0) -> tuple[IOIPrompts, IOIPrompts, Callable[[Tensor], Tensor]]:
+    """The patching setup of the IOI page on ``model``: ``n`` prompts, their ABC corruptions, and ``ioi_metric`` between them.
+
+    The prompts fill the first held-out template with held-out names, so every prompt has its
+    names at the same positions; the metric scores the corrupted run 0 and the clean run 1.
+    """
+    _checks.model(model, "patching_case")
+    prompts = ioi_prompts(n, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=seed).to(model.cfg.device)
+    abc = corrupted(prompts)
+    with torch.inference_mode():
+        return prompts, abc, ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
+
+
 def position_names(prompts: IOIPrompts, row: int = 0) -> dict[int, str]:
     """Where prompt ``row``'s names and last token stand: ``{position: "S1" | "IO" | "S2" | "END"}``, in order."""
     _checks.instance(prompts, IOIPrompts, "position_names", "prompts")

@@ -155,8 +155,7 @@ def _checks_residual_patching(patch: Callable) -> Callable:
         ids = [_token_ids(tokens, function, what) for tokens, what in ((clean, "clean"), (corrupted, "corrupted"))]
         if ids[0].shape != ids[1].shape:
             raise ValueError(f"{function} expected clean and corrupted tokens of one shape, got {tuple(ids[0].shape)} and {tuple(ids[1].shape)}")
-        if not callable(metric) or isinstance(metric, torch.nn.Module):
-            raise TypeError(f"{function} expected metric to be a function of the logits, got {type(metric).__name__}")
+        _checks.metric(metric, function)
         n_blocks, n_positions = len(blocks(model)), ids[0].shape[1]
         layers = _indices(layers, function, "layers", 0, n_blocks - 1)
         if layers != sorted(set(layers)):

@@ -191,14 +191,11 @@ def ioi_patching_sweeps(prompts: int = 20) -> list[str]:
     from mi_course import load_model
     from mi_course.attribution_patching import attribution_patch_heads
     from mi_course.interventions import patch_by_position
-    from mi_course.ioi import HELD_OUT_NAMES, HELD_OUT_TEMPLATES, corrupted, ioi_metric, ioi_prompts
+    from mi_course.ioi import patching_case
     from mi_course.path_patching import path_patch
 
     model = load_model("gpt2-twin", device="cpu")
-    clean = ioi_prompts(prompts, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=0)
-    abc = corrupted(clean)
-    with torch.inference_mode():
-        metric = ioi_metric(clean, model(clean.tokens), model(abc.tokens))
+    clean, abc, metric = patching_case(model, prompts)
     layers, heads = range(model.cfg.n_layers), range(model.cfg.n_heads)
     z_names = [f"blocks.{layer}.attn.hook_z" for layer in layers]
 

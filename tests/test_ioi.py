@@ -155,6 +155,9 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: ioi.ioi_metric(ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15), torch.zeros(2, 15, 5)),
             ValueError, re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 15)")),
     ],
+    "mi_course.ioi:patching_case": [
+        Bad(lambda k: ioi.patching_case("gpt2-twin"), TypeError, "patching_case expected model to be a TransformerBridge"),
+    ],
     "mi_course.ioi:position_names": [
         Bad(lambda k: ioi.position_names(ioi.ioi_prompts(2), row=2), ValueError, "position_names expected row >= 0 and <= 1, got 2"),
         Bad(lambda k: ioi.position_names("When Mary and John"), TypeError, "position_names expected prompts to be a IOIPrompts, got str"),

@@ -8,7 +8,7 @@ from torch import Tensor
 from mi_course import load_model, seed_everything
 from mi_course.checkers.ioi import check_attribution_patching
 from mi_course.interventions import patch_by_position
-from mi_course.ioi import HELD_OUT_NAMES, HELD_OUT_TEMPLATES, corrupted, ioi_metric, ioi_prompts
+from mi_course.ioi import patching_case
 
 seed_everything(0)
 
@@ -19,10 +19,8 @@ seed_everything(0)
 print(check_attribution_patching(attribution_patch_heads))
 
 model = load_model("gpt2-twin")  # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
-prompts = ioi_prompts(20, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=0).to(model.cfg.device)
-abc = corrupted(prompts)
-with torch.inference_mode():
-    metric = ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
+# 20 prompts of one held-out template, their ABC corruptions, and the IOI metric: 0 for the corrupted run, 1 for the clean one.
+prompts, abc, metric = patching_case(model)
 estimates = attribution_patch_heads(model, prompts.tokens, abc.tokens, metric)  # (layer, head, pos)
 with torch.inference_mode():  # the same, measured: one run per head and position
     patched = torch.stack([torch.stack([patch_by_position(model, prompts.tokens, abc.tokens, [f"blocks.{layer}.attn.hook_z"], metric, head=head)[0]

@@ -1,16 +1,12 @@
 # Activation patching for IOI on gpt2-twin, head by head and position by position: where does each head's output matter?
-import torch
-
 from mi_course import load_model, seed_everything
 from mi_course.interventions import patch_by_position, patch_heads
-from mi_course.ioi import HELD_OUT_NAMES, HELD_OUT_TEMPLATES, corrupted, ioi_metric, ioi_prompts, position_names
+from mi_course.ioi import patching_case, position_names
 
 seed_everything(0)
 model = load_model("gpt2-twin")  # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
-prompts = ioi_prompts(20, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=0).to(model.cfg.device)
-abc = corrupted(prompts)
-with torch.inference_mode():  # 1 when a patch restores the clean run's mean IO - S, 0 when it leaves the corrupted run's
-    metric = ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
+# 20 prompts of one held-out template, their ABC corruptions, and the IOI metric: 0 for the corrupted run, 1 for the clean one.
+prompts, abc, metric = patching_case(model)
 
 print("positions:", "  ".join(f"{position}:{name}" for position, name in position_names(prompts).items()))
 by_head = patch_heads(model, prompts.tokens, abc.tokens, metric)  # as in the block above

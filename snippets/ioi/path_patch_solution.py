@@ -5,7 +5,7 @@ import torch
 
 from mi_course import load_model, seed_everything
 from mi_course.checkers.ioi import check_path_patch
-from mi_course.ioi import HELD_OUT_NAMES, HELD_OUT_TEMPLATES, corrupted, ioi_metric, ioi_prompts
+from mi_course.ioi import patching_case
 
 seed_everything(0)
 
@@ -16,10 +16,8 @@ seed_everything(0)
 print(check_path_patch(path_patch))
 
 model = load_model("gpt2-twin")  # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
-prompts = ioi_prompts(20, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=0).to(model.cfg.device)
-abc = corrupted(prompts)
-with torch.inference_mode():
-    metric = ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
+# 20 prompts of one held-out template, their ABC corruptions, and the IOI metric: 0 for the corrupted run, 1 for the clean one.
+prompts, abc, metric = patching_case(model)
 heads = [(layer, head) for layer in range(model.cfg.n_layers) for head in range(model.cfg.n_heads)]
 
 # 1. To the logits, one sender at a time.
