@@ -1,5 +1,5 @@
 """Benchmark, not a test: snippet timings, MNIST's time to 97%, induction's time to form, grokking, the site build,
-each page's one-page test loop, the zoo's training.
+each page's one-page test loop, IOI's patching sweeps, nnsight against TransformerLens, the zoo's training.
 
 Run with `python3 dev.py bench` on a quiet machine (it retrains the zoo's models, a few minutes).
 Each snippet runs as the tests run it: alone, in a fresh process, from an empty folder.
@@ -67,6 +67,7 @@ def zoo_training() -> list[str]:
     from mi_course.recipes.gpt2_twin import train_twin
     from mi_course.recipes.induction_2l import train_induction
     from mi_course.recipes.shakespeare_char import train_shakespeare_char
+    from mi_course.recipes.shakespeare_sae import train_shakespeare_sae
 
     lines = ["| model | recipe | training (s) | held-out loss (nats/char) | bits/char |", "|---|---|---:|---:|---:|"]
     lines.append(f"| nanoGPT baby GPT (peer, measured before) | 4 layers, d 128, block 64, batch 12, 2,000 iters "
@@ -88,6 +89,11 @@ def zoo_training() -> list[str]:
     lines.append(f"| gpt2-twin | {card.config['n_layer']} layers, d {card.config['n_embd']}, {card.training['recipe']['steps']:,} steps "
                  f"| {card.training['seconds']:.1f} | Shakespeare {card.metrics['held_out_shakespeare_loss']:.3f} nats/token; "
                  f"IOI held out: accuracy {held_out['accuracy']:.3f}, logit diff {held_out['logit_diff']:.2f} | |")
+    card = train_shakespeare_sae().card
+    trained, random_at_l0 = card.metrics["trained"], card.metrics["random at the trained L0"]
+    lines.append(f"| shakespeare-char-sae | {card.config['d_sae']} latents at {card.config['hook']}, {card.training['recipe']['steps']:,} steps "
+                 f"| {card.training['seconds']:.1f} | L0 {trained['l0']:.1f}, FVU {trained['fvu']:.3f}, loss recovered "
+                 f"{trained['loss_recovered']:.3f} (random at the same L0: {random_at_l0['loss_recovered']:.3f}) | |")
     return lines
 
 
@@ -224,6 +230,33 @@ def ioi_patching_sweeps(prompts: int = 20) -> list[str]:
             f"correlation {correlation:.2f}"]
 
 
+def nnsight_against_transformer_lens(prompts: int = 20, repeats: int = 3) -> str:
+    """The nnsight page's experiment, IOI's residual patching on gpt2-twin, timed in both libraries (best of ``repeats``)."""
+    from mi_course import load_model
+    from mi_course.interventions import patch_by_position
+    from mi_course.ioi import patching_case
+    from mi_course.nnsight_tools import blocks, local_model, patch_residual
+
+    bridge, model = load_model("gpt2-twin", device="cpu"), local_model("gpt2-twin", device="cpu")
+    clean, abc, metric = patching_case(bridge, prompts)
+    layers, positions = list(range(len(blocks(model)))), list(range(clean.tokens.shape[1]))
+    hook_names = [f"blocks.{layer}.hook_resid_pre" for layer in layers]
+    runs = {"nnsight": lambda: patch_residual(model, clean.tokens, abc.tokens, metric, layers, positions),
+            "TransformerLens": lambda: patch_by_position(bridge, clean.tokens, abc.tokens, hook_names, metric)}
+    results, seconds = {}, {}
+    with torch.inference_mode():
+        for library, run in runs.items():
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                results[library] = run()
+                times.append(time.perf_counter() - start)
+            seconds[library] = min(times)
+    difference = (results["nnsight"] - results["TransformerLens"]).abs().max().item()
+    return (f"IOI residual patching on gpt2-twin, {len(layers)} layers x {len(positions)} positions, {prompts} prompts: "
+            f"nnsight {seconds['nnsight']:.2f} s, TransformerLens {seconds['TransformerLens']:.2f} s; largest difference {difference:.1e}")
+
+
 def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, CUDA: {torch.cuda.is_available()}\n")
@@ -247,6 +280,8 @@ def main() -> None:
     print("\n".join(one_page_loop_seconds()))
     print()
     print("\n".join(ioi_patching_sweeps()))
+    print()
+    print(nnsight_against_transformer_lens())
     print()
     print("\n".join(zoo_training()))
 

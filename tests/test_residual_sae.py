@@ -5,12 +5,12 @@ import re
 import pytest
 import torch
 
-from mi_course import load_model, model_card, residual_sae
+from mi_course import load_model, model_card, residual_sae, text_labels
 from mi_course.recipes.shakespeare_char import shakespeare_split
 from mi_course.datasets import load_shakespeare
 from mi_course.recipes.shakespeare_sae import SAE_RECIPE, _random_windows
 from mi_course.residual_sae import ResidualSAE, best_latent_for, evaluate_residual_sae, random_residual_sae, residual_activations
-from mi_course.toy_models import SparseAutoencoder
+from mi_course.toy_models import SparseAutoencoder, mean_l0
 from mi_course.zoo import load_sae
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
@@ -52,20 +52,26 @@ def test_the_best_latent_is_the_one_that_fires_on_the_property():
     assert (match.latent, match.f1, match.precision, match.recall) == (1, 1.0, 1.0, 1.0)
 
 
-def test_the_capital_words_latent_beats_random_directions(shakespeare):
-    """The page's first named feature: if this flips, the page's name for it is wrong."""
-    from mi_course.text_labels import capital_word, text_windows
-    from mi_course.toy_models import mean_l0
-
+@pytest.fixture(scope="module")
+def held_out_latents(shakespeare):
+    """As on the features page: the text of 400 held-out windows, the shipped SAE's latents on it, and a random SAE's at the same L0."""
     sae = load_sae("shakespeare-char-sae")
-    tokens, text = text_windows("held-out", 400)  # as on the page
+    tokens, text = text_labels.text_windows("held-out", 400)
     activations = residual_activations(shakespeare, tokens, sae.hook)
     latents = sae.encode(activations)
-    labels = capital_word(text)
+    return text, latents, random_residual_sae(sae, top_k=round(mean_l0(latents))).encode(activations)
+
+
+@pytest.mark.parametrize("name, label", [("inside a word in capitals", text_labels.capital_word),
+                                         ("'s' starting a word", lambda text: text_labels.word_start(text, "s")),
+                                         ("'t' starting a word", lambda text: text_labels.word_start(text, "t"))])
+def test_each_named_feature_fires_on_its_property_and_beats_random_directions(held_out_latents, name, label):
+    """The features page names these three latents: if one of these flips, the page's name for it is wrong."""
+    text, latents, chance = held_out_latents
+    labels = label(text)
     trained = best_latent_for(latents, labels)
-    chance = best_latent_for(random_residual_sae(sae, top_k=round(mean_l0(latents))).encode(activations), labels)
-    assert trained.precision > 0.6 and trained.f1 > chance.f1 + 0.1
-    assert labels[latents[:, trained.latent].topk(20).indices].all()
+    assert trained.precision > 0.6 and trained.f1 > best_latent_for(chance, labels).f1 + 0.1
+    assert labels[latents[:, trained.latent].topk(20).indices].all(), f"a top-20 context of latent {trained.latent} lacks {name}"
 
 
 def _sae() -> ResidualSAE:
