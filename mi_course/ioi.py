@@ -221,15 +221,21 @@ def ioi_metric(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tens
 # --8<-- [end:ioi-metric]
 
 
-def patching_case(model, n: int = 20, *, seed: int = 0) -> tuple[IOIPrompts, IOIPrompts, Callable[[Tensor], Tensor]]:
-    """The patching setup of the IOI page on ``model``: ``n`` prompts, their ABC corruptions, and ``ioi_metric`` between them.
+def patching_prompts(n: int = 20, *, seed: int = 0) -> tuple[IOIPrompts, IOIPrompts]:
+    """The IOI page's patching prompts: ``n`` of the first held-out template, filled with held-out names, and their ABC corruptions.
 
-    The prompts fill the first held-out template with held-out names, so every prompt has its
-    names at the same positions; the metric scores the corrupted run 0 and the clean run 1.
+    Every prompt has its names at the same positions, so one position means one role in all of them.
     """
+    _checks.integer(n, "patching_prompts", "n", minimum=1)
+    _checks.integer(seed, "patching_prompts", "seed", minimum=0)
+    prompts = ioi_prompts(n, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=seed)
+    return prompts, corrupted(prompts)
+
+
+def patching_case(model, n: int = 20, *, seed: int = 0) -> tuple[IOIPrompts, IOIPrompts, Callable[[Tensor], Tensor]]:
+    """``patching_prompts`` on ``model``'s device, and ``ioi_metric`` between them: 0 for the corrupted run, 1 for the clean one."""
     _checks.model(model, "patching_case")
-    prompts = ioi_prompts(n, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=seed).to(model.cfg.device)
-    abc = corrupted(prompts)
+    prompts, abc = (run.to(model.cfg.device) for run in patching_prompts(n, seed=seed))
     with torch.inference_mode():
         return prompts, abc, ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
 

@@ -17,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -28,6 +30,14 @@ from mi_course.zoo import HUB_TWINS_SWITCH, hub_reachable  # noqa: E402
 from site_tools.pages import Snippet, snippet_files  # noqa: E402
 from tests.snippet_runner import run_snippet  # noqa: E402
 SNIPPETS = ROOT / "snippets"
+T = TypeVar("T")
+
+
+def timed(run: Callable[[], T]) -> tuple[T, float]:
+    """What ``run()`` returns, and the seconds it took."""
+    start = time.perf_counter()
+    result = run()
+    return result, time.perf_counter() - start
 
 
 def time_snippet(snippet: Snippet, env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -205,11 +215,6 @@ def ioi_patching_sweeps(prompts: int = 20) -> list[str]:
     layers, heads = range(model.cfg.n_layers), range(model.cfg.n_heads)
     z_names = [f"blocks.{layer}.attn.hook_z" for layer in layers]
 
-    def timed(sweep):
-        start = time.perf_counter()
-        result = sweep()
-        return result, time.perf_counter() - start
-
     def activation_sweep() -> torch.Tensor:
         with torch.inference_mode():
             return torch.stack([torch.stack([patch_by_position(model, clean.tokens, abc.tokens, [z_names[layer]], metric, head=head)[0]
@@ -241,20 +246,13 @@ def nnsight_against_transformer_lens(prompts: int = 20, repeats: int = 3) -> str
     clean, abc, metric = patching_case(bridge, prompts)
     layers, positions = list(range(len(blocks(model)))), list(range(clean.tokens.shape[1]))
     hook_names = [f"blocks.{layer}.hook_resid_pre" for layer in layers]
-    runs = {"nnsight": lambda: patch_residual(model, clean.tokens, abc.tokens, metric, layers, positions),
-            "TransformerLens": lambda: patch_by_position(bridge, clean.tokens, abc.tokens, hook_names, metric)}
-    results, seconds = {}, {}
+    runs = (lambda: patch_residual(model, clean.tokens, abc.tokens, metric, layers, positions),  # nnsight, then TransformerLens
+            lambda: patch_by_position(bridge, clean.tokens, abc.tokens, hook_names, metric))
     with torch.inference_mode():
-        for library, run in runs.items():
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                results[library] = run()
-                times.append(time.perf_counter() - start)
-            seconds[library] = min(times)
-    difference = (results["nnsight"] - results["TransformerLens"]).abs().max().item()
+        (nnsight, nnsight_s), (reference, reference_s) = (min((timed(run) for _ in range(repeats)), key=lambda result: result[1])
+                                                          for run in runs)
     return (f"IOI residual patching on gpt2-twin, {len(layers)} layers x {len(positions)} positions, {prompts} prompts: "
-            f"nnsight {seconds['nnsight']:.2f} s, TransformerLens {seconds['TransformerLens']:.2f} s; largest difference {difference:.1e}")
+            f"nnsight {nnsight_s:.2f} s, TransformerLens {reference_s:.2f} s; largest difference {(nnsight - reference).abs().max().item():.1e}")
 
 
 def main() -> None:

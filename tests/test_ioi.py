@@ -155,6 +155,10 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: ioi.ioi_metric(ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15), torch.zeros(2, 15, 5)),
             ValueError, re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 15)")),
     ],
+    "mi_course.ioi:patching_prompts": [
+        Bad(lambda k: ioi.patching_prompts(0), ValueError, "patching_prompts expected n >= 1, got 0"),
+        Bad(lambda k: ioi.patching_prompts(2, seed=-1), ValueError, "patching_prompts expected seed >= 0, got -1"),
+    ],
     "mi_course.ioi:patching_case": [
         Bad(lambda k: ioi.patching_case("gpt2-twin"), TypeError, "patching_case expected model to be a TransformerBridge"),
     ],

@@ -17,7 +17,7 @@ from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaFo
 
 from mi_course import nnsight_tools as nt
 from mi_course.interventions import patch_by_position
-from mi_course.ioi import HELD_OUT_NAMES, HELD_OUT_TEMPLATES, corrupted, ioi_metric, ioi_prompts
+from mi_course.ioi import ioi_metric, patching_prompts
 from mi_course.tokenization import gpt2_tokenizer
 from mi_course.zoo import HUB_TWINS_SWITCH, load_model
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
@@ -33,12 +33,6 @@ def twin() -> TransformersModel:
     return nt.local_model("gpt2-twin", device="cpu")
 
 
-@cache
-def ioi_runs() -> tuple:
-    prompts = ioi_prompts(20, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=0)
-    return prompts, corrupted(prompts)
-
-
 def nnsight_metric(model: TransformersModel, prompts, abc):
     with torch.inference_mode():
         with model.trace(prompts.tokens):
@@ -49,7 +43,7 @@ def nnsight_metric(model: TransformersModel, prompts, abc):
 
 
 def test_nnsight_patching_equals_transformer_lens_patch_by_position():
-    prompts, abc = ioi_runs()
+    prompts, abc = patching_prompts()
     nnsight = nt.patch_residual(twin(), prompts.tokens, abc.tokens, nnsight_metric(twin(), prompts, abc), LAYERS, POSITIONS)
     bridge = load_model("gpt2-twin", device="cpu")
     with torch.inference_mode():
@@ -141,7 +135,7 @@ def server_without_the_course(monkeypatch):
 
 
 def test_the_ndif_request_carries_a_script_metric_and_no_course_code(server_without_the_course):
-    prompts, abc = ioi_runs()
+    prompts, abc = patching_prompts()
     rows, end, io, s = torch.arange(len(prompts)), prompts.end, prompts.io, prompts.s  # tensors: an IOIPrompts is mi_course's
 
     def logit_diff(logits):  # defined outside mi_course, like the NDIF snippet's: it travels with the request
@@ -161,7 +155,7 @@ def test_the_ndif_snippet_runs_offline_as_on_a_server_without_the_course(server_
 
 
 def test_a_metric_from_mi_course_cannot_reach_ndif(server_without_the_course):
-    prompts, abc = ioi_runs()
+    prompts, abc = patching_prompts()
     with pytest.raises(Exception, match="No module named 'mi_course"):
         nt.patch_residual(twin(), prompts.tokens, abc.tokens, nnsight_metric(twin(), prompts, abc), [1], [-1], remote="local")
 
@@ -211,7 +205,7 @@ def test_with_a_key_but_no_answer_remote_model_says_so(monkeypatch):
 
 
 def _tokens(n: int = 15) -> torch.Tensor:
-    return ioi_runs()[0].tokens[:, :n]
+    return patching_prompts()[0].tokens[:, :n]
 
 
 BAD_INPUTS: dict[str, list[Bad]] = {

@@ -50,7 +50,8 @@ def network_namespace_available() -> bool:
     return subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
 
 
-@pytest.mark.skipif(not network_namespace_available(), reason="unshare -rn (a network namespace) is not permitted here")
+@pytest.mark.skipif(not network_namespace_available(), reason="this machine does not let a user run `unshare -rn` (a network namespace of its own), so these tests cannot cut the network off; "
+                    "the README's test command runs the whole suite that way and fails at once where it cannot")
 @pytest.mark.parametrize("case", list(CASES))
 def test_offline_it_fails_fast_and_says_what_to_do(case):
     code, error, advice = CASES[case]

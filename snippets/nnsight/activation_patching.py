@@ -4,7 +4,7 @@ from torch import Tensor
 
 from mi_course import get_device, load_model, seed_everything
 from mi_course.interventions import patch_by_position
-from mi_course.ioi import HELD_OUT_NAMES, HELD_OUT_TEMPLATES, corrupted, ioi_metric, ioi_prompts, position_names
+from mi_course.ioi import ioi_metric, patching_prompts, position_names
 from mi_course.nnsight_tools import blocks, local_model
 
 seed_everything(0)
@@ -15,8 +15,7 @@ print(model.transformer.h[0])  # nnsight shows the model's own modules, under th
 --8<-- "mi_course/nnsight_tools.py:patch-residual"
 
 
-prompts = ioi_prompts(20, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=0).to(get_device())
-abc = corrupted(prompts)
+prompts, abc = (run.to(get_device()) for run in patching_prompts())  # the IOI page's 20 prompts and their ABC corruptions
 layers, positions = range(len(blocks(model))), range(prompts.tokens.shape[1])  # every block's input, at every position
 with torch.inference_mode():
     with model.trace(prompts.tokens):

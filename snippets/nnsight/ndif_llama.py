@@ -3,7 +3,7 @@
 import torch
 
 from mi_course import seed_everything
-from mi_course.ioi import HELD_OUT_NAMES, HELD_OUT_TEMPLATES, corrupted, ioi_prompts
+from mi_course.ioi import patching_prompts
 from mi_course.nnsight_tools import blocks, patch_residual, remote_model
 from mi_course.tokenization import gpt2_tokenizer
 
@@ -13,8 +13,7 @@ print(f"{len(blocks(model))} blocks at {blocks(model).path.removeprefix('model.'
 
 # The page's prompts, as text, in the model's own tokenizer: nnsight pads on the left, so position -1
 # is every prompt's last token, where it predicts the name.
-prompts = ioi_prompts(20, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=0)
-abc = corrupted(prompts)
+prompts, abc = patching_prompts()
 clean, corrupt = (model.tokenizer(list(batch.texts), return_tensors="pt", padding=True) for batch in (prompts, abc))
 gpt2 = gpt2_tokenizer()  # the prompts hold GPT-2's ids of the names: spell them out, then look them up in the model's vocabulary
 
