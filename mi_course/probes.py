@@ -19,6 +19,7 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from mi_course import _checks
+from mi_course.baselines import Distribution
 from mi_course.runtime import seed_everything
 
 if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
@@ -75,6 +76,40 @@ def probe_accuracy(probe: nn.Linear, activations: Float[Tensor, "n d_model"], la
     predictions = (probe(activations).squeeze(-1) > 0).float()  # logit > 0 is probability > 0.5
     return (predictions == labels).float().mean().item()
 # --8<-- [end:probe-accuracy]
+
+
+def shuffled_label_accuracies(train_activations: Float[Tensor, "n d_model"], train_labels: Float[Tensor, "n"],
+                              test_activations: Float[Tensor, "m d_model"], test_labels: Float[Tensor, "m"], *, draws: int = 20,
+                              seed: int = 0, steps: int = 500, lr: float = 0.01) -> Distribution:
+    """The baseline of a probe's accuracy: the held-out accuracy of ``draws`` probes, each fitted to its own shuffle of the labels.
+
+    Each is trained as ``train_probe`` trains one (full-batch Adam on the binary cross-entropy);
+    they train together, as the ``draws`` outputs of one linear layer, which Adam keeps independent.
+    """
+    for what, activations, labels in (("train", train_activations, train_labels), ("test", test_activations, test_labels)):
+        _checks.tensor(activations, "shuffled_label_accuracies", f"{what}_activations", dims=("n", "d_model"))
+        if not isinstance(labels, Tensor) or labels.shape != activations.shape[:1] or not labels.is_floating_point():
+            raise ValueError(f"shuffled_label_accuracies expected {what}_labels of 0.0 and 1.0, one per activation "
+                             f"(shape ({len(activations)},)), got {_checks.described(labels)}")
+    if train_activations.shape[1] != test_activations.shape[1]:
+        raise ValueError(f"shuffled_label_accuracies expected train and test activations of one width, got "
+                         f"{train_activations.shape[1]} and {test_activations.shape[1]}")
+    _checks.integer(draws, "shuffled_label_accuracies", "draws", minimum=2)  # a baseline is a distribution
+    for what, value, minimum in (("seed", seed, 0), ("steps", steps, 1)):
+        _checks.integer(value, "shuffled_label_accuracies", what, minimum=minimum)
+    generator = torch.Generator().manual_seed(seed)
+    shuffled = torch.stack([train_labels[torch.randperm(len(train_labels), generator=generator)] for _ in range(draws)], dim=1)
+    seed_everything(seed)
+    probe = nn.Linear(train_activations.shape[1], draws)  # one probe per output
+    optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
+    for _ in range(steps):
+        loss = F.binary_cross_entropy_with_logits(probe(train_activations), shuffled)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        accuracies = ((probe(test_activations) > 0).float() == test_labels[:, None]).float().mean(dim=0)
+    return Distribution(tuple(accuracies.tolist()))
 
 
 def balanced_positions(positive: Tensor, negative: Tensor, *, seed: int) -> tuple[Tensor, Tensor]:

@@ -137,9 +137,15 @@ class ResidualSAEEvaluation:
     zero_loss: float  # with the activation set to zero
     loss_recovered: float  # (zero - spliced) / (zero - clean): 1 for a perfect SAE, 0 for no better than zero
 
+    @property
+    def delta_ce(self) -> float:
+        """What splicing the SAE in costs, in nats per token: spliced loss - clean loss (0 for a perfect SAE)."""
+        return self.spliced_loss - self.clean_loss
+
     def __str__(self) -> str:
         return (f"L0 {self.l0:.1f}; FVU {self.fvu:.3f}; dead latents {self.dead}/{self.d_sae}; next-token loss {self.clean_loss:.3f} clean, "
-                f"{self.spliced_loss:.3f} with the SAE, {self.zero_loss:.3f} zeroed; loss recovered {self.loss_recovered:.3f}")
+                f"{self.spliced_loss:.3f} with the SAE, {self.zero_loss:.3f} zeroed; loss recovered {self.loss_recovered:.3f}; "
+                f"delta-CE {self.delta_ce:.3f} nats")
 
 
 @torch.inference_mode()
@@ -150,20 +156,48 @@ def evaluate_residual_sae(model: TransformerBridge, sae: ResidualSAE, tokens: Te
     _checks.tokens(tokens, "evaluate_residual_sae", model)
     activations = residual_activations(model, tokens, sae.hook)
     reconstruction, latents = sae.reconstruct(activations), sae.encode(activations)
-
-    def next_token_loss(replace: Callable[[Tensor], Tensor] | None = None) -> float:
-        def hook(activation: Tensor, hook) -> Tensor:
-            activation = activation.clone()
-            activation[:, 1:] = replace(activation[:, 1:])
-            return activation
-
-        logits = model.run_with_hooks(tokens, fwd_hooks=[(sae.hook, hook)] if replace else [])
-        return F.cross_entropy(logits[:, :-1].flatten(0, 1), tokens[:, 1:].flatten()).item()
-
-    clean, spliced, zero = next_token_loss(), next_token_loss(sae.reconstruct), next_token_loss(torch.zeros_like)
+    clean, spliced, zero = (spliced_loss(model, tokens, sae.hook, replace) for replace in (None, sae.reconstruct, torch.zeros_like))
     return ResidualSAEEvaluation(mean_l0(latents), fraction_of_variance_unexplained(activations, reconstruction), dead_latents(latents),
                                  sae.d_sae, clean, spliced, zero, (zero - spliced) / (zero - clean))
 
+
+
+@torch.inference_mode()
+def spliced_loss(model: TransformerBridge, tokens: Tensor, hook: str, replace: Callable[[Tensor], Tensor] | None) -> float:
+    """The next-token loss (nats per token) on ``tokens`` with the activation at ``hook`` replaced by ``replace(activation)``.
+
+    ``replace`` sees every position but the first (BOS), as ``(batch, pos - 1, d_model)``; ``None`` leaves the model as it is.
+    """
+    _checks.model(model, "spliced_loss")
+    _checks.tokens(tokens, "spliced_loss", model)
+    _checks.instance(hook, str, "spliced_loss", "hook")
+    if replace is not None and not callable(replace):
+        raise TypeError(f"spliced_loss expected replace to be a function of the activation (or None), got {type(replace).__name__}")
+
+    def splice(activation: Tensor, hook) -> Tensor:
+        activation = activation.clone()
+        activation[:, 1:] = replace(activation[:, 1:])
+        return activation
+
+    logits = model.run_with_hooks(tokens, fwd_hooks=[(hook, splice)] if replace is not None else [])
+    return F.cross_entropy(logits[:, :-1].flatten(0, 1), tokens[:, 1:].flatten()).item()
+
+
+def pca_reconstruction(activations: Float[Tensor, "n d_model"], rank: int) -> Callable[[Tensor], Tensor]:
+    """A baseline for an SAE: the function that keeps the top ``rank`` principal components of ``activations`` (about their mean).
+
+    Fitted on ``activations``; rank-matched to an SAE's L0, it is the best linear code with as many
+    numbers per position as the SAE has active latents.
+    """
+    _checks.tensor(activations, "pca_reconstruction", "activations", dims=("n", "d_model"))
+    _checks.integer(rank, "pca_reconstruction", "rank", minimum=1, maximum=activations.shape[1])
+    mean = activations.mean(dim=0)
+    components = torch.linalg.svd(activations - mean, full_matrices=False).Vh[:rank]  # (rank, d_model), orthonormal rows
+
+    def reconstruct(activation: Tensor) -> Tensor:
+        return (activation - mean.to(activation)) @ components.T.to(activation) @ components.to(activation) + mean.to(activation)
+
+    return reconstruct
 
 
 @dataclass(frozen=True)

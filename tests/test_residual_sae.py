@@ -44,6 +44,19 @@ def test_a_scaled_down_training_run_learns_a_sparser_better_code_than_chance(sha
     assert torch.allclose(sae.sae.W_dec.norm(dim=1), torch.ones(64), atol=1e-5)
 
 
+def test_delta_ce_is_the_loss_the_splice_adds_and_a_full_rank_pca_changes_nothing(shakespeare):
+    sae = load_sae("shakespeare-char-sae")
+    tokens, _ = text_labels.text_windows("held-out", 16)
+    activations = residual_activations(shakespeare, tokens, sae.hook)
+    full, low = residual_sae.pca_reconstruction(activations, activations.shape[1]), residual_sae.pca_reconstruction(activations, 2)
+    assert torch.allclose(full(activations), activations, atol=1e-3)
+    clean = residual_sae.spliced_loss(shakespeare, tokens, sae.hook, None)
+    assert residual_sae.spliced_loss(shakespeare, tokens, sae.hook, full) == pytest.approx(clean, abs=1e-3)
+    assert residual_sae.spliced_loss(shakespeare, tokens, sae.hook, low) > clean + 0.1
+    measured = evaluate_residual_sae(shakespeare, sae, tokens)
+    assert measured.delta_ce == pytest.approx(measured.spliced_loss - measured.clean_loss) and measured.clean_loss == pytest.approx(clean)
+
+
 def test_the_best_latent_is_the_one_that_fires_on_the_property():
     latents = torch.zeros(6, 3)
     latents[[0, 1, 2], 1] = 1.0  # latent 1 fires exactly where the labels are True
@@ -104,6 +117,17 @@ BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.residual_sae:evaluate_residual_sae": [
         Bad(lambda k: evaluate_residual_sae(k.bridge, SparseAutoencoder(4, 2), torch.zeros(2, 5, dtype=torch.long)), TypeError,
             "evaluate_residual_sae expected sae to be a ResidualSAE, got SparseAutoencoder"),
+    ],
+    "mi_course.residual_sae:spliced_loss": [
+        Bad(lambda k: residual_sae.spliced_loss(k.bridge, torch.zeros(2, 5, dtype=torch.long), "blocks.0.hook_resid_pre", "twice"), TypeError,
+            "spliced_loss expected replace to be a function of the activation \\(or None\\), got str"),
+        Bad(lambda k: residual_sae.spliced_loss(k.bridge, torch.zeros(2, 5), "blocks.0.hook_resid_pre", None), ValueError,
+            "spliced_loss expected tokens of shape .* with dtype int64 or int32, got torch.float32"),
+    ],
+    "mi_course.residual_sae:pca_reconstruction": [
+        Bad(lambda k: residual_sae.pca_reconstruction(torch.zeros(10, 4), 5), ValueError, "pca_reconstruction expected rank >= 1 and <= 4, got 5"),
+        Bad(lambda k: residual_sae.pca_reconstruction(torch.zeros(10), 1), ValueError,
+            re.escape("pca_reconstruction expected activations of shape (n, d_model), got torch.float32 of shape (10,)")),
     ],
     "mi_course.residual_sae:best_latent_for": [
         Bad(lambda k: best_latent_for(torch.zeros(6, 3), torch.zeros(5, dtype=torch.bool)), ValueError,

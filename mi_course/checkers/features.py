@@ -19,6 +19,9 @@ from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionR
 from mi_course.checkers.step3 import _check_callable, _shipped
 
 ACCURACY_MARGIN = 0.02  # how far below the reference probe's held-out accuracy a learner's may be
+# The least cosine between a learner's probe direction and the reference's. Measured: the reference's own recipe with other
+# seeds gives 0.98-0.99, SGD or AdamW or a zero start 0.96-1.00, four times the steps 0.89; a random direction about 0.1.
+DIRECTION_COSINE = 0.8
 HOOK = "blocks.2.hook_resid_pre"
 
 
@@ -65,13 +68,52 @@ def check_probe(train_probe: Callable[..., nn.Module], probe_accuracy: Callable[
         raise CheckerInputError(f"train_probe raised {type(error).__name__}: {error}") from error
     if not isinstance(probe, nn.Module):
         raise CheckerInputError(f"train_probe should return the probe, an nn.Linear(d_model, 1), got {type(probe).__name__}")
+    criterion = (f"an nn.Linear(d_model, 1) with a bias, at least the reference's accuracy - {ACCURACY_MARGIN:.0%}, "
+                 f"and its direction's cosine with the reference's at least {DIRECTION_COSINE}")
+    mistake = _shape_mistake(probe, train_x)
+    if mistake is not None:
+        results.append(CriterionResult("train_probe", False, mistake, criterion))
+        return CheckReport("features", tuple(results))
     scored = _accuracy(probes.probe_accuracy, probe, test_x, test_y)
-    passed = scored >= reference - ACCURACY_MARGIN
-    measured = f"your probe scores {scored:.1%} on held-out capitals, the reference {reference:.1%}"
+    weight = next(module for module in probe.modules() if isinstance(module, nn.Linear)).weight.detach()[0]
+    cosine = torch.nn.functional.cosine_similarity(weight, reference_probe.weight.detach()[0], dim=0).item()
+    passed = scored >= reference - ACCURACY_MARGIN and cosine >= DIRECTION_COSINE
+    measured = (f"your probe scores {scored:.1%} on held-out capitals, the reference {reference:.1%}; "
+                f"its direction's cosine with the reference's is {cosine:.2f}")
     if not passed:
-        measured += ": " + _training_hint(probe, scored)
-    results.append(CriterionResult("train_probe", passed, measured, f"at least the reference's accuracy - {ACCURACY_MARGIN:.0%}"))
+        measured += ": " + (_training_hint(probe, scored) if scored < reference - ACCURACY_MARGIN else
+                            "it reads another direction than the reference: train as the exercise says (full-batch Adam, "
+                            "steps=500, lr=0.01, on the binary cross-entropy of the logits); a probe trained much less or much "
+                            "longer settles on a different direction")
+    results.append(CriterionResult("train_probe", passed, measured, criterion))
     return CheckReport("features", tuple(results))
+
+
+@torch.no_grad()
+def _shape_mistake(probe: nn.Module, activations: Tensor) -> str | None:
+    """What makes ``probe`` something other than the exercise's probe, one ``nn.Linear(d_model, 1)`` with a bias; ``None`` if it is one."""
+    linears = [module for module in probe.modules() if isinstance(module, nn.Linear)]
+    own = {id(parameter) for linear in linears[:1] for parameter in linear.parameters()}
+    if len(linears) != 1 or any(id(parameter) not in own for parameter in probe.parameters()):
+        layers = f"{len(linears)} linear layers" if len(linears) != 1 else "parameters outside its one linear layer"
+        return (f"your probe has {layers}: a probe must be linear, one nn.Linear(d_model, 1), so that what it reads is a "
+                "direction in the activations; a hidden layer computes features of its own, and its accuracy no longer says "
+                "what the activations hold linearly")
+    linear = linears[0]
+    if linear.in_features != activations.shape[1] or linear.out_features != 1:
+        return (f"your probe is nn.Linear({linear.in_features}, {linear.out_features}); the exercise's is "
+                f"nn.Linear({activations.shape[1]}, 1): one output, the logit that the label is 1")
+    if linear.bias is None:
+        return "it has no bias, so it cannot set its threshold: use nn.Linear(d_model, 1) with its bias"
+    try:
+        output = probe(activations)
+    except Exception as error:
+        raise CheckerInputError(f"your probe raised {type(error).__name__} on activations of shape {tuple(activations.shape)}: {error}") from error
+    if not isinstance(output, Tensor) or output.numel() != len(activations) or not torch.allclose(
+            output.reshape(-1), linear(activations).reshape(-1), atol=1e-5):
+        return ("your probe's output is not its linear layer's logit: a probe must be linear, with no non-linearity after "
+                "nn.Linear(d_model, 1) (leave the sigmoid to the loss, binary_cross_entropy_with_logits)")
+    return None
 
 
 def _accuracy(probe_accuracy: Callable[..., float], probe: nn.Module, activations: Tensor, labels: Tensor) -> float:
@@ -102,11 +144,8 @@ def _accuracy_mistakes(probe: nn.Module, activations: Tensor, labels: Tensor) ->
 
 
 def _training_hint(probe: nn.Module, scored: float) -> str:
-    linear = next((module for module in probe.modules() if isinstance(module, nn.Linear)), None)
     if scored < 0.45:
         return "it scores below chance, so it learned the labels the wrong way round: is each label 1 where the property holds?"
-    if linear is not None and linear.bias is None:
-        return "it has no bias, so it cannot set its threshold: use nn.Linear(d_model, 1) with its bias"
     if scored < 0.55:
         return "it scores about chance, as if it had not trained: call optimizer.zero_grad(), loss.backward() and optimizer.step() each step"
     return "train longer, or with the reference's steps and learning rate, on the binary cross-entropy of the logits"
