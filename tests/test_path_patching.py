@@ -58,7 +58,7 @@ def test_the_courses_path_patching_passes_its_checker():
     assert report.passed, str(report)
 
 
-def path_variant(freeze=True, swap=False, every_receiver_head=False, every_input=False):
+def path_variant(freeze=True, swap=False, every_receiver_head=False, every_input=False, freeze_with_receivers=True):
     """A learner's path patching, written apart from the course's, with one mistake switched on."""
     def path_patch(model, clean_tokens, corrupted_tokens, senders, metric, receivers=None, receiver_inputs=("q",)):
         if swap:
@@ -70,7 +70,7 @@ def path_variant(freeze=True, swap=False, every_receiver_head=False, every_input
             name = f"blocks.{layer}.attn.hook_z"
 
             def hook(z, hook, name=name, layer=layer):
-                z = (corrupted[name] if freeze else z).clone()
+                z = (corrupted[name] if freeze and (receivers is None or freeze_with_receivers) else z).clone()
                 for sender_layer, head in senders:
                     if sender_layer == layer:
                         z[:, :, head] = clean[name][:, :, head]
@@ -100,10 +100,52 @@ def path_variant(freeze=True, swap=False, every_receiver_head=False, every_input
     return path_patch
 
 
+def frozen_between(model, clean_tokens, corrupted_tokens, senders, metric, receivers=None, receiver_inputs=("q",)):
+    """Another learner's correct path patching: it freezes only the layers between the first sender and the last receiver
+    (the others cannot change what the receivers read), and patches the receivers with a mask in one hook per input."""
+    z = lambda layer: f"blocks.{layer}.attn.hook_z"  # noqa: E731
+    _, clean = model.run_with_cache(clean_tokens, names_filter=lambda name: name.endswith("hook_z"))
+    _, corrupted = model.run_with_cache(corrupted_tokens, names_filter=lambda name: name.endswith("hook_z"))
+    first = min(layer for layer, _ in senders)
+    last = model.cfg.n_layers if receivers is None else max(layer for layer, _ in receivers)
+    sending = torch.zeros(model.cfg.n_layers, model.cfg.n_heads, dtype=torch.bool)
+    sending[tuple(zip(*senders, strict=True))] = True
+
+    def freeze(activation, hook, layer):
+        return torch.where(sending[layer][:, None], clean[z(layer)], corrupted[z(layer)])
+    step_1 = [(z(layer), functools.partial(freeze, layer=layer)) for layer in range(first, last)]
+    if receivers is None:
+        return metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=step_1))
+    receiving = torch.zeros(model.cfg.n_layers, model.cfg.n_heads, dtype=torch.bool)
+    receiving[tuple(zip(*receivers, strict=True))] = True
+    names = {f"blocks.{layer}.attn.hook_{part}": layer for layer, _ in receivers for part in receiver_inputs}
+    sent = {}
+    model.run_with_hooks(corrupted_tokens, fwd_hooks=step_1 + [(name, lambda a, hook, name=name: sent.setdefault(name, a.clone()))
+                                                                for name in names])
+    return metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=[
+        (name, lambda a, hook, name=name, layer=layer: torch.where(receiving[layer][:, None], sent[name], a)) for name, layer in names.items()]))
+
+
+def test_freezing_the_heads_between_senders_and_receivers_changes_the_checkers_shakespeare_case():
+    """On gpt2-twin every receiver is one layer above its senders, where freezing is a no-op; on shakespeare-char it is not."""
+    from mi_course.checkers.ioi import _PATH_CASES, _path_variant, _repeat_case
+
+    model = load_model("shakespeare-char", device="cpu")
+    clean, corrupted, metric = _repeat_case()
+    for name, senders, receivers, inputs in _PATH_CASES:
+        if name == "shakespeare-char":
+            frozen = path_patching.path_patch(model, clean, corrupted, senders, metric, receivers, inputs).item()
+            with torch.inference_mode():
+                loose = _path_variant(model, clean, corrupted, senders, metric, receivers, inputs, freeze=False).item()
+            assert abs(frozen - loose) > 0.03, (senders, frozen, loose)  # the checker's tolerance is 1e-4
+
+
 @pytest.mark.parametrize(
     ("wrong", "hint"),
     [
         (path_variant(freeze=False), "nothing was frozen"),
+        (path_variant(freeze_with_receivers=False), "nothing was frozen, so the senders' effect also reached the receivers through "
+                                                    "the heads of layers 1, 2"),
         (path_variant(swap=True), "you patched the corrupted run into the clean one"),
         (path_variant(every_receiver_head=True), "every head of layer 1 received"),
         (path_variant(every_input=True), "you patched all of the receivers' inputs"),
@@ -114,8 +156,10 @@ def test_the_path_patching_checker_names_each_mistake(wrong, hint):
     assert not report.passed and hint in str(report), str(report)
 
 
-def test_the_learners_path_patching_without_a_mistake_passes():
-    assert check_path_patch(path_variant()).passed
+@pytest.mark.parametrize("learners", [path_variant(), frozen_between])
+def test_the_learners_path_patching_without_a_mistake_passes(learners):
+    report = check_path_patch(learners)
+    assert report.passed, str(report)
 
 
 # --- bad input ------------------------------------------------------------------------------------------------------

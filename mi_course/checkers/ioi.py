@@ -2,7 +2,9 @@
 
 Introduced on the page "Build on a paper: the IOI circuit". Each runs your function and the
 course's reference on gpt2-twin, with prompts of the held-out templates (which differ in length,
-so the batch is padded), and when they differ compares your output with common mistakes.
+so the batch is padded), and when they differ compares your output with common mistakes. Path
+patching also runs on the 4-layer shakespeare-char, where heads sit between the senders and the
+receivers, so that freezing them changes the answer (in the 2-layer twin it cannot).
 """
 
 from __future__ import annotations
@@ -19,12 +21,18 @@ from mi_course.checkers.step3 import MODEL_ATOL, _call, _check_callable, _failur
 
 MODEL = "gpt2-twin"
 _PROMPTS = 8  # of the held-out templates, drawn with seed 1: their lengths differ
-# (senders, receivers, receiver_inputs) of each path-patching case: to the logits, then to layer 1's queries, keys and values
+# (model, senders, receivers, receiver_inputs) of each path-patching case: on gpt2-twin to the logits, then to layer 1's
+# queries, keys and values (senders one layer below their receivers, where freezing the other heads changes nothing); on
+# shakespeare-char's repeated random characters, from layer 0, then from layers 0 and 1, to layer 3's keys and values,
+# where the heads between carry the senders' effect unless they are frozen
 _PATH_CASES = (
-    ([(0, 3)], None, ("q",)),
-    ([(0, 0), (0, 2), (0, 3)], [(1, 0), (1, 3)], ("q",)),
-    ([(0, 0), (0, 1), (0, 2), (0, 3)], [(1, 3)], ("k", "v")),
+    (MODEL, [(0, 3)], None, ("q",)),
+    (MODEL, [(0, 0), (0, 2), (0, 3)], [(1, 0), (1, 3)], ("q",)),
+    (MODEL, [(0, 0), (0, 1), (0, 2), (0, 3)], [(1, 3)], ("k", "v")),
+    ("shakespeare-char", [(0, 0), (0, 1), (0, 2), (0, 3)], [(3, 1), (3, 3)], ("k", "v")),
+    ("shakespeare-char", [(0, 3), (1, 1)], [(3, 1), (3, 3)], ("k", "v")),
 )
+_REPEAT = 12  # shakespeare-char's case: 8 rows of BOS, 12 random characters and the same 12 again; corrupted, the first 12 differ
 
 
 @functools.cache
@@ -35,6 +43,31 @@ def _case() -> tuple[ioi.IOIPrompts, Tensor, Tensor, Tensor, Tensor]:
     abc = ioi.corrupted(prompts)
     with torch.inference_mode():
         return prompts, prompts.tokens, abc.tokens, model(prompts.tokens), model(abc.tokens)
+
+
+@functools.cache
+def _repeat_case() -> tuple[Tensor, Tensor, Callable[[Tensor], Tensor]]:
+    """shakespeare-char's clean and corrupted repeated characters, and the share of the log-probability of the repeat restored.
+
+    The clean rows repeat their first half; the corrupted rows have another first half, so induction has nothing to copy.
+    The metric is the mean log-probability of the repeat's next characters: 0 for the corrupted run and 1 for the clean.
+    """
+    from mi_course.induction import repeated_random_tokens
+
+    model = _shipped("shakespeare-char")
+    bos = model.cfg.d_vocab - 1  # also the number of ordinary symbols
+    generator = torch.Generator().manual_seed(0)
+    clean = repeated_random_tokens(8, _REPEAT, bos, bos, generator=generator)
+    corrupted = clean.clone()
+    corrupted[:, 1:1 + _REPEAT] = torch.randint(0, bos, (8, _REPEAT), generator=generator)
+    targets = clean[:, _REPEAT + 2:, None]
+
+    def log_prob(logits: Tensor) -> Tensor:
+        return logits[:, _REPEAT + 1:-1].log_softmax(dim=-1).gather(-1, targets).mean()
+
+    with torch.inference_mode():
+        clean_value, corrupted_value = log_prob(model(clean)), log_prob(model(corrupted))
+    return clean, corrupted, lambda logits: (log_prob(logits) - corrupted_value) / (clean_value - corrupted_value)
 
 
 def check_ioi_metric(ioi_metric: Callable[..., Callable[[Tensor], Tensor]]) -> CheckReport:
@@ -73,13 +106,15 @@ def check_path_patch(path_patch: Callable[..., Tensor | float]) -> CheckReport:
     """Check ``path_patch(model, clean_tokens, corrupted_tokens, senders, metric, receivers=None, receiver_inputs=("q",))``.
 
     It runs on gpt2-twin: one sender to the logits, then layer-0 senders to layer-1 receivers' queries,
-    and to one receiver's keys and values.
+    and to one receiver's keys and values. Then on shakespeare-char, senders in layer 0, and in layers
+    0 and 1, to layer 3's keys and values: there the heads between must be frozen.
     """
     _check_callable(path_patch, "check_path_patch", "your path_patch function")
-    model = _shipped(MODEL)
-    prompts, clean, corrupted, clean_logits, corrupted_logits = _case()
-    metric = ioi.ioi_metric(prompts, clean_logits, corrupted_logits)
-    for senders, receivers, inputs in _PATH_CASES:
+    prompts, twin_clean, twin_corrupted, clean_logits, corrupted_logits = _case()
+    runs = {MODEL: (twin_clean, twin_corrupted, ioi.ioi_metric(prompts, clean_logits, corrupted_logits)), "shakespeare-char": _repeat_case()}
+    for name, senders, receivers, inputs in _PATH_CASES:
+        model = _shipped(name)
+        clean, corrupted, metric = runs[name]
         expected = torch.tensor([float(path_patching.path_patch(model, clean, corrupted, senders, metric, receivers, inputs))])
         with torch.inference_mode():
             got = torch.tensor([_number("path_patch", lambda: path_patch(model, clean.clone(), corrupted.clone(), list(senders), metric,
@@ -88,9 +123,10 @@ def check_path_patch(path_patch: Callable[..., Tensor | float]) -> CheckReport:
         failure = _failure(got, expected, mistakes, "freeze every head but the senders at its corrupted output; the MLPs recompute",
                            MODEL_ATOL)
         if failure is not None:
-            case = f"from {_heads(senders)} to " + (f"the {'/'.join(inputs)} of {_heads(receivers)}" if receivers else "the logits")
+            case = f"on {name}, from {_heads(senders)} to " + (f"the {'/'.join(inputs)} of {_heads(receivers)}" if receivers else "the logits")
             return _report("path_patch", False, f"{case}, you got {got.item():.4f} and the reference {expected.item():.4f}: {failure}")
-    return _report("path_patch", True, "matches the reference on gpt2-twin: to the logits, to queries, and to keys and values")
+    return _report("path_patch", True, "matches the reference on gpt2-twin: to the logits, to queries, and to keys and values; and on "
+                   "shakespeare-char, through frozen heads, from layers 0 and 1 to layer 3")
 
 
 def check_attribution_patching(attribution_patch_heads: Callable[..., Tensor]) -> CheckReport:
@@ -145,10 +181,16 @@ def _path_mistakes(model, clean: Tensor, corrupted: Tensor, senders: list, metri
                    inputs: tuple[str, ...]) -> list[tuple[Tensor, str]]:
     as_tensor = lambda value: torch.tensor([float(value)])  # noqa: E731
     reference = functools.partial(path_patching.path_patch, model)
+    last = max(layer for layer, _ in receivers) if receivers else model.cfg.n_layers
+    between = range(min(layer for layer, _ in senders) + 1, last)  # the layers whose heads could carry a sender's effect onwards
+    through = f"through the heads of layer{'s' * (len(between) > 1)} {', '.join(map(str, between))}" if between else "through other heads"
     mistakes = [
         (as_tensor(_path_variant(model, clean, corrupted, senders, metric, receivers, inputs, freeze=False)),
-         "nothing was frozen, so the sender's effect also reached the receivers through other heads: freeze every other head at its "
-         "corrupted output"),
+         f"nothing was frozen, so the senders' effect also reached the {'receivers' if receivers else 'logits'} {through}: freeze every "
+         "head but the senders at its corrupted output" + (", in step 1 with receivers too" if receivers else "")),
+        (as_tensor(_path_variant(model, clean, corrupted, senders, metric, receivers, inputs, freeze_only_sender_layers=True)),
+         f"you froze only the senders' own layers, so their effect also reached the {'receivers' if receivers else 'logits'} {through}: "
+         "freeze the heads of every layer"),
         (as_tensor(reference(corrupted, clean, senders, metric, receivers, inputs)),
          "you patched the corrupted run into the clean one: run the corrupted tokens, with the senders' clean outputs"),
     ]
@@ -168,14 +210,16 @@ def _path_mistakes(model, clean: Tensor, corrupted: Tensor, senders: list, metri
 
 
 def _path_variant(model, clean: Tensor, corrupted: Tensor, senders: list, metric: Callable[[Tensor], Tensor], receivers: list | None,
-                  inputs: tuple[str, ...], *, freeze: bool = True, freeze_in_step_2: bool = False) -> Tensor:
-    """Path patching with one of two steps changed: no heads frozen in step 1, or the step-1 freeze kept in step 2."""
+                  inputs: tuple[str, ...], *, freeze: bool = True, freeze_only_sender_layers: bool = False,
+                  freeze_in_step_2: bool = False) -> Tensor:
+    """Path patching with one step changed: in step 1 no heads frozen, or only the senders' layers; or the step-1 freeze kept in step 2."""
     z_names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
     _, clean_cache = model.run_with_cache(clean, names_filter=lambda name: name in z_names)
     _, corrupted_cache = model.run_with_cache(corrupted, names_filter=lambda name: name in z_names)
 
     def step_1_z(z: Tensor, hook, layer: int) -> Tensor:
-        z = corrupted_cache[z_names[layer]].clone() if freeze else z.clone()
+        frozen = freeze and (not freeze_only_sender_layers or any(sender_layer == layer for sender_layer, _ in senders))
+        z = corrupted_cache[z_names[layer]].clone() if frozen else z.clone()
         for sender_layer, head in senders:
             if sender_layer == layer:
                 z[:, :, head] = clean_cache[z_names[layer]][:, :, head]
