@@ -18,6 +18,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import _checks
+from mi_course.baselines import Distribution
 
 # The shapes of one head's weights, as TransformerLens stores them (model.W_V[layer, head] and so on).
 _HEAD_SHAPES = {"W_E": ("d_vocab", "d_model"), "W_V": ("d_model", "d_head"), "W_O": ("d_head", "d_model"), "W_U": ("d_model", "d_vocab")}
@@ -144,8 +145,8 @@ def _baseline_args(function: str, samples: int, generator: torch.Generator | Non
 
 
 def _mean_and_95th(scores: list[float]) -> tuple[float, float]:
-    values = torch.tensor(scores, dtype=torch.float64)
-    return values.mean().item(), values.quantile(0.95).item()
+    spread = Distribution(tuple(scores))
+    return spread.mean, spread.p95
 
 
 @torch.inference_mode()

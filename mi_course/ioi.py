@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Bool, Float
 from torch import Tensor
 from mi_course import _checks
 
@@ -70,7 +71,10 @@ TEMPLATES = (
 HELD_OUT_TEMPLATES, HELD_OUT_NAMES, UNSEEN_NAMES = TEMPLATES[::4], NAMES[::5], NAMES[2::10]
 TRAINING_TEMPLATES = tuple(t for t in TEMPLATES if t not in HELD_OUT_TEMPLATES)
 TRAINING_NAMES = tuple(n for n in NAMES if n not in HELD_OUT_NAMES + UNSEEN_NAMES)
-ORDERS = ("ABBA", "BABA", "mixed")
+ORDERS = ("ABBA", "BABA", "mixed", "as written")
+# Where each role stands is read per prompt; these are the roles, and the groups the page patches together.
+ROLES = ("S1", "IO", "S2", "END", "other")
+ROLE_GROUPS = (("S1",), ("IO",), ("S2",), ("IO", "S2"), ("END",), ("other",))
 
 
 class NotOneTokenError(ValueError):
@@ -116,13 +120,16 @@ def ioi_prompts(
 ) -> IOIPrompts:
     """``n`` prompts, each a template filled with two distinct names, a place and an object, drawn with ``seed``.
 
-    ``order`` is ``"ABBA"`` (IO first), ``"BABA"`` (S first) or ``"mixed"`` (half and half, by draw).
+    ``order`` is ``"ABBA"`` (IO first), ``"BABA"`` (S first) or ``"mixed"`` (half and half, by draw):
+    a template is written in ABBA order, and BABA swaps its first two names. ``"as written"`` fills
+    the slots where the template puts them, so ``"{S} ... {S} ... {IO}"`` makes IO the last name.
     """
     _checks.integer(n, "ioi_prompts", "n", minimum=1)
     _checks.integer(seed, "ioi_prompts", "seed", minimum=0)
     if order not in ORDERS:
         raise ValueError(f"ioi_prompts expected order to be one of {', '.join(ORDERS)}, got {order!r}")
-    templates, names = _valid_templates(templates, "ioi_prompts"), _single_tokens(names, "ioi_prompts", minimum=2)
+    templates = _valid_templates(templates, "ioi_prompts", as_written=order == "as written")
+    names = _single_tokens(names, "ioi_prompts", minimum=2)
     draw = random.Random(seed)
     fillings = []
     for _ in range(n):
@@ -221,31 +228,127 @@ def ioi_metric(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tens
 # --8<-- [end:ioi-metric]
 
 
-def patching_prompts(n: int = 20, *, seed: int = 0) -> tuple[IOIPrompts, IOIPrompts]:
+def patching_prompts(n: int = 100, *, order: str = "mixed", seed: int = 0) -> tuple[IOIPrompts, IOIPrompts]:
     """The IOI page's patching prompts: ``n`` of the first held-out template, filled with held-out names, and their ABC corruptions.
 
-    Every prompt has its names at the same positions, so one position means one role in all of them.
+    Every prompt has the same length. With ``order="mixed"`` a position holds IO in ABBA prompts and
+    S1 in BABA ones, so patch by role (``patch_roles``); with one order, a position is one role.
+    Between draws of 20 prompts a head's patching effect moved by tenths; the page uses 100 and
+    reports each effect over 5 draws.
     """
     _checks.integer(n, "patching_prompts", "n", minimum=1)
     _checks.integer(seed, "patching_prompts", "seed", minimum=0)
-    prompts = ioi_prompts(n, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, seed=seed)
+    if order not in ORDERS[:3]:
+        raise ValueError(f"patching_prompts expected order to be one of {', '.join(ORDERS[:3])}, got {order!r}")
+    prompts = ioi_prompts(n, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, order=order, seed=seed)
     return prompts, corrupted(prompts)
 
 
-def patching_case(model, n: int = 20, *, seed: int = 0) -> tuple[IOIPrompts, IOIPrompts, Callable[[Tensor], Tensor]]:
+def patching_case(model, n: int = 100, *, order: str = "mixed", seed: int = 0) -> tuple[IOIPrompts, IOIPrompts, Callable[[Tensor], Tensor]]:
     """``patching_prompts`` on ``model``'s device, and ``ioi_metric`` between them: 0 for the corrupted run, 1 for the clean one."""
     _checks.model(model, "patching_case")
-    prompts, abc = (run.to(model.cfg.device) for run in patching_prompts(n, seed=seed))
+    prompts, abc = (run.to(model.cfg.device) for run in patching_prompts(n, order=order, seed=seed))
     with torch.inference_mode():
         return prompts, abc, ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
 
 
-def position_names(prompts: IOIPrompts, row: int = 0) -> dict[int, str]:
-    """Where prompt ``row``'s names and last token stand: ``{position: "S1" | "IO" | "S2" | "END"}``, in order."""
+def position_names(prompts: IOIPrompts) -> dict[int, str]:
+    """Where the names and the last token stand, ``{position: "S1" | "IO" | "S2" | "END"}`` in order, if every prompt agrees.
+
+    A batch that mixes ABBA and BABA prompts has IO where others have S1: one position is then two
+    roles, and this refuses it. Patch such a batch by role instead (``patch_roles``).
+    """
     _checks.instance(prompts, IOIPrompts, "position_names", "prompts")
-    _checks.integer(row, "position_names", "row", minimum=0, maximum=len(prompts) - 1)
     named = {"IO": prompts.io_position, "S1": prompts.s1_position, "S2": prompts.s2_position, "END": prompts.end}
-    return dict(sorted((int(positions[row]), name) for name, positions in named.items()))
+    layouts = [dict(sorted((int(positions[row]), name) for name, positions in named.items())) for row in range(len(prompts))]
+    if (other := next((row for row, layout in enumerate(layouts) if layout != layouts[0]), None)) is not None:
+        raise ValueError(f"position_names expected prompts whose names stand at the same positions in every row, got row 0 "
+                         f"{_layout(layouts[0])} and row {other} {_layout(layouts[other])}; label such a batch by each "
+                         "prompt's own roles (patch_roles), or build it with one order and one template")
+    return layouts[0]
+
+
+def _layout(layout: dict[int, str]) -> str:
+    return " ".join(f"{position}:{name}" for position, name in layout.items())
+
+
+def role_mask(prompts: IOIPrompts, roles: Sequence[str]) -> Bool[Tensor, "batch seq"]:
+    """True where each prompt holds one of ``roles`` (``ROLES``), at that prompt's own positions.
+
+    ``"other"`` is every position up to the end that holds none of the names and is not the end.
+    """
+    _checks.instance(prompts, IOIPrompts, "role_mask", "prompts")
+    _checks.instance(roles, (list, tuple), "role_mask", "roles")
+    if not roles or any(role not in ROLES for role in roles):
+        raise ValueError(f"role_mask expected roles from {', '.join(ROLES)}, got {list(roles)!r}")
+    rows = torch.arange(len(prompts))
+    named = {"IO": prompts.io_position, "S1": prompts.s1_position, "S2": prompts.s2_position, "END": prompts.end}
+    mask = torch.zeros(prompts.tokens.shape, dtype=torch.bool)
+    for role in roles:
+        if role != "other":
+            mask[rows, named[role]] = True
+    if "other" in roles:
+        any_named = torch.zeros_like(mask)
+        for positions in named.values():
+            any_named[rows, positions] = True
+        before_end = torch.arange(mask.shape[1]) <= prompts.end[:, None]
+        mask |= before_end & ~any_named
+    return mask
+
+
+def _checks_role_patching(patch: Callable) -> Callable:
+    """``patch(model, prompts, corrupted_prompts, hook_names, metric, groups, head)`` in inference mode, refusing what it cannot patch.
+
+    The checks sit here, outside the function, so that its own lines are what the page shows.
+    """
+    from mi_course.hooks import check_hook_names
+
+    @functools.wraps(patch)
+    def checked(model, prompts: IOIPrompts, corrupted_prompts: IOIPrompts, hook_names: list[str], metric: Callable,
+                groups: Sequence[Sequence[str]] = ROLE_GROUPS, head: int | None = None) -> Tensor:
+        _checks.model(model, "patch_roles")
+        for what, run in (("prompts", prompts), ("corrupted_prompts", corrupted_prompts)):
+            _checks.instance(run, IOIPrompts, "patch_roles", what)
+        _checks.paired_tokens(prompts.tokens, corrupted_prompts.tokens, "patch_roles", model)
+        _checks.metric(metric, "patch_roles")
+        if isinstance(hook_names, str):
+            raise TypeError(f"patch_roles expected hook_names to be a list of hook names, got the str {hook_names!r}")
+        check_hook_names(model, hook_names)
+        _checks.instance(groups, (list, tuple), "patch_roles", "groups")
+        for roles in groups:
+            role_mask(prompts, roles)
+        if head is not None:
+            _checks.integer(head, "patch_roles", "head", minimum=0, maximum=model.cfg.n_heads - 1)
+        with torch.inference_mode():
+            return patch(model, prompts.to(model.cfg.device), corrupted_prompts.to(model.cfg.device), hook_names, metric, groups, head)
+
+    return checked
+
+
+@_checks_role_patching
+# --8<-- [start:patch-roles]
+def patch_roles(model, prompts, corrupted_prompts, hook_names: list[str], metric, groups=ROLE_GROUPS, head=None):
+    """Activation patching by role: ``(len(hook_names), len(groups))``, entry ``[i, j]`` the metric of the corrupted
+    run with hook ``hook_names[i]`` patched from the clean run at the roles ``groups[j]``, each prompt at its own positions.
+
+    In a batch that mixes ABBA and BABA, IO stands where S1 stands in other prompts, so a table by
+    position would average two roles; a table by role does not. With ``head``, only that head's slice.
+    """
+    _, clean_cache = model.run_with_cache(prompts.tokens)
+    results = torch.zeros(len(hook_names), len(groups))
+    for row, name in enumerate(hook_names):
+        for column, roles in enumerate(groups):
+            mask = role_mask(prompts, roles).to(prompts.tokens.device)  # (batch, seq): this group's positions, prompt by prompt
+            where = (mask,) if head is None else (mask, head)
+
+            def patch(activation: Tensor, hook, where: tuple = where, name: str = name) -> Tensor:
+                activation = activation.clone()
+                activation[where] = clean_cache[name][where]
+                return activation
+
+            results[row, column] = metric(model.run_with_hooks(corrupted_prompts.tokens, fwd_hooks=[(name, patch)]))
+    return results
+# --8<-- [end:patch-roles]
 
 
 def name_token(name: str) -> int:
@@ -284,17 +387,22 @@ def _padded(rows: list[list[int]]) -> Tensor:
     return torch.tensor([row + [_bos()] * (width - len(row)) for row in rows], dtype=torch.long)
 
 
-def _valid_templates(templates: Sequence[str], function: str) -> tuple[str, ...]:
+_SHAPES = ("order 'ABBA', 'BABA' or 'mixed' read a template written IO-S-S (ABBA) and swap its first two names for BABA; "
+           "for any other order of the three slots, such as S-S-IO, where the last name is IO, pass order='as written'")
+
+
+def _valid_templates(templates: Sequence[str], function: str, *, as_written: bool = False) -> tuple[str, ...]:
     _checks.instance(templates, (list, tuple), function, "templates")
     if not templates:
         raise ValueError(f"{function} expected at least one template, got none")
     for template in templates:
         _checks.instance(template, str, function, "each template")
-        for slot, count in (("{IO}", 1), ("{S}", 2)):
-            if template.count(slot) != count:
-                raise ValueError(f"{function} expected each template to hold the slot {slot} {count}x, got {template.count(slot)} in {template!r}")
-        if template.rindex("{S}") < template.index("{IO}"):
-            raise ValueError(f"{function} expected {{IO}} before the second {{S}} in {template!r}")
+        slots = "-".join(re.findall(r"\{(IO|S)\}", template)) or "none"
+        if (template.count("{IO}"), template.count("{S}")) != (1, 2):
+            raise ValueError(f"{function} expected each template to hold the slot {{IO}} once and {{S}} twice, "
+                             f"got the name slots {slots} in {template!r}; {_SHAPES}")
+        if not as_written and slots != "IO-S-S":
+            raise ValueError(f"{function} expected a template written IO-S-S, got the name slots {slots} in {template!r}; {_SHAPES}")
     return tuple(templates)
 
 

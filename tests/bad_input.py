@@ -49,6 +49,19 @@ class Kit:
         return load_model("induction-2l", device="cpu")
 
     @cached_property
+    def twin(self):
+        from mi_course.zoo import load_model
+
+        return load_model("gpt2-twin", device="cpu")
+
+    @cached_property
+    def ioi_case(self):
+        """Four IOI prompts, their ABC corruptions and the IOI metric on ``twin``."""
+        from mi_course.ioi import patching_case
+
+        return patching_case(self.twin, 4)
+
+    @cached_property
     def repeated(self) -> torch.Tensor:
         from mi_course.induction import repeated_random_tokens
 

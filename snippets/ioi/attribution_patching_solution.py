@@ -19,8 +19,8 @@ seed_everything(0)
 print(check_attribution_patching(attribution_patch_heads))
 
 model = load_model("gpt2-twin")  # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
-# 20 prompts of one held-out template, their ABC corruptions, and the IOI metric: 0 for the corrupted run, 1 for the clean one.
-prompts, abc, metric = patching_case(model)
+# 40 prompts of one held-out template (fewer than above: this takes many runs), their ABC corruptions, and the IOI metric.
+prompts, abc, metric = patching_case(model, 40)
 estimates = attribution_patch_heads(model, prompts.tokens, abc.tokens, metric)  # (layer, head, pos)
 with torch.inference_mode():  # the same, measured: one run per head and position
     patched = torch.stack([torch.stack([patch_by_position(model, prompts.tokens, abc.tokens, [f"blocks.{layer}.attn.hook_z"], metric, head=head)[0]
