@@ -14,15 +14,20 @@ heads = [int(name.split(".")[1]) for name in model_card("shakespeare-char").metr
 ablate = [("blocks.2.attn.hook_z", mean_ablation_hook(heads))]
 
 
-def repeats_earlier(row: list[int], position: int, context: int) -> bool:
-    """Did the `context` characters ending at `position` occur earlier, followed by the same next character?"""
-    target = row[position - context + 1 : position + 2]
-    return any(row[start : start + context + 1] == target for start in range(1, position - context + 1))
+def earlier_continuations(row: list[int], position: int, context: int) -> set[int]:
+    """What followed each earlier occurrence of the `context` characters ending at `position`."""
+    target = row[position - context + 1 : position + 1]
+    return {row[start + context] for start in range(1, position - context + 1) if row[start : start + context] == target}
 
 
 increase = token_losses(model, windows, ablate) - token_losses(model, windows)
+rows = windows.tolist()
 for context in (1, 3, 6):
-    mask = torch.tensor([[repeats_earlier(row, p, context) for p in range(len(row) - 1)] for row in windows.tolist()])
-    mask[:, :context] = False
-    print(f"last {context} chars seen before with the same continuation: {mask.float().mean().item():5.1%} of positions; "
-          f"loss increase there {increase[mask].mean().item():+.3f} nats, elsewhere {increase[~mask].mean().item():+.3f}")
+    seen = [[earlier_continuations(row, p, context) if p >= context else set() for p in range(len(row) - 1)] for row in rows]
+    # Where the context occurred before: the next character continues the repeat (copying is right), or it does not (copying is wrong).
+    same = torch.tensor([[row[p + 1] in before for p, before in enumerate(row_seen)] for row, row_seen in zip(rows, seen)])
+    other = torch.tensor([[bool(before) and row[p + 1] not in before for p, before in enumerate(row_seen)] for row, row_seen in zip(rows, seen)])
+    rest = ~(same | other)
+    print(f"last {context} chars seen before: {same.float().mean().item():5.1%} continue as before, loss increase "
+          f"{increase[same].mean().item():+.3f} nats; {other.float().mean().item():5.1%} continue otherwise, "
+          f"{increase[other].mean().item():+.3f}; the rest {increase[rest].mean().item():+.3f}")
