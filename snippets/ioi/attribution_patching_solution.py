@@ -19,8 +19,8 @@ seed_everything(0)
 print(check_attribution_patching(attribution_patch_heads))
 
 model = load_model("gpt2-twin")  # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
-# 40 prompts of one held-out template (fewer than above: this takes many runs), their ABC corruptions, and the IOI metric.
-prompts, abc, metric = patching_case(model, 40)
+# 20 prompts of one held-out template (fewer than above, as this takes many runs), their ABC corruptions, and the IOI metric.
+prompts, abc, metric = patching_case(model, 20)
 estimates = attribution_patch_heads(model, prompts.tokens, abc.tokens, metric)  # (layer, head, pos)
 with torch.inference_mode():  # the same, measured: one run per head and position
     patched = torch.stack([torch.stack([patch_by_position(model, prompts.tokens, abc.tokens, [f"blocks.{layer}.attn.hook_z"], metric, head=head)[0]

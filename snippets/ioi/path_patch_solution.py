@@ -16,8 +16,8 @@ seed_everything(0)
 print(check_path_patch(path_patch))
 
 model = load_model("gpt2-twin")  # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
-# 40 prompts of one held-out template (fewer than above: this takes many runs), their ABC corruptions, and the IOI metric.
-prompts, abc, metric = patching_case(model, 40)
+# 20 prompts of one held-out template (fewer than above, as this takes many runs), their ABC corruptions, and the IOI metric.
+prompts, abc, metric = patching_case(model, 20)
 heads = [(layer, head) for layer in range(model.cfg.n_layers) for head in range(model.cfg.n_heads)]
 
 # 1. To the logits, one sender at a time.

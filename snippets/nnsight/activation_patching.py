@@ -15,7 +15,8 @@ print(model.transformer.h[0])  # nnsight shows the model's own modules, under th
 --8<-- "mi_course/nnsight_tools.py:patch-residual"
 
 
-prompts, abc = (run.to(get_device()) for run in patching_prompts())  # the IOI page's 20 prompts and their ABC corruptions
+# 20 prompts of the IOI page's template, all ABBA, and their ABC corruptions: a position is one role in every prompt.
+prompts, abc = (run.to(get_device()) for run in patching_prompts(20, order="ABBA"))
 layers, positions = range(len(blocks(model))), range(prompts.tokens.shape[1])  # every block's input, at every position
 with torch.inference_mode():
     with model.trace(prompts.tokens):
