@@ -35,3 +35,12 @@ for name, others in OTHER_HEADS.items():
     for label, hook_layer, heads in ablations:
         for kind, make_hook in (("zeroed", zero_ablation_hook), ("mean-ablated", mean_ablation_hook)):
             print(f"  {label + ' ' + kind:<45} {losses([(f'blocks.{hook_layer}.attn.hook_z', make_hook(heads))])}")
+    if name == "shakespeare-char":
+        # Is zero far from what layer 1 writes? Zeroed, its heads write only the bias b_O; mean-ablated, each position's mean.
+        _, cache = model.run_with_cache(tokens, names_filter=lambda hook_name: hook_name == "blocks.1.hook_attn_out")
+        written = cache["blocks.1.hook_attn_out"]  # (batch, pos, d_model)
+        mean = written.mean(dim=0, keepdim=True)
+        spread = (written - mean).norm(dim=-1)  # how far each output lies from its position's mean
+        zero = (model.blocks[1].attn.b_O - mean).norm(dim=-1).expand_as(spread)  # how far the zeroed output lies from it
+        print(f"  layer 1's output: {spread.mean().item():.2f} from its position's mean on average; zeroed, "
+              f"{zero.mean().item():.2f}; {(spread > zero).float().mean().item():.0%} of its outputs lie farther than zeroed")
