@@ -229,7 +229,8 @@ def ioi_metric(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tens
 
 
 def patching_prompts(n: int = 100, *, order: str = "mixed", seed: int = 0) -> tuple[IOIPrompts, IOIPrompts]:
-    """The IOI page's patching prompts: ``n`` of the first held-out template, filled with held-out names, and their ABC corruptions.
+    """The IOI page's patching prompts: ``n`` of the first held-out template, filled with held-out names, and their ABC
+    corruptions, whose three names are other held-out names.
 
     Every prompt has the same length. With ``order="mixed"`` a position holds IO in ABBA prompts and
     S1 in BABA ones, so patch by role (``patch_roles``); with one order, a position is one role.
@@ -241,7 +242,8 @@ def patching_prompts(n: int = 100, *, order: str = "mixed", seed: int = 0) -> tu
     if order not in ORDERS[:3]:
         raise ValueError(f"patching_prompts expected order to be one of {', '.join(ORDERS[:3])}, got {order!r}")
     prompts = ioi_prompts(n, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, order=order, seed=seed)
-    return prompts, corrupted(prompts)
+    # Corrupted with held-out names too: a name the twin never saw keeps its random embedding, itself a perturbation.
+    return prompts, corrupted(prompts, names=HELD_OUT_NAMES)
 
 
 def patching_case(model, n: int = 100, *, order: str = "mixed", seed: int = 0) -> tuple[IOIPrompts, IOIPrompts, Callable[[Tensor], Tensor]]:

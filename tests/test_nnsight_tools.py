@@ -43,7 +43,7 @@ def nnsight_metric(model: TransformersModel, prompts, abc):
 
 
 def test_nnsight_patching_equals_transformer_lens_patch_by_position():
-    prompts, abc = patching_prompts()
+    prompts, abc = patching_prompts(20)
     nnsight = nt.patch_residual(twin(), prompts.tokens, abc.tokens, nnsight_metric(twin(), prompts, abc), LAYERS, POSITIONS)
     bridge = load_model("gpt2-twin", device="cpu")
     with torch.inference_mode():
@@ -135,7 +135,7 @@ def server_without_the_course(monkeypatch):
 
 
 def test_the_ndif_request_carries_a_script_metric_and_no_course_code(server_without_the_course):
-    prompts, abc = patching_prompts()
+    prompts, abc = patching_prompts(20)
     rows, end, io, s = torch.arange(len(prompts)), prompts.end, prompts.io, prompts.s  # tensors: an IOIPrompts is mi_course's
 
     def logit_diff(logits):  # defined outside mi_course, like the NDIF snippet's: it travels with the request
@@ -155,7 +155,7 @@ def test_the_ndif_snippet_runs_offline_as_on_a_server_without_the_course(server_
 
 
 def test_a_metric_from_mi_course_cannot_reach_ndif(server_without_the_course):
-    prompts, abc = patching_prompts()
+    prompts, abc = patching_prompts(20)
     with pytest.raises(Exception, match="No module named 'mi_course"):
         nt.patch_residual(twin(), prompts.tokens, abc.tokens, nnsight_metric(twin(), prompts, abc), [1], [-1], remote="local")
 
@@ -205,7 +205,7 @@ def test_with_a_key_but_no_answer_remote_model_says_so(monkeypatch):
 
 
 def _tokens(n: int = 15) -> torch.Tensor:
-    return patching_prompts()[0].tokens[:, :n]
+    return patching_prompts(20)[0].tokens[:, :n]
 
 
 BAD_INPUTS: dict[str, list[Bad]] = {

@@ -13,7 +13,7 @@ print(f"{len(blocks(model))} blocks at {blocks(model).path.removeprefix('model.'
 
 # The page's prompts, as text, in the model's own tokenizer: nnsight pads on the left, so position -1
 # is every prompt's last token, where it predicts the name.
-prompts, abc = patching_prompts()
+prompts, abc = patching_prompts(20)
 clean, corrupt = (model.tokenizer(list(batch.texts), return_tensors="pt", padding=True) for batch in (prompts, abc))
 gpt2 = gpt2_tokenizer()  # the prompts hold GPT-2's ids of the names: spell them out, then look them up in the model's vocabulary
 
