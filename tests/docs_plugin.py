@@ -48,20 +48,21 @@ from tests.determinism import DETERMINISM_NOT_CHECKED, first_difference, noteboo
 from tests.snippet_runner import SnippetError, SnippetRun, run_module, run_snippet, start_worker
 
 MEASURE_TIMEOUT_S = 1800  # one run of `dev.py claims`: vector-free kernels are several times slower
-# Every snippet must run within these on a CPU, as on a learner's laptop; the environment variables
-# exist so that the plugin's own tests can show a breach fails without waiting a minute.
+# Every snippet must run within 4 GiB on a CPU, as on a learner's laptop, and a breach fails. Its time is
+# measured against a 60 s budget and reported, never enforced: a machine's speed is not the course's fault, so a
+# test may not fail on wall-clock time (`python3 dev.py bench` times the snippets on a quiet machine). The
+# environment variables let the plugin's own tests show a breach without waiting a minute.
 SNIPPET_BUDGET_S = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_S", 60))
 SNIPPET_BUDGET_MIB = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_MIB", 4096))
 # ATEN_CPU_CAPABILITY=default reproduces the numbers of torch's vector-free kernels, not a learner's speed:
-# no x86 CPU a learner has runs them, and they are several times slower. Under it the time budget is
-# reported, not enforced (the memory budget still is), and a snippet, a cell or a command is stopped only after
+# no x86 CPU a learner has runs them, and they are several times slower, so runs are stopped only after
 # MEASURE_TIMEOUT_S.
 VECTOR_FREE_KERNELS = os.environ.get("ATEN_CPU_CAPABILITY") == "default"
-# Notebook cells and console commands; a snippet is killed at twice its budget.
+# Notebook cells and console commands that run this long are stopped as hung.
 SNIPPET_TIMEOUT_S = MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 300
-# When a page's snippet run is stopped: at twice its budget, so that the budget failure can say how far over it went.
-SNIPPET_STOP_S = MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 2 * SNIPPET_BUDGET_S
-OVER_TIME_BUDGET: list[str] = []  # snippets over the time budget where it is not enforced
+# A page's snippet that runs this long is stopped as hung: ten times its budget, beyond any slow machine.
+SNIPPET_STOP_S = float(os.environ.get("MI_COURSE_SNIPPET_STOP_S", MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 10 * SNIPPET_BUDGET_S))
+OVER_TIME_BUDGET: list[str] = []  # snippets that took longer than the time budget on this machine
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # the colours of an IPython traceback
 
 
@@ -83,10 +84,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     if OVER_TIME_BUDGET:
         terminalreporter.write_sep("=", "time budget not enforced")
-        terminalreporter.write_line(
-            f"ATEN_CPU_CAPABILITY=default runs torch's vector-free kernels, so these snippets' times are not a learner's; "
-            f"over {SNIPPET_BUDGET_S:g} s: " + ", ".join(OVER_TIME_BUDGET)
-        )
+        slow = ("ATEN_CPU_CAPABILITY=default runs torch's vector-free kernels, so these times are not a learner's; "
+                if VECTOR_FREE_KERNELS else "on this machine, as loaded as it was; `python3 dev.py bench` times them on a quiet one; ")
+        terminalreporter.write_line(f"{slow}over {SNIPPET_BUDGET_S:g} s: " + ", ".join(OVER_TIME_BUDGET))
     if DETERMINISM_NOT_CHECKED:
         terminalreporter.write_sep("=", "determinism not checked")
         terminalreporter.write_line(
@@ -192,8 +192,8 @@ def run_snippet_checked(snippet: Snippet, where: str, timeout_s: float, figure_l
     try:
         run = run_snippet(snippet.path, timeout_s=timeout_s, repo=snippet.root, script=snippet.script, env=extra)
     except subprocess.TimeoutExpired:
-        raise PageError(f"{where}: {SNIPPETS_DIR}/{snippet.name} was stopped after {timeout_s:g} s "
-                        f"(budget: {SNIPPET_BUDGET_S:g} s)") from None
+        raise PageError(f"{where}: {SNIPPETS_DIR}/{snippet.name} was stopped after {timeout_s:g} s, as hung "
+                        f"(its time budget is {SNIPPET_BUDGET_S:g} s)") from None
     except SnippetError as error:
         raise PageError(f"{where}: {error}") from None
     if run.returncode != 0:
@@ -229,13 +229,12 @@ class SnippetScript(CourseItem):
             run = run_snippet_checked(snippet, where, SNIPPET_STOP_S, figure_log)
             logged = figure_log.read_text(encoding="utf-8") if figure_log.is_file() else ""
         figures = [part.split(f"\n{FIGURE_END}")[0] for part in logged.split(f"{FIGURE_START}\n")[1:]]
-        over_time = run.wall_s > SNIPPET_BUDGET_S
-        if over_time and VECTOR_FREE_KERNELS:
+        if run.wall_s > SNIPPET_BUDGET_S:
             OVER_TIME_BUDGET.append(f"{SNIPPETS_DIR}/{snippet.name} ({run.wall_s:.0f} s)")
-        if (over_time and not VECTOR_FREE_KERNELS) or run.peak_mib > SNIPPET_BUDGET_MIB:
+        if run.peak_mib > SNIPPET_BUDGET_MIB:
             raise PageError(
-                f"{where}: {SNIPPETS_DIR}/{snippet.name} took {run.wall_s:.1f} s and {run.peak_mib:,.0f} MiB at peak; "
-                f"the budget is {SNIPPET_BUDGET_S:g} s and {SNIPPET_BUDGET_MIB:,.0f} MiB"
+                f"{where}: {SNIPPETS_DIR}/{snippet.name} took {run.peak_mib:,.0f} MiB at peak (and {run.wall_s:.1f} s); "
+                f"the memory budget is {SNIPPET_BUDGET_MIB:,.0f} MiB"
             )
         self.check_deterministic(run.stdout, where)
         if (shown := self.fence.shown_output) is not None:

@@ -94,23 +94,23 @@ def test_each_snippet_run_records_its_cpu_time_peak_memory_and_device(run_course
     assert measured["device"].startswith("cpu: ") and measured["wall_s"] >= measured["cpu_s"] - 0.2
 
 
-@pytest.mark.parametrize("budget, snippet, breach", [
-    ("MI_COURSE_SNIPPET_BUDGET_S", "import time\ntime.sleep(0.8)\n", "budget is 0.5 s"),
-    ("MI_COURSE_SNIPPET_BUDGET_S", "import time\ntime.sleep(3)\n", "was stopped after 1 s (budget: 0.5 s)"),
-    ("MI_COURSE_SNIPPET_BUDGET_MIB", "block = bytearray(300 * 2**20)\n", "the budget is 60 s and 200 MiB"),
+@pytest.mark.parametrize("limit, snippet, breach", [
+    ("MI_COURSE_SNIPPET_STOP_S", "import time\ntime.sleep(3)\n", "was stopped after 1 s, as hung (its time budget is 60 s)"),
+    ("MI_COURSE_SNIPPET_BUDGET_MIB", "block = bytearray(300 * 2**20)\n", "the memory budget is 200 MiB"),
 ])
-def test_a_snippet_over_its_time_or_memory_budget_fails(run_course, monkeypatch, budget, snippet, breach):
-    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)  # under vector-free kernels time is not enforced
-    monkeypatch.setenv(budget, "0.5" if budget.endswith("_S") else "200")
+def test_a_snippet_over_its_memory_budget_or_hung_fails(run_course, monkeypatch, limit, snippet, breach):
+    monkeypatch.setenv(limit, "1" if limit.endswith("_S") else "200")
     page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
     result = run_course(page, {"demo/ok.py": snippet})
     result.assert_outcomes(passed=2, failed=1)
     assert breach in result.stdout.str()
 
 
-def test_under_vector_free_kernels_the_time_budget_is_reported_not_enforced(run_course, monkeypatch):
+@pytest.mark.parametrize("kernels", ["avx2", "default"])
+def test_a_snippet_over_its_time_budget_is_reported_not_failed(run_course, monkeypatch, kernels):
+    """No test fails on wall-clock time: a slow or busy machine is not a broken course."""
     monkeypatch.setenv("MI_COURSE_SNIPPET_BUDGET_S", "0.5")
-    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "default")
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", kernels)
     page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
     result = run_course(page, {"demo/ok.py": "import time\ntime.sleep(0.8)\n"})
     result.assert_outcomes(passed=3)
