@@ -177,8 +177,10 @@ STEP_CHECKS: dict[str, StepCheck] = {
     ),
     "features": StepCheck(
         title="Features in a language model (a linear probe, written by you)",
-        criteria=("your probe's accuracy matches the course's reference, and your probe trains to within 2 points of its held-out accuracy",
-                  "explain why a probe's accuracy needs a random-model and a shuffled-label baseline, and a causal check (self-assessed)"),
+        criteria=("your probe's accuracy matches the course's reference, and your probe, one nn.Linear(d_model, 1) with a bias, trains "
+                  "to within 2 points of its held-out accuracy, its direction within cosine 0.8 of the reference's",
+                  "explain why a probe's accuracy needs a current-letter baseline, a shuffled-label baseline and a causal check "
+                  "against 20 random directions (self-assessed)"),
         # the page's solution includes these from the package (snippets/features/probe_solution.py)
         taught=("mi_course.probes:train_probe", "mi_course.probes:probe_accuracy"),
         check=lambda ns: check_probe(ns["train_probe"], ns["probe_accuracy"]),
