@@ -8,16 +8,12 @@ page that says "against a random direction of the same norm" builds its baseline
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from mi_course import _checks
-
-CONTROLS = 20  # random controls a baseline draws by default: enough for a 95th percentile to mean something
-SEEDS = 5  # seeds a claim about sampling is held over by default
 
 
 @dataclass(frozen=True)
@@ -54,35 +50,12 @@ class Distribution:
         return "mean {}, 95th percentile {}, range {} to {}, over {}".format(*numbers, len(self.values))
 
 
-def _callable(measure: object, function: str) -> None:
-    if not callable(measure):
-        raise TypeError(f"{function} expected measure to be a function, got {type(measure).__name__}")
-
-
 def _draw_count(count: int, function: str, what: str) -> int:
     _checks.integer(count, function, what, minimum=1)
     if count < 2:
         raise ValueError(f"{function} expected {what} >= 2, got {count}: a baseline is a distribution, and one draw has "
-                         f"no spread to compare an effect with (the course uses {CONTROLS} controls, {SEEDS} seeds)")
+                         "no spread to compare an effect with (the course uses 20 controls, 5 seeds)")
     return count
-
-
-def over_controls(measure: Callable[[torch.Generator], float], draws: int = CONTROLS, *, seed: int = 0) -> Distribution:
-    """``measure(generator)`` for ``draws`` random controls, each drawn from its own seeded generator."""
-    _callable(measure, "over_controls")
-    _draw_count(draws, "over_controls", "draws")
-    _checks.integer(seed, "over_controls", "seed", minimum=0)
-    return Distribution(tuple(float(measure(torch.Generator().manual_seed(seed + draw))) for draw in range(draws)))
-
-
-def over_seeds(measure: Callable[[int], float], seeds: Iterable[int] = range(SEEDS)) -> Distribution:
-    """``measure(seed)`` for each seed: a claim about sampling holds only if it holds across them."""
-    _callable(measure, "over_seeds")
-    seeds = list(seeds)
-    _draw_count(len(seeds), "over_seeds", "the number of seeds")
-    for seed in seeds:
-        _checks.integer(seed, "over_seeds", "each seed", minimum=0)
-    return Distribution(tuple(float(measure(seed)) for seed in seeds))
 
 
 def random_directions(count: int, d: int, *, norm: float = 1.0, generator: torch.Generator | None = None) -> Tensor:

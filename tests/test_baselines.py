@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from mi_course.baselines import CONTROLS, Distribution, over_controls, over_seeds, random_directions
+from mi_course.baselines import Distribution, random_directions
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 
@@ -15,18 +15,6 @@ def test_a_distribution_summarises_its_values_as_torch_does():
     assert spread.describe() == "mean 10.50, 95th percentile 19.05, range 1.00 to 20.00, over 20"
 
 
-def test_controls_draw_from_their_own_seeds_the_same_on_every_run():
-    measure = lambda generator: torch.rand(1, generator=generator).item()  # noqa: E731
-    first, again = over_controls(measure), over_controls(measure)
-    assert first == again and len(first.values) == CONTROLS
-    assert len(set(first.values)) == CONTROLS  # each control is a new draw, not one draw repeated
-    assert over_controls(measure, seed=1).values[:-1] == first.values[1:]
-
-
-def test_seeds_are_passed_to_the_measurement():
-    assert over_seeds(lambda seed: seed * 2.0).values == (0.0, 2.0, 4.0, 6.0, 8.0)
-
-
 def test_random_directions_have_the_norm_asked_for_and_no_preferred_axis():
     directions = random_directions(2000, 16, norm=3.0, generator=torch.Generator().manual_seed(0))
     assert torch.allclose(directions.norm(dim=-1), torch.full((2000,), 3.0))
@@ -36,16 +24,6 @@ def test_random_directions_have_the_norm_asked_for_and_no_preferred_axis():
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.baselines:Distribution": [
         Bad(lambda k: Distribution((0.5,)), ValueError, "Distribution expected at least 2 values, got 1: one draw has no spread"),
-    ],
-    "mi_course.baselines:over_controls": [
-        Bad(lambda k: over_controls(lambda g: 0.0, draws=1), ValueError,
-            r"over_controls expected draws >= 2, got 1: a baseline is a distribution, and one draw has no spread"),
-        Bad(lambda k: over_controls(0.5), TypeError, "over_controls expected measure to be a function, got float"),
-        Bad(lambda k: over_controls(lambda g: 0.0, seed=-1), ValueError, "over_controls expected seed >= 0, got -1"),
-    ],
-    "mi_course.baselines:over_seeds": [
-        Bad(lambda k: over_seeds(lambda s: 0.0, seeds=[3]), ValueError, "over_seeds expected the number of seeds >= 2, got 1"),
-        Bad(lambda k: over_seeds(lambda s: 0.0, seeds=[0, 1.5]), TypeError, "over_seeds expected each seed to be an int, got float"),
     ],
     "mi_course.baselines:random_directions": [
         Bad(lambda k: random_directions(1, 8), ValueError, "random_directions expected count >= 2, got 1"),

@@ -37,4 +37,5 @@ print(f"P(next is a capital), unchanged: {next_capital(torch.zeros(model.cfg.d_m
 for where, size in ((None, 8), (None, 16), (outside, 16)):
     random = Distribution(tuple(next_capital(size * control, where) for control in controls))
     print(f"adding {size} x {'at every position' if where is None else 'at those capitals only'}: probe direction {next_capital(size * direction, where):.3f}, "
-          f"minus it {next_capital(-size * direction, where):.3f}; 20 random directions: {random.describe(3)}")
+          f"minus it {next_capital(-size * direction, where):.3f}")
+    print(f"  random directions: {random.describe(3)}")

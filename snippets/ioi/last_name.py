@@ -31,11 +31,12 @@ for template in [HELD_OUT_TEMPLATES[0], *written]:
     order = "mixed" if template in HELD_OUT_TEMPLATES else "as written"
     prompts = ioi_prompts(100, templates=[template], names=HELD_OUT_NAMES, order=order, seed=0)
     diffs, ablated, looks = run(prompts)
-    print(f"{template[:44]:<44} IO above S in {(diffs > 0).float().mean().item():6.1%}; mean IO - S {diffs.mean():+6.2f}, "
-          f"without 0.2 {ablated.mean():+6.2f}; 0.2 looks at IO {looks(0, 2, prompts.io_position):.2f}  S2 {looks(0, 2, prompts.s2_position):.2f}")
+    print(template)
+    print(f"  IO above S in {(diffs > 0).float().mean().item():.1%}; mean IO - S {diffs.mean():+.2f}, without 0.2 {ablated.mean():+.2f}")
+    print(f"  head 0.2 looks at IO {looks(0, 2, prompts.io_position):.2f}, S2 {looks(0, 2, prompts.s2_position):.2f}")
 
 # 2. From the end, heads 1.0 and 1.3 look at the word after the first name: is it the same when that name is IO (ABBA) or S (BABA)?
-print("attention from the end to the word after the first name, 100 prompts of the 4 held-out templates:")
+print("attention from the end to the word after the first name (100 prompts, 4 templates):")
 for order in ("ABBA", "BABA"):
     prompts = ioi_prompts(100, templates=HELD_OUT_TEMPLATES, names=HELD_OUT_NAMES, order=order, seed=0)
     *_, looks = run(prompts)
