@@ -9,9 +9,9 @@ apt where this user may run apt-get, as root or through passwordless sudo; else 
   python3 dev.py setup            only set up .venv and the browser (what the other commands do first)
   python3 dev.py serve            serve the site at http://127.0.0.1:8000
   python3 dev.py test [ARGS]      run every test (ARGS go to pytest, e.g. a page: docs/....md)
-  python3 dev.py bench            time every snippet and MNIST's time to 97% (tests/benchmark.py)
-  python3 dev.py claims [PAGES]   measure how each page claim's numbers move across CPU kernel settings (tests/claim_spread.py)
-  python3 dev.py faults           break the course one way at a time; the tests must notice each (tests/fault_injection.py)
+  python3 dev.py bench            time every snippet and MNIST's time to 97% (tools/benchmark.py)
+  python3 dev.py claims [PAGES]   measure how each page claim's numbers move across CPU kernel settings (site_tools/claim_spread.py)
+  python3 dev.py faults           break the course one way at a time; the tests must notice each (tools/fault_injection.py)
 """
 
 from __future__ import annotations
@@ -123,9 +123,9 @@ def main(argv: list[str]) -> int:
     commands = {
         "serve": [str(BIN / "mkdocs"), "serve", "--dev-addr", "127.0.0.1:8000", *rest],
         "test": [str(PYTHON), "-m", "pytest", *rest],
-        "bench": [str(PYTHON), str(ROOT / "tests" / "benchmark.py"), *rest],
-        "claims": [str(PYTHON), str(ROOT / "tests" / "claim_spread.py"), *rest],
-        "faults": [str(PYTHON), str(ROOT / "tests" / "fault_injection.py"), *rest],
+        "bench": [str(PYTHON), str(ROOT / "tools" / "benchmark.py"), *rest],
+        "claims": [str(PYTHON), "-m", "site_tools.claim_spread", *rest],
+        "faults": [str(PYTHON), str(ROOT / "tools" / "fault_injection.py"), *rest],
     }
     return subprocess.run(commands[command], cwd=ROOT, env=env).returncode
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -19,18 +18,42 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-# The site build sets it to "1": `show` and attention views then emit HTML that calls the Plotly and
-# CircuitsVis scripts the site serves once (see site_tools/hooks/figure_scripts.py).
-SITE_BUILD_ENV = "MI_COURSE_SITE_BUILD"
 FIGURE_HEIGHT_PX = 450  # a figure in a page needs a height, or it collapses
 PLOTLY_DIV_CLASS = "plotly-graph-div"  # the class of the element Plotly draws into
 CIRCUITSVIS_DIV_CLASS = "mi-course-circuitsvis"
-# A script appends each figure's page HTML, between these lines, to the file this variable names.
-FIGURE_LOG_ENV = "MI_COURSE_FIGURE_LOG"
-FIGURE_START, FIGURE_END = "<!-- mi-course figure -->", "<!-- /mi-course figure -->"
 PATTERN_DECIMALS = 4  # attention weights sent to CircuitsVis: enough to see, small in a page
 
 Values = Sequence[float] | Tensor | np.ndarray
+FigureSink = Callable[[str], None]
+
+
+@dataclass
+class _SiteOutput:
+    """Where figures go besides the screen; only the course's own runs change it."""
+
+    sink: FigureSink | None = None  # a script's figures, as page HTML, for the site to place under its snippet
+    in_notebook: bool = False  # a notebook's figures drawn with the scripts the site serves once
+
+
+_site = _SiteOutput()
+
+
+def send_figures_to(sink: FigureSink | None) -> None:
+    """Hand each figure that ``show`` displays in a script, as page HTML, to ``sink`` (None: to no one).
+
+    The course's test runner installs one, so that the site shows a snippet's figures from its run.
+    """
+    if sink is not None and not callable(sink):
+        raise TypeError(f"send_figures_to expected sink to be a function of one string, or None, got {type(sink).__name__}")
+    _site.sink = sink
+
+
+def draw_for_site(enabled: bool = True) -> None:
+    """Make ``show`` and attention views in a notebook emit HTML that calls the Plotly and CircuitsVis
+    scripts the site serves once (site_tools/hooks/figure_scripts.py); the site's notebook runs call it."""
+    if not isinstance(enabled, bool):
+        raise TypeError(f"draw_for_site expected enabled to be a bool, got {type(enabled).__name__}")
+    _site.in_notebook = enabled
 _element_numbers = itertools.count(1)  # element ids that builds reproduce: the n-th view of a kernel
 
 
@@ -123,7 +146,7 @@ class CircuitsVisView:
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
     def _repr_html_(self) -> str:
-        return self.html(for_site=os.environ.get(SITE_BUILD_ENV) == "1")
+        return self.html(for_site=_site.in_notebook)
 
     def html(self, *, for_site: bool) -> str:
         """The view's element and script: for the site (its served bundle) or standalone (the bundle from unpkg)."""
@@ -205,13 +228,13 @@ def token_activations(tokens: Sequence[str], values: Values, *, title: str) -> T
 def show(item: go.Figure | CircuitsVisView) -> None:
     """Display a figure or attention view: inline in a notebook, a summary line in a script.
 
-    A script (``python file.py``) prints ``describe(item)`` and never opens a browser; when
-    ``MI_COURSE_FIGURE_LOG`` names a file (as a snippet's test run does), it also appends the
-    figure's page HTML there, between ``FIGURE_START`` and ``FIGURE_END`` lines, for the site to
-    place under the snippet. In a site build, a notebook displays the page's HTML.
+    A script (``python file.py``) prints ``describe(item)`` and never opens a browser; when a sink
+    is installed (``send_figures_to``, as a snippet's test run does), it also hands it the figure's
+    page HTML, for the site to place under the snippet. In a site build (``draw_for_site``), a
+    notebook displays the page's HTML.
     """
     _check_item(item, "show")
-    if _in_notebook() and os.environ.get(SITE_BUILD_ENV) == "1":
+    if _in_notebook() and _site.in_notebook:
         from IPython.display import HTML, display
 
         display(HTML(_page_html(item)) if isinstance(item, go.Figure) else item)
@@ -223,10 +246,8 @@ def show(item: go.Figure | CircuitsVisView) -> None:
         else:
             display(item)
     else:
-        if log := os.environ.get(FIGURE_LOG_ENV):
-            html = _page_html(item) if isinstance(item, go.Figure) else item.html(for_site=True)
-            with open(log, "a", encoding="utf-8") as figures:
-                figures.write(f"{FIGURE_START}\n{html}\n{FIGURE_END}\n")
+        if _site.sink is not None:
+            _site.sink(_page_html(item) if isinstance(item, go.Figure) else item.html(for_site=True))
         print(describe(item))
 
 

@@ -2,9 +2,9 @@
 
 This module holds what every recipe uses: ``Recipe`` (architecture and optimiser settings),
 ``new_native_model``, ``native_logits`` (the fast forward pass), ``train`` (the AdamW loop),
-``TrainedModel`` (what a trainer returns), ``TRAINERS`` (each shipped model's trainer) and
-``train_and_save``. Each shipped model's data, recipe and metrics live in a module of their own
-under ``mi_course.recipes``.
+``TrainedModel`` (what a trainer returns), ``TRAINERS`` (each shipped model's trainer),
+``train_and_save`` and ``progress`` (the bar a long loop shows on a terminal). Each shipped
+model's data, recipe and metrics live in a module of their own under ``mi_course.recipes``.
 
 Training runs on TransformerLens' native model in plain PyTorch (no hooks, so it is fast); the
 result is saved as safetensors plus a model card and loaded back as a TransformerBridge.
@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import importlib
 import math
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from safetensors.torch import save_file
 from torch import Tensor
+from tqdm import tqdm
 from transformer_lens.config import TransformerBridgeConfig
 from transformer_lens.model_bridge.sources.native.init import initialize_native_model
 from transformer_lens.model_bridge.sources.native.model import NativeModel
@@ -114,6 +117,21 @@ def _logits(model: NativeModel, tokens: Tensor) -> Tensor:
     return model.head(model.ln_out(x))
 
 
+# The name ``train_and_save`` is training, which ``train``'s progress bar shows (recipes call ``train`` without one).
+_training_name: ContextVar[str] = ContextVar("mi_course_training_name", default="training")
+
+
+def progress(steps: Iterable[int], total: int, description: str) -> tqdm:
+    """``steps`` with a progress bar on stderr (``description``, step, rate, time left), drawn only when stderr is a terminal.
+
+    Elsewhere (CI logs, captured snippet output) the bar is disabled and writes nothing, so the
+    output does not change; print beside it inside ``tqdm.external_write_mode()``.
+    """
+    _checks.integer(total, "progress", "total", minimum=0)
+    _checks.instance(description, str, "progress", "description")
+    return tqdm(steps, total=total, desc=description, unit="step", file=sys.stderr, disable=not sys.stderr.isatty())
+
+
 def train(
     recipe: Recipe,
     d_vocab: int,
@@ -129,7 +147,8 @@ def train(
     ``monitor(steps_done, model)`` runs every ``monitor_every`` steps, in inference mode, to
     measure the model; returning True ends training early. The seconds exclude its time. The first
     batch's inputs are checked (integer ids below ``d_vocab``, at most ``n_ctx`` positions); the
-    others, drawn the same way, are not.
+    others, drawn the same way, are not. Every ``log_every`` steps it prints the step, the loss and
+    the seconds so far; on a terminal, a progress bar on stderr shows them at every step too.
     """
     _checks.instance(recipe, Recipe, "train", "recipe")
     _checks.integer(d_vocab, "train", "d_vocab", minimum=1)
@@ -145,25 +164,29 @@ def train(
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=(0.9, 0.99), weight_decay=recipe.weight_decay)
     start, checking = time.perf_counter(), 0.0
-    for step in range(recipe.steps):
-        for group in optimizer.param_groups:
-            group["lr"] = recipe.lr_at(step)
-        inputs, targets = next_batch(step)
-        if step == 0:
-            _checks.tokens(inputs, "train", model, what="next_batch's inputs")
-        loss = F.cross_entropy(_logits(model, inputs).flatten(0, 1), targets.flatten())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if (step + 1) % log_every == 0:
-            print(f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
-        if monitor is not None and (step + 1) % monitor_every == 0:
-            paused = time.perf_counter()
-            with torch.inference_mode():
-                done = monitor(step + 1, model)
-            checking += time.perf_counter() - paused
-            if done:
-                break
+    with progress(range(recipe.steps), recipe.steps, _training_name.get()) as bar:
+        for step in bar:
+            for group in optimizer.param_groups:
+                group["lr"] = recipe.lr_at(step)
+            inputs, targets = next_batch(step)
+            if step == 0:
+                _checks.tokens(inputs, "train", model, what="next_batch's inputs")
+            loss = F.cross_entropy(_logits(model, inputs).flatten(0, 1), targets.flatten())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if not bar.disable:
+                bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+            if (step + 1) % log_every == 0:
+                with tqdm.external_write_mode():  # the line goes above the bar, not through it
+                    print(f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
+            if monitor is not None and (step + 1) % monitor_every == 0:
+                paused = time.perf_counter()
+                with torch.inference_mode():
+                    done = monitor(step + 1, model)
+                checking += time.perf_counter() - paused
+                if done:
+                    break
     return model.eval(), time.perf_counter() - start - checking
 
 
@@ -184,7 +207,11 @@ def train_and_save(name: str, zoo_dir: Path) -> ModelCard:
         raise ValueError(f"train_and_save expected one of {', '.join(TRAINERS)}, got {name!r}")
     _checks.instance(zoo_dir, Path, "train_and_save", "zoo_dir")
     module, function = TRAINERS[name].split(":")
-    trained: TrainedModel = getattr(importlib.import_module(module), function)()
+    named = _training_name.set(name)
+    try:
+        trained: TrainedModel = getattr(importlib.import_module(module), function)()
+    finally:
+        _training_name.reset(named)
     folder = zoo_dir / name
     folder.mkdir(parents=True, exist_ok=True)
     for file_name, text in trained.extra_files.items():

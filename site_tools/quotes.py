@@ -8,12 +8,11 @@ names a code cell of that notebook by its cell id (``printed("cell:ablation", ..
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from site_tools.claims import NUMBER
 from site_tools.pages import Fence, parse
 
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 CELL_QUOTE = "cell:"  # printed("cell:ID", ...) in a notebook page quotes its code cell of that id
 
 

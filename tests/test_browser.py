@@ -9,7 +9,7 @@ in tests/conftest.py) is served on 127.0.0.1 under the path of ``site_url``, as 
 serves it, so that the 404 page, whose links are root-relative, is tested like any other. Requests
 off that origin (a web font, say) are answered empty, so that the results do not depend on the
 network, and fail the tests: the site must work offline. Screenshots and reports go to
-build/browser/; external links are listed there for ``tests/check_external_links.py``, which only
+build/browser/; external links are listed there for ``tools/check_external_links.py``, which only
 the online workflow runs.
 """
 
@@ -37,7 +37,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from dev import NO_BROWSER, find_browser
-from tests import check_external_links
+from tools import check_external_links
 from tests.conftest import ROOT, SUMMARY
 
 REQUIRE_BROWSER = os.environ.get("MI_COURSE_REQUIRE_BROWSER") == "1"

@@ -1,6 +1,6 @@
 """`python -m mi_course check` and `train`. What `check step1`, `step2` and `step3` print for the course's
 own solutions is a page claim: each step page's console block runs the command and compares its output
-(tests/docs_plugin.py, within the spread tests/claims.py records)."""
+(site_tools/pytest_plugin.py, within the spread site_tools/claims.py records)."""
 
 import contextlib
 import io

@@ -3,7 +3,7 @@
 Each case runs in a fresh Python inside a new network namespace (``unshare -rn``), where nothing
 beyond the machine answers: a real blocked network, not a patched URL. ``.ci/run`` runs the
 whole suite that way too. Snippets are covered separately: the page tests fail any snippet that
-tries to reach a host without declaring it needs the network (tests/docs_plugin.py).
+tries to reach a host without declaring it needs the network (site_tools/pytest_plugin.py).
 """
 
 from __future__ import annotations

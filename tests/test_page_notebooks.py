@@ -13,7 +13,6 @@ there. One page's notebook: ``python3 dev.py test tests/test_page_notebooks.py -
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import json
 import re
 import time
@@ -28,9 +27,9 @@ from site_tools.hooks import page_notebooks
 from site_tools.notebooks import CellError, execute
 from site_tools.pages import INCLUDE_LINE, Page, Prose, Snippet, markdown_pages, parse
 from site_tools.quotes import cell_printed
-from tests.claims import PageError
-from tests.determinism import remember_notebook_prints
-from tests.docs_plugin import ANSI_ESCAPE, SNIPPET_TIMEOUT_S
+from site_tools.claims import PageError
+from site_tools import determinism, runs
+from site_tools.page_checks import ANSI_ESCAPE, SNIPPET_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -100,13 +99,13 @@ def run_notebook(notebook: dict, name: str, online: bool | None = None) -> nbfor
         raise PageError(f"{name}: {where} raised in the notebook:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}") from None
 
 
-def snippet_prints(notebook: nbformat.NotebookNode) -> dict[str, tuple[str, str]]:
-    """What each snippet cell of a run notebook printed, by snippet path, with the script it ran."""
-    return {
-        cell.metadata["mi_course"]["snippet"]: (Snippet(cell.metadata["mi_course"]["snippet"], ROOT).script, cell_printed(cell))
-        for cell in notebook.cells
-        if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})
-    }
+def snippet_runs(notebook: nbformat.NotebookNode) -> list[runs.RunRecord]:
+    """A run record of each snippet cell of a run notebook: what it printed, keyed by the script it ran."""
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})]
+    return [
+        runs.RunRecord(name, runs.NOTEBOOK, runs.RunKey.of(Snippet(name, ROOT).script), cell_printed(cell))
+        for cell in cells for name in [cell.metadata["mi_course"]["snippet"]]
+    ]
 
 
 def headings(text: str) -> list[str]:
@@ -205,7 +204,9 @@ def test_the_notebook_runs_top_to_bottom_offline(page, record_property):
     start = time.perf_counter()
     done = run_notebook(notebook, src(page))
     record_property("run_seconds", round(time.perf_counter() - start, 1))
-    remember_notebook_prints(ROOT, snippet_prints(done))  # the page tests compare each snippet's standalone run with these
+    # Each snippet's run here is compared with its run alone under the same key, whichever came first.
+    problems = [problem for record in snippet_runs(done) if (problem := determinism.keep(ROOT, record))]
+    assert not problems, "\n".join(problems)
 
 
 # ---- synthetic pages: each check can fail --------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The peer benchmark tests/peer_nanogpt.py works, checked in seconds (its full run takes minutes and is not a test)."""
+"""The peer benchmark tools/peer_nanogpt.py works, checked in seconds (its full run takes minutes and is not a test)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from tests import peer_nanogpt as peer
+from tools import peer_nanogpt as peer
 
 
 def test_the_schedule_is_nanogpts_warmup_then_cosine_decay_to_the_minimum():

@@ -3,8 +3,6 @@
 Each test builds a tiny course (a page and its snippets) and runs pytest on it with the plugin.
 """
 
-import hashlib
-import json
 from pathlib import Path
 
 import nbformat
@@ -12,23 +10,23 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 import mi_course.checkers  # noqa: F401  imported before pytester snapshots sys.modules: torch cannot load twice
-from tests.claims import (
+from site_tools.claims import (
     KERNEL_SETTINGS,
     Recording,
     masked,
     output_mismatch,
     save_recording,
-    source_digest,
     spread_problem,
     tolerances,
 )
-from tests.determinism import first_difference
-from tests.docs_plugin import command_source, run_command
+from site_tools import runs
+from site_tools.determinism import first_difference
+from site_tools.page_checks import command_source, run_command
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]
 
-MEASUREMENTS = "build/snippets.json"  # its folder holds the run records (site_tools/records.py)
+RUN_RECORDS = "build/runs"  # the run records' folder (site_tools/runs.py)
 GOOD_SNIPPET = 'print("accuracy: 0.9808")\n'
 GOOD_PAGE = """# A page
 
@@ -64,8 +62,8 @@ def run_course(pytester, monkeypatch):
     monkeypatch.setenv("MI_COURSE_SNIPPET_PRELOAD", "0")  # these snippets import nothing heavy
 
     def run(page: str, snippets: dict[str, str], recorded: dict[str, dict[str, str]] | None = None, *options: str):
-        pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p tests.docs_plugin"\n')
-        (pytester.path / "mkdocs.yml").write_text(f"extra:\n  snippet_measurements: {MEASUREMENTS}\n")
+        pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p site_tools.pytest_plugin"\n')
+        (pytester.path / "mkdocs.yml").write_text(f"extra:\n  run_records: {RUN_RECORDS}\n")
         (pytester.path / "docs").mkdir()
         (pytester.path / "docs" / "page.md").write_text(page)
         for name, code in snippets.items():
@@ -73,7 +71,7 @@ def run_course(pytester, monkeypatch):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(code)
         for name, printed in (recorded_as_printed(snippets) if recorded is None else recorded).items():
-            recording = Recording(source_digest(snippets[name]), printed)
+            recording = Recording(runs.digest(snippets[name]), printed)
             save_recording(pytester.path / "docs" / "page.md", name, recording, pytester.path)
         return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider", "-rs", *options)
 
@@ -89,9 +87,9 @@ def test_each_snippet_run_records_its_cpu_time_peak_memory_and_device(run_course
     hungry = "import time\nblock = bytearray(300 * 2**20)\nend = time.process_time() + 0.5\nwhile time.process_time() < end:\n    pass\n"
     page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
     run_course(page, {"demo/ok.py": hungry}).assert_outcomes(passed=3)
-    measured = json.loads((pytester.path / MEASUREMENTS).read_text())["demo/ok.py"]
-    assert 0.5 <= measured["cpu_s"] < 10 and measured["peak_mib"] >= 300, measured
-    assert measured["device"].startswith("cpu: ") and measured["wall_s"] >= measured["cpu_s"] - 0.2
+    measured = runs.last(pytester.path, runs.ALONE, "demo/ok.py")
+    assert 0.5 <= measured.cpu_s < 10 and measured.peak_mib >= 300, measured
+    assert measured.device.startswith("cpu: ") and measured.wall_s >= measured.cpu_s - 0.2
 
 
 @pytest.mark.parametrize("limit, snippet, breach", [
@@ -137,16 +135,27 @@ def test_the_determinism_check_compares_numbers_but_not_durations_or_figure_summ
     standalone = 'loss 1.2345\ntraining time: 24.7 s (criterion: <= 60 s)\nfigure "Loss": 1 trace (train)\n'
     assert first_difference(standalone, "loss 1.2345\ntraining time: 31.2 s (criterion: <= 60 s)\n") is None
     assert first_difference(standalone, "loss 1.2346\ntraining time: 24.7 s (criterion: <= 60 s)\n") == (
-        "line 1: 'loss 1.2345' standalone, 'loss 1.2346' in the notebook"
+        "line 1: 'loss 1.2345' alone, 'loss 1.2346' in the notebook"
     )
-    assert first_difference(standalone, "loss 1.2345\n") == "2 lines standalone, 1 in the notebook"
+    assert first_difference(standalone, "loss 1.2345\n") == "2 lines alone, 1 in the notebook"
 
 
 def test_a_snippet_that_prints_other_numbers_in_its_notebook_fails(run_course, pytester):
-    pytester.makeconftest("from tests.determinism import NOTEBOOK_PRINTS\nNOTEBOOK_PRINTS['demo/ok.py'] = 'accuracy: 0.9712\\n'\n")
+    """Whichever runs second compares: here the notebook's run of the same key is on record before the page test."""
+    (pytester.path / "mkdocs.yml").write_text(f"extra:\n  run_records: {RUN_RECORDS}\n")
+    runs.save(pytester.path, runs.RunRecord("demo/ok.py", runs.NOTEBOOK, runs.RunKey.of(GOOD_SNIPPET), "accuracy: 0.9712\n"))
     result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
     result.assert_outcomes(passed=2, failed=1)
-    assert "is not deterministic" in result.stdout.str() and "'accuracy: 0.9808' standalone" in result.stdout.str()
+    assert "is not deterministic" in result.stdout.str() and "'accuracy: 0.9808' alone" in result.stdout.str()
+
+
+def test_a_notebook_run_of_another_key_is_not_compared_and_the_snippet_is_reported_unchecked(run_course, pytester):
+    (pytester.path / "mkdocs.yml").write_text(f"extra:\n  run_records: {RUN_RECORDS}\n")
+    stale = runs.RunKey("0" * 16, runs.package_digest(), runs.kernel_environment())
+    runs.save(pytester.path, runs.RunRecord("demo/ok.py", runs.NOTEBOOK, stale, "accuracy: 0.9712\n"))
+    result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*determinism not checked*", "*snippets/demo/ok.py*"])
 
 
 def test_a_snippet_that_raises_fails(run_course):
@@ -267,7 +276,7 @@ def test_a_console_block_of_a_course_command_is_run_and_compared(run_course, pyt
     printed = run_command(command).stdout.strip()  # what the page shows, as a recording made here would hold it
     shown = printed if passes else printed.replace("Step 4", "Step 5", 1)
     page = f"# A page\n\n```console\n$ {command}\n{shown}\n```\n"
-    recording = Recording(source_digest(command_source(command, REPO)), dict.fromkeys(KERNEL_SETTINGS, printed), live_timings=True)
+    recording = Recording(runs.digest(command_source(command, REPO)), dict.fromkeys(KERNEL_SETTINGS, printed), live_timings=True)
     run_course(page, {}, recorded={})
     save_recording(pytester.path / "docs" / "page.md", command, recording, pytester.path)
     result = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
@@ -297,22 +306,21 @@ def test_a_snippet_that_exits_without_its_measurements_fails(run_course, pyteste
     result = run_course(page, {"demo/ok.py": "import os\nos._exit(0)\n"})
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*exited (status 0) without writing its measurements*"])
-    assert not (pytester.path / MEASUREMENTS).exists()
+    assert runs.last(pytester.path, runs.ALONE, "demo/ok.py") is None
 
 
 def test_only_a_passing_run_is_measured_and_the_measurement_names_its_source(run_course, pytester):
     page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
     run_course(page, {"demo/ok.py": 'raise ValueError("boom")\n'}).assert_outcomes(passed=2, failed=1)
-    assert not (pytester.path / MEASUREMENTS).exists()
+    assert runs.last(pytester.path, runs.ALONE, "demo/ok.py") is None
     (pytester.path / "snippets" / "demo" / "ok.py").write_text(GOOD_SNIPPET)
     pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider").assert_outcomes(passed=3)
-    sha256 = hashlib.sha256(GOOD_SNIPPET.encode()).hexdigest()
-    assert json.loads((pytester.path / MEASUREMENTS).read_text())["demo/ok.py"]["sha256"] == sha256
+    assert runs.last(pytester.path, runs.ALONE, "demo/ok.py").key == runs.RunKey.of(GOOD_SNIPPET)
 
 
 def test_a_snippet_without_a_notebook_run_says_its_determinism_was_not_checked(run_course):
     result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
-    result.stdout.fnmatch_lines(["*determinism not checked*", "*1 snippets ran without a notebook run*snippets/demo/ok.py*"])
+    result.stdout.fnmatch_lines(["*determinism not checked*", "*1 snippets ran without a run of the same key in the other context*snippets/demo/ok.py*"])
 
 
 @pytest.mark.parametrize(
@@ -435,8 +443,8 @@ def run_notebook(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(REPO))
 
     def run(*cells):
-        pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p tests.docs_plugin"\n')
-        (pytester.path / "mkdocs.yml").write_text(f"extra:\n  snippet_measurements: {MEASUREMENTS}\n")
+        pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p site_tools.pytest_plugin"\n')
+        (pytester.path / "mkdocs.yml").write_text(f"extra:\n  run_records: {RUN_RECORDS}\n")
         (pytester.path / "docs").mkdir()
         nbformat.write(new_notebook(cells=list(cells)), pytester.path / "docs" / "page.ipynb")
         return pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mi_course import plotting
-from mi_course.plotting import SITE_BUILD_ENV, attention_patterns, describe, imshow, line, scatter, show
+from mi_course.plotting import attention_patterns, describe, imshow, line, scatter, show
 from tests.bad_input import FAST, Bad, assert_refused, bad_input_params, shared_kit
 
 LABELS = {"title": "Loss curves", "x_label": "step", "y_label": "loss (nats)"}
@@ -97,12 +97,17 @@ class TagCollector(HTMLParser):
         self.tags.append(tag)
 
 
+@pytest.fixture(autouse=True)
+def no_site_output():
+    """Each test starts as a learner's process does: no figure sink, notebook figures for Colab."""
+    yield
+    plotting.send_figures_to(None)
+    plotting.draw_for_site(False)
+
+
 @pytest.mark.parametrize("site_build", [True, False])
-def test_hostile_tokens_stay_text_and_round_trip_exactly(monkeypatch, site_build):
-    if site_build:
-        monkeypatch.setenv(SITE_BUILD_ENV, "1")
-    else:
-        monkeypatch.delenv(SITE_BUILD_ENV, raising=False)
+def test_hostile_tokens_stay_text_and_round_trip_exactly(site_build):
+    plotting.draw_for_site(site_build)
     n = len(HOSTILE_TOKENS)
     html = attention_patterns(HOSTILE_TOKENS, torch.full((1, n, n), 1 / n), head_names=["<b>0</b>"])._repr_html_()
     assert "<script>alert" not in html and "<img" not in html and "<b>" not in html
@@ -114,12 +119,12 @@ def test_hostile_tokens_stay_text_and_round_trip_exactly(monkeypatch, site_build
     assert props["attention"][0][0] == [round(1 / n, plotting.PATTERN_DECIMALS)] * n
 
 
-def test_attention_view_uses_the_sites_bundle_in_a_site_build_and_unpkg_elsewhere(monkeypatch):
+def test_attention_view_uses_the_sites_bundle_in_a_site_build_and_unpkg_elsewhere():
     view = attention_patterns(["a", "b"], torch.eye(2)[None])
-    monkeypatch.setenv(SITE_BUILD_ENV, "1")
+    plotting.draw_for_site()
     site_html = view._repr_html_()
     assert "CircuitsVis.render(" in site_html and "https://" not in site_html and 'class="mi-course-circuitsvis"' in site_html
-    monkeypatch.delenv(SITE_BUILD_ENV)
+    plotting.draw_for_site(False)
     from importlib.metadata import version
 
     assert f'from "https://unpkg.com/circuitsvis@{version("circuitsvis")}/dist/cdn/esm.js"' in view._repr_html_()
@@ -149,7 +154,7 @@ def test_show_prints_one_line_in_a_script(capsys):
 
 def test_show_emits_a_sized_figure_without_plotly_js_in_a_site_build(monkeypatch):
     shown = []
-    monkeypatch.setenv(SITE_BUILD_ENV, "1")
+    plotting.draw_for_site()
     monkeypatch.setattr(plotting, "_in_notebook", lambda: True)
     monkeypatch.setattr("IPython.display.display", shown.append)
     show(line({"train": [2.0, 1.0]}, **LABELS))
@@ -159,24 +164,24 @@ def test_show_emits_a_sized_figure_without_plotly_js_in_a_site_build(monkeypatch
     assert "plotly.js v" not in html and "cdn.plot.ly" not in html
 
 
-def test_show_in_a_script_logs_the_page_html_between_markers_for_the_site(monkeypatch, capsys, tmp_path):
-    """A snippet's test run sets MI_COURSE_FIGURE_LOG; the site places what it logs, without running the snippet again."""
-    log = tmp_path / "figures.html"
-    monkeypatch.delenv(SITE_BUILD_ENV, raising=False)
-    monkeypatch.setenv(plotting.FIGURE_LOG_ENV, str(log))
+def test_show_in_a_script_hands_the_page_html_to_the_installed_sink(capsys):
+    """A snippet's test run installs a sink; the site places what it received, without running the snippet again."""
+    figures = []
+    plotting.send_figures_to(figures.append)
     show(line({"train": [2.0, 1.0]}, **LABELS))
     show(attention_patterns(["a", "b"], torch.eye(2)[None]))
     out = capsys.readouterr().out
     assert out.splitlines() == ['figure "Loss curves": 1 trace (train)', "attention patterns: 1 head (0) over 2 tokens"], out
-    figures = re.findall(f"{re.escape(plotting.FIGURE_START)}\n(.*?)\n{re.escape(plotting.FIGURE_END)}", log.read_text(), re.DOTALL)
     assert len(figures) == 2
     assert 'class="plotly-graph-div"' in figures[0] and "plotly.js v" not in figures[0]
     assert "CircuitsVis.render(" in figures[1] and "https://" not in figures[1]
+    plotting.send_figures_to(None)
+    show(line({"train": [2.0, 1.0]}, **LABELS))
+    assert len(figures) == 2, "a removed sink receives nothing"
 
 
 def test_show_draws_inline_in_a_notebook(monkeypatch):
     shown = []
-    monkeypatch.delenv(SITE_BUILD_ENV, raising=False)
     monkeypatch.setattr(plotting, "_in_notebook", lambda: True)
     monkeypatch.setattr(go.Figure, "show", lambda figure: shown.append(figure))
     figure = line({"train": [2.0, 1.0]}, **LABELS)
@@ -226,6 +231,13 @@ BAD_INPUTS: dict[str, list[Bad]] = {
     ],
     "mi_course.plotting:describe": [
         Bad(lambda k: plotting.describe(None), TypeError, "describe expected a plotly Figure or a CircuitsVis view .*got NoneType"),
+    ],
+    "mi_course.plotting:send_figures_to": [
+        Bad(lambda k: plotting.send_figures_to("figures.html"), TypeError,
+            "send_figures_to expected sink to be a function of one string, or None, got str"),
+    ],
+    "mi_course.plotting:draw_for_site": [
+        Bad(lambda k: plotting.draw_for_site("1"), TypeError, "draw_for_site expected enabled to be a bool, got str"),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

@@ -6,8 +6,6 @@ Unit tests import the site's hooks from ``site_tools/hooks``; site tests check t
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +14,7 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 from mi_course.checkers import STEP_CHECKS
-from site_tools import records
+from site_tools import runs
 from site_tools.hooks import claim_precision, glossary, progress, snippet_links
 from site_tools.pages import markdown_pages
 
@@ -109,19 +107,27 @@ def test_the_step_pages_and_the_progress_page_show_every_criterion_with_the_same
 
 # --- badges ---------------------------------------------------------------------------------------
 
+def demo_record(name: str, script: str, **cost) -> runs.RunRecord:
+    return runs.RunRecord(name, runs.ALONE, runs.RunKey.of(script), "", **cost)
+
+
 def test_a_badge_shows_the_measurement_or_says_how_to_get_one():
-    measured = {"cpu_s": 12.34, "wall_s": 13.0, "peak_mib": 1234, "device": "cpu: 2 cores", "measured_on": "2026-11-27"}
+    measured = demo_record("demo.py", "print(1)\n", cpu_s=12.34, wall_s=13.0, peak_mib=1234, device="cpu: 2 cores")
     assert ">12.3 s CPU · 1,234 MiB peak · cpu: 2 cores</span>" in snippet_links.badge(measured, "python3 dev.py test x.md")
     missing = snippet_links.badge(None, "python3 dev.py test x.md")
     assert "not measured yet" in missing and 'title="python3 dev.py test x.md measures it"' in missing
 
 
-def test_a_badge_shows_only_a_measurement_of_the_snippet_as_it_is_now(tmp_path):
-    (tmp_path / "mkdocs.yml").write_text("extra:\n  snippet_measurements: build/m.json\n")
-    measured = {"cpu_s": 1.0, "sha256": hashlib.sha256(b"print(1)\n").hexdigest()}
-    records.update(tmp_path, records.MEASUREMENTS_FILE, "demo.py", measured)
-    assert records.recorded(tmp_path, records.MEASUREMENTS_FILE, "demo.py", "print(1)\n") == measured
-    assert records.recorded(tmp_path, records.MEASUREMENTS_FILE, "demo.py", "print(2)\n") is None  # edited since
+def test_a_reader_takes_only_a_run_of_the_snippet_as_it_is_now(tmp_path):
+    (tmp_path / "mkdocs.yml").write_text("extra:\n  run_records: build/runs\n")
+    record = demo_record("demo.py", "print(1)\n", cpu_s=1.0)
+    runs.save(tmp_path, record)
+    assert runs.current(tmp_path, runs.ALONE, "demo.py", "print(1)\n") == record
+    assert runs.current(tmp_path, runs.ALONE, "demo.py", "print(2)\n") is None  # edited since
+    other_package = runs.RunRecord("demo.py", runs.ALONE, runs.RunKey(record.key.source, "0" * 16, record.key.environment), "")
+    runs.save(tmp_path, other_package)
+    assert runs.current(tmp_path, runs.ALONE, "demo.py", "print(1)\n") is None  # made by another mi_course
+    assert "python3 dev.py test x.md makes one" in runs.missing("snippets/demo.py", runs.ALONE, "python3 dev.py test x.md")
 
 
 def test_every_included_snippet_has_a_badge_beside_it(site):
@@ -138,18 +144,15 @@ def test_every_included_snippet_has_a_badge_beside_it(site):
             assert after_link[1].lstrip().startswith('<span class="snippet-badge'), f"{page.name}: no badge beside {snippet}"
 
 
-def test_the_badges_show_what_the_measurements_file_holds(tmp_path):
-    """The hook reads the file mkdocs.yml names (written by the test run); no number is typed by hand."""
+def test_the_badges_show_what_the_run_records_hold(tmp_path):
+    """The hook reads the records mkdocs.yml names (written by the test run); no number is typed by hand."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "snippets" / "demo").mkdir(parents=True)
     (tmp_path / "snippets" / "demo" / "a.py").write_text("print(1)\n")
     (tmp_path / "snippets" / "demo" / "b.py").write_text("print(2)\n")
-    (tmp_path / "build").mkdir()
-    (tmp_path / "mkdocs.yml").write_text("extra:\n  snippet_measurements: build/m.json\n")
-    measured = {"cpu_s": 3.2, "wall_s": 4.0, "peak_mib": 512, "device": "cuda: NVIDIA H100", "measured_on": "2026-11-27",
-                "sha256": hashlib.sha256(b"print(1)\n").hexdigest()}
-    (tmp_path / "build" / "snippets.json").write_text(json.dumps({"demo/a.py": measured}))
-    config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r", "extra": {"snippet_measurements": "build/m.json"}}
+    (tmp_path / "mkdocs.yml").write_text("extra:\n  run_records: build/runs\n")
+    runs.save(tmp_path, demo_record("demo/a.py", "print(1)\n", cpu_s=3.2, wall_s=4.0, peak_mib=512, device="cuda: NVIDIA H100"))
+    config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r"}
     page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))
     markdown = '```python\n--8<-- "demo/a.py"\n```\n\n```python\n--8<-- "demo/b.py"\n```\n'
     rendered = snippet_links.on_page_markdown(markdown, page, config, None)

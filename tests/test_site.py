@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from site_tools import records
+from site_tools import runs
 from site_tools.pages import markdown_pages, notebook_pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,15 +76,15 @@ def test_a_markdown_page_draws_the_figure_of_every_snippet_that_shows_one(site):
         for snippet in page.snippets:
             if not snippet.draws_figure or snippet.needs_network:
                 continue
-            run = records.recorded(ROOT, records.FIGURES_FILE, snippet.name, snippet.script)
-            assert run is not None and run["figures"], f"no test run of snippets/{snippet.name} recorded its figures"
+            run = runs.current(ROOT, runs.ALONE, snippet.name, snippet.script)
+            assert run is not None and run.figures, runs.missing(f"snippets/{snippet.name}", runs.ALONE, f"python3 dev.py test {page.path.relative_to(ROOT)}")
             built = (site / page.path.relative_to(DOCS).with_suffix("") / "index.html").read_text()
             code_end = built.index(f"snippets/{snippet.name}</code>")
             figure = built.find('<div class="snippet-figure">', code_end)
             drawn = built[figure : figure + 2000]
             kind = "plotly.min.js" if 'class="plotly-graph-div"' in drawn else "circuitsvis.js" if 'class="mi-course-circuitsvis"' in drawn else None
             assert figure > 0 and kind, f"no figure under {snippet.name}"
-            assert run["figures"][0][:200] in built[figure : figure + 2000 + len(run["figures"][0])], "not the recorded figure"
+            assert run.figures[0][:200] in built[figure : figure + 2000 + len(run.figures[0])], "not the recorded figure"
             assert f"../../assets/javascripts/{kind}" in built.split("</head>")[0]
             checked += 1
     assert checked >= 4  # phase change, superposition, the concrete problem's per-character loss, and the SAE's latents

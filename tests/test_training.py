@@ -1,7 +1,9 @@
-"""mi_course.training: the shared loop checks its first batch once, train_and_save writes what a trainer returns, bad input."""
+"""mi_course.training: the shared loop checks its first batch once and draws a bar only on a terminal, train_and_save writes what a trainer returns, bad input."""
 
 import importlib
 import json
+import re
+import sys
 from dataclasses import replace
 
 import pytest
@@ -30,8 +32,8 @@ def test_every_trainer_is_a_function_of_its_recipe_module():
 
 
 def _tiny_trainer() -> TrainedModel:
-    """A stand-in trainer: a few steps of induction-2l's recipe, and one extra file."""
-    model, _ = train(replace(INDUCTION_RECIPE, steps=3), INDUCTION_SYMBOLS + 1, induction_batches(), log_every=100)
+    """A stand-in trainer: a few steps of induction-2l's recipe, logging once, and one extra file."""
+    model, _ = train(replace(INDUCTION_RECIPE, steps=3), INDUCTION_SYMBOLS + 1, induction_batches(), log_every=2)
     card = zoo.ModelCard(name="induction-2l", description="a stand-in", config=INDUCTION_RECIPE.config(INDUCTION_SYMBOLS + 1),
                          tokenizer={"kind": "symbols", "n_symbols": INDUCTION_SYMBOLS}, sha256="", data="", training={}, metrics={})
     return TrainedModel(model.state_dict(), card, {"notes.txt": "three steps\n"})
@@ -43,6 +45,19 @@ def test_train_and_save_writes_the_weights_the_card_with_their_sha256_and_the_ex
     folder = tmp_path / "induction-2l"
     assert card.sha256 == zoo.sha256_of(folder / zoo.WEIGHTS_FILE) == json.loads((folder / zoo.CARD_FILE).read_text())["sha256"]
     assert (folder / "notes.txt").read_text() == "three steps\n"
+
+
+def test_training_prints_its_log_lines_and_draws_a_progress_bar_only_on_a_terminal(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(TRAINERS, "induction-2l", f"{__name__}:_tiny_trainer")
+    log_line = r"step 2/3: loss \d+\.\d{3} \(\d+ s\)\n"
+    train_and_save("induction-2l", tmp_path)  # stderr captured: not a terminal
+    out, err = capsys.readouterr()
+    assert re.fullmatch(log_line, out) and err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    train_and_save("induction-2l", tmp_path)
+    out, err = capsys.readouterr()
+    assert re.fullmatch(log_line, out)
+    assert re.search(r"induction-2l: 100%.*3/3 \[.*<.*, loss=\d+\.\d{3}\]", err), err
 
 
 BAD_INPUTS: dict[str, list[Bad]] = {
@@ -68,6 +83,10 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: training.train_and_save("gpt2-small", k.tmp), ValueError,
             "train_and_save expected one of shakespeare-char, induction-2l, grokking-113, gpt2-twin, shakespeare-char-sae, got 'gpt2-small'"),
         Bad(lambda k: training.train_and_save("induction-2l", "zoo"), TypeError, "train_and_save expected zoo_dir to be a Path, got str"),
+    ],
+    "mi_course.training:progress": [
+        Bad(lambda k: training.progress(range(3), -1, "train"), ValueError, "progress expected total >= 0, got -1"),
+        Bad(lambda k: training.progress(range(3), 3, None), TypeError, "progress expected description to be a str, got NoneType"),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

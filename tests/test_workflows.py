@@ -62,7 +62,7 @@ def test_main_deploys_only_after_the_gpu_snippets_pass():
 
 
 def test_no_workflow_loosens_the_page_claims():
-    """Claims are held to their recorded spreads everywhere (tests/claims.py): no workflow sets a tolerance."""
+    """Claims are held to their recorded spreads everywhere (site_tools/claims.py): no workflow sets a tolerance."""
     for workflow in sorted(WORKFLOWS.glob("*.yml")):
         assert "RTOL" not in workflow.read_text() and "TOLERANCE" not in workflow.read_text().upper(), workflow.name
 
@@ -71,9 +71,9 @@ def test_the_published_badges_show_the_gpu_runs_measurements():
     jobs = load("publish.yml")["jobs"]
     uploads = [step for step in jobs["gpu-snippets"]["steps"] if "upload-artifact" in step.get("uses", "")]
     downloads = [step for step in jobs["build"]["steps"] if "download-artifact" in step.get("uses", "")]
-    measurements = yaml.safe_load((WORKFLOWS.parents[1] / "mkdocs.yml").read_text())["extra"]["snippet_measurements"]
+    records = yaml.safe_load((WORKFLOWS.parents[1] / "mkdocs.yml").read_text())["extra"]["run_records"]
     assert uploads and downloads and uploads[0]["with"]["name"] == downloads[0]["with"]["name"]
-    assert measurements.startswith(downloads[0]["with"]["path"].rstrip("/") + "/")
+    assert records.rstrip("/") == downloads[0]["with"]["path"].rstrip("/") == uploads[0]["with"]["path"].rstrip("/")
     build_steps = [step.get("name", "") for step in jobs["build"]["steps"]]
     assert build_steps.index(downloads[0]["name"]) < build_steps.index("Build the site")
 

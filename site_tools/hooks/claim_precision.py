@@ -1,7 +1,7 @@
 """MkDocs hook: under a page's title, one line on how closely a reader's numbers will match the page's.
 
 It reads the summary that ``python3 dev.py claims`` keeps in ``<page>.claims.json`` beside the page
-(``tests/claims.py``): how many printed numbers the page claims, how many moved across the CPU
+(``site_tools/claims.py``): how many printed numbers the page claims, how many moved across the CPU
 kernel settings measured, and by how much at most. The tests hold each number to twice its spread.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+
+from site_tools.claims import claims_file
 
 TITLE = re.compile(r"^# .+$", re.MULTILINE)
 
@@ -29,7 +31,7 @@ def precision_line(summary: dict) -> str:
 
 def on_page_markdown(markdown, page, config, files):
     source = Path(page.file.abs_src_path)
-    claims = source.with_name(source.stem + ".claims.json")
+    claims = claims_file(source)
     if source.suffix != ".md" or not claims.is_file():
         return markdown
     line = precision_line(json.loads(claims.read_text(encoding="utf-8"))["summary"])

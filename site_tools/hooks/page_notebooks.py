@@ -20,7 +20,6 @@ import json
 import posixpath
 import re
 import sys
-import textwrap
 from pathlib import Path, PurePosixPath
 
 from site_tools.hooks.prose_numbers import expand_numbers

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check that every external link of the site answers: `python tests/check_external_links.py [FILE]`.
+"""Check that every external link of the site answers: `python tools/check_external_links.py [FILE]`.
 
 FILE lists one URL a line; tests/test_browser.py writes it to build/browser/external-links.txt from
 the built site. This needs the internet, so only the online workflow (.github/workflows/ci.yml) runs

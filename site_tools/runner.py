@@ -1,7 +1,7 @@
 """Run a snippet as a learner would: a copy, alone in an empty folder, in a fresh isolated Python.
 
 A fresh Python spends seconds importing torch and TransformerLens before a snippet's first line.
-So the runs go through workers (``tests/snippet_worker.py``) that import them once and fork a new
+So the runs go through workers (``site_tools/worker.py``) that import them once and fork a new
 process per snippet: each snippet still starts from a clean interpreter state and its own folder,
 and its measured time includes the worker's import time, as a fresh Python's would. torch reads
 the CPU kernel settings when it is imported, so there is one worker per kernel environment.
@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-WORKER = Path(__file__).with_name("snippet_worker.py")
+WORKER = Path(__file__).with_name("worker.py")
 # What torch fixes at import time: a worker serves only runs that ask for the same values.
 IMPORT_TIME_SETTINGS = (
     "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MI_COURSE_SNIPPET_PRELOAD",
@@ -45,6 +45,7 @@ class SnippetRun:
     peak_mib: float  # its peak resident memory
     read_from_checkout: tuple[str, ...] = ()  # files it opened in the repository, outside the installed package
     network: tuple[str, ...] = ()  # hosts it tried to reach, localhost aside
+    figures: tuple[str, ...] = ()  # the page HTML of each figure it showed, if its figures were asked for
 
 
 def installed_places() -> list[str]:
@@ -59,7 +60,7 @@ def package_root() -> str:
 
 
 class Worker:
-    """One ``snippet_worker.py`` process, for one kernel environment."""
+    """One ``worker.py`` process, for one kernel environment."""
 
     def __init__(self, env: dict[str, str], repo: str):
         self.process = subprocess.Popen(
@@ -118,19 +119,19 @@ def close_workers() -> None:
 
 def run_snippet(
     snippet_file: Path, timeout_s: float = 300, repo: Path | None = None, env: dict[str, str] | None = None,
-    script: str | None = None,
+    script: str | None = None, figures: bool = False,
 ) -> SnippetRun:
     """Run ``snippet_file`` from a copy in an empty folder; measure its time, memory, file reads and network use.
 
     ``script`` is the text to run under the file's name, if not the file's own (a snippet with its
     includes expanded: ``site_tools.pages.Snippet.script``). ``env`` adds to this process's
-    environment (a kernel setting, say). A run past ``timeout_s`` raises ``subprocess.TimeoutExpired``;
+    environment (a kernel setting, say). ``figures`` keeps the page HTML of each figure it shows. A run past ``timeout_s`` raises ``subprocess.TimeoutExpired``;
     one that ends without writing its report raises ``SnippetError``.
     """
     with tempfile.TemporaryDirectory(prefix="mi-course-snippet-") as folder:
         copy = Path(folder) / snippet_file.name
         copy.write_text(snippet_file.read_text(encoding="utf-8") if script is None else script, encoding="utf-8")
-        return _run_in_worker({"script": str(copy)}, folder, f"snippets/{snippet_file.name}", timeout_s, repo, env)
+        return _run_in_worker({"script": str(copy)}, folder, f"snippets/{snippet_file.name}", timeout_s, repo, env, figures)
 
 
 def run_module(
@@ -153,11 +154,12 @@ def _worker_key_args(repo: Path | None, env: dict[str, str] | None) -> tuple[dic
 
 def _run_in_worker(
     what: dict, folder: str, name: str, timeout_s: float, repo: Path | None, env: dict[str, str] | None,
+    figures: bool = False,
 ) -> SnippetRun:
     environment, repo_path = _worker_key_args(repo, env)
     worker = worker_for(environment, repo_path)
     with tempfile.TemporaryDirectory() as reports:
-        files = {name: str(Path(reports) / name) for name in ("report", "stdout", "stderr")}
+        files = {name: str(Path(reports) / name) for name in ("report", "stdout", "stderr", *["figures"] * figures)}
         start = time.perf_counter()
         returncode = worker.run({**what, "cwd": folder, "env": environment, **files}, timeout_s)
         own_wall_s = time.perf_counter() - start
@@ -168,8 +170,10 @@ def _run_in_worker(
                 f"file reads and network use are unknown (os._exit, or a crash?):\n{stderr[-3000:]}"
             )
         measured = json.loads(Path(files["report"]).read_text())
+        sink = Path(files.get("figures", ""))
+        shown = sink.read_text(encoding="utf-8").splitlines() if figures and sink.is_file() else []
     return SnippetRun(
         returncode, stdout, stderr, wall_s=measured["import_wall_s"] + own_wall_s, cpu_s=measured["cpu_s"],
         peak_mib=measured["peak_mib"], read_from_checkout=tuple(measured["read_from_checkout"]),
-        network=tuple(measured["network"]),
+        network=tuple(measured["network"]), figures=tuple(json.loads(line) for line in shown),
     )

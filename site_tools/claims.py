@@ -12,12 +12,13 @@ for other source code is stale: the test fails and names the command that refres
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from site_tools.runs import digest
 
 # What torch's and MKL's kernels can be on the CPUs a reader may have; each one changes last digits.
 # Each names the CPU as the device, so that a GPU machine can record them too.
@@ -49,11 +50,6 @@ def refresh_command(page: Path, rootpath: Path, device: str = "cpu") -> str:
     return f"python3 dev.py claims{option} {page.relative_to(rootpath).as_posix()}"
 
 
-def source_digest(source: str) -> str:
-    """The digest a recording is keyed by: the claim's source code (a snippet's text or a command)."""
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
-
-
 @dataclass(frozen=True)
 class Recording:
     """What one claim's source printed under each kernel setting, and for which version of it."""
@@ -81,7 +77,7 @@ def save_recording(page: Path, key: str, recording: Recording, rootpath: Path) -
     recordings = load_recordings(page) | {key: recording}
     document = {
         "about": f"What each claim of {page.name} printed under each CPU kernel setting; "
-                 f"written by `{refresh_command(page, rootpath)}` (tests/claims.py).",
+                 f"written by `{refresh_command(page, rootpath)}` (site_tools/claims.py).",
         "summary": precision_summary(recordings),
         "settings": {
             name: " ".join(f"{k}={v}" for k, v in env.items())
@@ -239,7 +235,7 @@ class PageError(AssertionError):
 def claim_mismatch(page: Path, rootpath: Path, key: str, source: str, shown: str, printed: str, *, live_timings: bool = False) -> str | None:
     """Compare a run with a page's claim, within the spread recorded for this source; fail if none is recorded."""
     recording, device = load_recordings(page).get(key), running_device()
-    if recording is None or recording.digest != source_digest(source):
+    if recording is None or recording.digest != digest(source):
         state = "has no recorded spread" if recording is None else "changed since its spread was recorded"
         raise PageError(
             f"{page.name}: {key} {state} across CPU kernel settings, so its claim has no tolerance; "

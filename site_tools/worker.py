@@ -1,11 +1,11 @@
 """A Python that has imported the course once and forks a fresh process for each snippet it is sent.
 
-Started by ``tests/snippet_runner.py`` as ``python -I snippet_worker.py REPO PACKAGE_ROOT INSTALLED...``.
+Started by ``site_tools/runner.py`` as ``python -I worker.py REPO PACKAGE_ROOT INSTALLED...``.
 Snippets use the ``mi_course`` the test session imports, found in PACKAGE_ROOT (the tree under
 test, a fault-injection copy included). It installs an audit hook, then imports what snippets import (torch, TransformerLens, the course),
 and writes one JSON line with what that took. Then, per JSON request line on stdin, it forks: the
 child runs the snippet (or a module, as ``python -m`` would) as ``__main__`` from its folder, with
-its own stdout, stderr and environment, and at exit writes its report (CPU time, peak memory, files it opened in the checkout outside the
+its own stdout, stderr and environment (and, if asked, a sink for the figures it shows), and at exit writes its report (CPU time, peak memory, files it opened in the checkout outside the
 installed places, hosts it tried to reach). The worker answers with the child's pid, then its exit status.
 
 The child's CPU time starts at zero at fork, so the report adds the worker's import time, as a
@@ -86,6 +86,8 @@ def run_child(request: dict, imported: dict[str, float]) -> None:
                        "network": sorted(hosts_reached)}, out)
 
     atexit.register(report)
+    if request.get("figures"):
+        send_figures_to(request["figures"])
     sys.argv = [request.get("script") or request["module"], *request.get("args", [])]
     try:
         if "module" in request:
@@ -104,6 +106,17 @@ def run_child(request: dict, imported: dict[str, float]) -> None:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(status)
+
+
+def send_figures_to(path: str) -> None:
+    """Have ``mi_course.plotting.show`` hand each figure's page HTML to the run, one JSON line each in ``path``."""
+    from mi_course import plotting
+
+    def keep(html: str) -> None:
+        with open(path, "a", encoding="utf-8") as figures:
+            figures.write(json.dumps(html) + "\n")
+
+    plotting.send_figures_to(keep)
 
 
 def exit_status(leaving: SystemExit) -> int:

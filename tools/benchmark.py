@@ -23,12 +23,11 @@ from typing import TypeVar
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script: import the tests as the suite does, as the package `tests`
+from mi_course.zoo import HUB_TWINS_SWITCH, hub_reachable
+from site_tools.pages import Snippet, snippet_files
+from site_tools.runner import run_snippet
 
-from mi_course.zoo import HUB_TWINS_SWITCH, hub_reachable  # noqa: E402
-from site_tools.pages import Snippet, snippet_files  # noqa: E402
-from tests.snippet_runner import run_snippet  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 SNIPPETS = ROOT / "snippets"
 T = TypeVar("T")
 

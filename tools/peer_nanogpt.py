@@ -1,6 +1,6 @@
 """The peer of the zoo's ``shakespeare-char``: nanoGPT's "baby GPT" CPU run, rewritten in plain PyTorch.
 
-Benchmark, not a test: ``.venv/bin/python tests/peer_nanogpt.py`` (about 2 minutes on 2 threads).
+Benchmark, not a test: ``.venv/bin/python tools/peer_nanogpt.py`` (about 2 minutes on 2 threads).
 nanoGPT (https://github.com/karpathy/nanoGPT) trains this model on a CPU with
 ``config/train_shakespeare_char.py`` and ``--device=cpu --compile=False --block_size=64 --batch_size=12
 --n_layer=4 --n_head=4 --n_embd=128 --max_iters=2000 --lr_decay_iters=2000 --dropout=0.0``. This script

@@ -1,8 +1,8 @@
 """Measure how far each page claim's numbers move across CPU kernel settings, and record it beside the page.
 
-Run with `python3 dev.py claims [PAGE ...]` (default: every Markdown page). Each claim whose
+Run with `python3 dev.py claims [PAGE ...]` (``python -m site_tools.claim_spread``) (default: every Markdown page). Each claim whose
 recording is missing or stale (its source changed) runs once under every setting of
-``tests.claims.KERNEL_SETTINGS``, each run a fresh process as the tests run it, and what it printed
+``site_tools.claims.KERNEL_SETTINGS``, each run a fresh process as the tests run it, and what it printed
 goes to ``<page>.claims.json``. ``--all`` re-measures every claim; ``--report N`` lists the N
 claims whose numbers moved most. On a GPU machine, ``--device cuda`` adds each claim's CUDA run to
 its current CPU recording, which the GPU workflow's runs are then held to. Exits non-zero if a setting printed other text than the page, or
@@ -20,10 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.claims import (  # noqa: E402  (after the path: this file runs as a script)
+from site_tools.claims import (
     DEVICE_SETTINGS,
     KERNEL_SETTINGS,
     Recording,
@@ -32,12 +29,14 @@ from tests.claims import (  # noqa: E402  (after the path: this file runs as a s
     masked_runs,
     relative_spreads,
     save_recording,
-    source_digest,
     spread_problem,
 )
-from site_tools.pages import Page  # noqa: E402
-from tests.claims import PageError  # noqa: E402
-from tests.docs_plugin import MEASURE_TIMEOUT_S, command_source, run_command, run_snippet_checked  # noqa: E402
+from site_tools.claims import PageError
+from site_tools.pages import Page
+from site_tools.runs import digest
+from site_tools.page_checks import MEASURE_TIMEOUT_S, command_source, run_command, run_snippet_checked
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -96,15 +95,15 @@ def main(argv: list[str]) -> int:
     for page in pages:
         recordings = load_recordings(page)
         for claim in page_claims(page, ROOT):
-            recording, digest = recordings.get(claim.key), source_digest(claim.source)
-            if options.all or recording is None or recording.digest != digest:
+            recording, wanted = recordings.get(claim.key), digest(claim.source)
+            if options.all or recording is None or recording.digest != wanted:
                 print(f"measuring {page.name}: {claim.key}", flush=True)
-                recording = Recording(digest, measure(claim, KERNEL_SETTINGS, options.workers), claim.live_timings)
+                recording = Recording(wanted, measure(claim, KERNEL_SETTINGS, options.workers), claim.live_timings)
                 save_recording(page, claim.key, recording, ROOT)
             if options.device and (options.all or options.device not in recording.printed):
                 print(f"measuring {page.name}: {claim.key} on {options.device}", flush=True)
                 device_setting = {options.device: DEVICE_SETTINGS[options.device]}
-                recording = Recording(digest, recording.printed | measure(claim, device_setting, 1), claim.live_timings)
+                recording = Recording(wanted, recording.printed | measure(claim, device_setting, 1), claim.live_timings)
                 save_recording(page, claim.key, recording, ROOT)
             shown, comparable = masked(claim.shown, claim.live_timings), masked_runs(recording, claim.live_timings)
             if problem := spread_problem(shown, comparable):

@@ -1,0 +1,150 @@
+"""The run record: one per run of a snippet or a notebook page, in one store that the tests write and the site reads.
+
+A test that runs code keeps what the run gave (``RunRecord``): what it printed, the figures it
+showed, its cost and device, and the key it ran under (``RunKey``: the digest of its source, of the
+``mi_course`` it imported, and the kernel settings). The store is the folder that mkdocs.yml's
+``extra.run_records`` names, one JSON file per record: ``<context>/<name>.json``. A snippet has two
+contexts: run alone, as a learner runs a file (``ALONE``), and as a cell of its page's generated
+notebook (``NOTEBOOK``); a notebook page's run is kept as ``PAGE``, with the executed notebook the
+site renders.
+
+Readers take a record only for the source as it is now (``current``); a missing or stale one is
+named with the command that makes it (``missing``). Nothing reuses an old run silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+ALONE, NOTEBOOK, PAGE = "alone", "notebook", "page"
+# What a run's numbers depend on besides its code: the device and the CPU kernels.
+KERNEL_VARIABLES = ("MI_COURSE_DEVICE", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
+
+
+def digest(source: str | bytes) -> str:
+    """The one digest of a source: a snippet's script, a console command, a notebook's text."""
+    data = source.encode("utf-8") if isinstance(source, str) else source
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+@cache
+def package_digest() -> str:
+    """The digest of the installed package a run imports: its code and its models' cards (which hold their sha256).
+
+    Taken once a process: a test session does not edit the package it tests.
+    """
+    spec = importlib.util.find_spec("mi_course")  # found, not imported: importing it would load torch
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("mi_course is not installed")
+    package = Path(spec.origin).parent
+    parts = sorted([*package.rglob("*.py"), *package.glob("weights/*/card.json")])
+    return digest(b"".join(part.relative_to(package).as_posix().encode() + b"\0" + part.read_bytes() for part in parts))
+
+
+def kernel_environment(env: dict[str, str] | None = None) -> str:
+    """The kernel settings of ``env`` (this process's environment by default), as a key part."""
+    values = os.environ if env is None else env
+    return " ".join(f"{name}={values.get(name, '')}" for name in KERNEL_VARIABLES)
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """What a run's output is a function of: its source, the package it imported, its kernel settings."""
+
+    source: str  # digest(source)
+    package: str
+    environment: str
+
+    @classmethod
+    def of(cls, source: str | bytes, env: dict[str, str] | None = None) -> RunKey:
+        return cls(digest(source), package_digest(), kernel_environment(env))
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of a snippet (alone or as a notebook cell) or of a notebook page."""
+
+    name: str  # a snippet's path under snippets/, or a notebook page's under docs/
+    context: str  # ALONE, NOTEBOOK or PAGE
+    key: RunKey
+    stdout: str
+    figures: tuple[str, ...] = ()  # the page HTML of each figure it showed
+    cpu_s: float | None = None  # its cost, when measured (a run alone)
+    wall_s: float | None = None
+    peak_mib: float | None = None
+    device: str = ""
+    finished_at: float = field(default_factory=time.time)
+    notebook: str | None = None  # a notebook page's executed notebook, for the site to render
+
+    @property
+    def measured_on(self) -> str:
+        return time.strftime("%Y-%m-%d", time.gmtime(self.finished_at))
+
+
+@cache
+def store(rootpath: Path) -> Path:
+    """The store's folder, which mkdocs.yml's ``extra.run_records`` names."""
+    extra = yaml.safe_load((rootpath / "mkdocs.yml").read_text(encoding="utf-8"))["extra"]
+    return rootpath / extra["run_records"]
+
+
+def _path(rootpath: Path, context: str, name: str) -> Path:
+    return store(rootpath) / context / f"{name}.json"
+
+
+def save(rootpath: Path, record: RunRecord) -> None:
+    """Keep ``record`` as the last run of its name in its context."""
+    path = _path(rootpath, record.context, record.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = asdict(record) | {"figures": list(record.figures)}
+    path.write_text(json.dumps(fields, indent=1) + "\n", encoding="utf-8")
+
+
+def last(rootpath: Path, context: str, name: str) -> RunRecord | None:
+    """The last run of ``name`` in ``context``, whatever its key."""
+    path = _path(rootpath, context, name)
+    if not path.is_file():
+        return None
+    fields = json.loads(path.read_text(encoding="utf-8"))
+    return RunRecord(**fields | {"key": RunKey(**fields["key"]), "figures": tuple(fields["figures"])})
+
+
+def names(rootpath: Path, context: str) -> list[str]:
+    """The names that have a run in ``context``."""
+    folder = store(rootpath) / context
+    return sorted(path.relative_to(folder).as_posix().removesuffix(".json") for path in folder.rglob("*.json"))
+
+
+def since(rootpath: Path, context: str, start: float) -> list[RunRecord]:
+    """The runs of ``context`` that finished at ``start`` or later (a test session's, say)."""
+    records = (last(rootpath, context, name) for name in names(rootpath, context))
+    return [record for record in records if record is not None and record.finished_at >= start]
+
+
+def current(rootpath: Path, context: str, name: str, source: str | bytes, *, same_kernels: bool = False) -> RunRecord | None:
+    """The last run of ``name`` in ``context`` if it ran ``source`` on the package as it is now, else None.
+
+    ``same_kernels`` also asks for this process's kernel settings (the determinism check compares
+    runs of one key); the site shows a run whatever kernels made it.
+    """
+    record = last(rootpath, context, name)
+    if record is None:
+        return None
+    wanted = RunKey.of(source)
+    same = record.key.source == wanted.source and record.key.package == wanted.package
+    return record if same and (not same_kernels or record.key.environment == wanted.environment) else None
+
+
+def missing(name: str, context: str, command: str) -> str:
+    """Why a reader has no run of ``name`` to show, and the command that makes one."""
+    kind = {ALONE: "run", NOTEBOOK: "notebook run", PAGE: "run"}[context]
+    return f"no {kind} of {name} as it is now (missing, stale or from another key): {command} makes one"
