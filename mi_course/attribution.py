@@ -18,7 +18,9 @@ from torch import Tensor
 
 from mi_course import _checks
 
-if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
+if (
+    TYPE_CHECKING
+):  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
     from transformer_lens import ActivationCache, TransformerBridge
 
 
@@ -31,18 +33,30 @@ def _checks_attribution(attribute: Callable) -> Callable:
     function = attribute.__name__
 
     @functools.wraps(attribute)
-    def checked(model: TransformerBridge, cache: ActivationCache, answer: int, rival: int, pos: int = -1) -> tuple[Tensor, list[str]]:
+    def checked(
+        model: TransformerBridge,
+        cache: ActivationCache,
+        answer: int,
+        rival: int,
+        pos: int = -1,
+    ) -> tuple[Tensor, list[str]]:
         from transformer_lens import ActivationCache
 
         _checks.model(model, function)
         if not getattr(model, "compatibility_mode", False):
-            raise ValueError(f"{function} expected a model in compatibility mode (call model.enable_compatibility_mode() first), "
-                             "so that its LayerNorms are folded and each part's contribution is linear")
+            raise ValueError(
+                f"{function} expected a model in compatibility mode (call model.enable_compatibility_mode() first), "
+                "so that its LayerNorms are folded and each part's contribution is linear"
+            )
         _checks.instance(cache, ActivationCache, function, "cache")
         if "ln_final.hook_scale" not in cache.keys():
-            raise ValueError(f"{function} expected the cache of a whole run, from model.run_with_cache(tokens); it has no ln_final.hook_scale")
+            raise ValueError(
+                f"{function} expected the cache of a whole run, from model.run_with_cache(tokens); it has no ln_final.hook_scale"
+            )
         for what, token in (("answer", answer), ("rival", rival)):
-            _checks.integer(token, function, what, minimum=0, maximum=model.cfg.d_vocab - 1)
+            _checks.integer(
+                token, function, what, minimum=0, maximum=model.cfg.d_vocab - 1
+            )
         positions = cache["ln_final.hook_scale"].shape[1]
         _checks.integer(pos, function, "pos", minimum=-positions, maximum=positions - 1)
         with torch.inference_mode():
@@ -53,20 +67,39 @@ def _checks_attribution(attribute: Callable) -> Callable:
 
 @_checks_attribution
 # --8<-- [start:logit-attribution]
-def logit_attribution(model, cache, answer: int, rival: int, pos: int = -1) -> tuple[Float[Tensor, "part batch"], list[str]]:
-    """What each part of the residual stream adds to ``logit(answer) - logit(rival)`` at position ``pos``.
+def logit_attribution(
+    model, cache, answer: int, rival: int, pos: int = -1
+) -> tuple[Float[Tensor, "part batch"], list[str]]:
+    """What each part of the residual stream adds to ``logit(answer) - logit(rival)`` at
+    position ``pos``.
 
-    The parts are every head (``L0H0``, ``L0H1``, ...), then the embeddings and each MLP, then
-    ``biases``: what no part owns. They sum to the logit difference, sequence by sequence.
+    The parts are every head (``L0H0``, ``L0H1``, ...), then the embeddings and each
+    MLP, then ``biases``: what no part owns. They sum to the logit difference, sequence
+    by sequence.
     """
-    heads, head_labels = cache.stack_head_results(layer=-1, pos_slice=pos, return_labels=True)  # (head, batch, d_model)
-    others, other_labels = cache.decompose_resid(mode="mlp", pos_slice=pos, return_labels=True)  # embed, pos_embed, MLPs
-    biases = model.b_O.sum(dim=0).expand(1, heads.shape[1], -1)  # the attention output biases, which no head owns
-    stack = torch.cat([heads, others, biases])  # (part, batch, d_model): together, the final residual stream
-    # The final LayerNorm divides the whole residual stream by one scale per sequence: divide each part by it too.
+    heads, head_labels = cache.stack_head_results(
+        layer=-1, pos_slice=pos, return_labels=True
+    )  # (head, batch, d_model)
+    others, other_labels = cache.decompose_resid(
+        mode="mlp", pos_slice=pos, return_labels=True
+    )  # embed, pos_embed, MLPs
+    biases = model.b_O.sum(dim=0).expand(
+        1, heads.shape[1], -1
+    )  # the attention output biases, which no head owns
+    stack = torch.cat(
+        [heads, others, biases]
+    )  # (part, batch, d_model): together, the final residual stream
+    # The final LayerNorm divides the whole residual stream by one scale per sequence:
+    # divide each part by it too.
     scaled = cache.apply_ln_to_stack(stack, layer=-1, pos_slice=pos)
-    direction = model.W_U[:, answer] - model.W_U[:, rival]  # reading it gives logit(answer) - logit(rival)
+    direction = (
+        model.W_U[:, answer] - model.W_U[:, rival]
+    )  # reading it gives logit(answer) - logit(rival)
     contributions = scaled @ direction
-    contributions[-1] += model.b_U[answer] - model.b_U[rival]  # the unembedding's bias joins the biases
+    contributions[-1] += (
+        model.b_U[answer] - model.b_U[rival]
+    )  # the unembedding's bias joins the biases
     return contributions, head_labels + other_labels + ["biases"]
+
+
 # --8<-- [end:logit-attribution]

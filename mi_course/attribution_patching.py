@@ -29,20 +29,37 @@ def _checks_attribution_patching(attribute: Callable) -> Callable:
     function = attribute.__name__
 
     @functools.wraps(attribute)
-    def checked(model, clean_tokens: Tensor, corrupted_tokens: Tensor, metric: Callable[[Tensor], Tensor]) -> Tensor:
+    def checked(
+        model,
+        clean_tokens: Tensor,
+        corrupted_tokens: Tensor,
+        metric: Callable[[Tensor], Tensor],
+    ) -> Tensor:
         _checks.model(model, function)
         _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
         _checks.metric(metric, function)
         if torch.is_inference_mode_enabled():
-            raise RuntimeError(f"{function} needs gradients: call it outside torch.inference_mode()")
+            raise RuntimeError(
+                f"{function} needs gradients: call it outside torch.inference_mode()"
+            )
 
         @functools.wraps(metric)
         def differentiable(logits: Tensor) -> Tensor:
             value = metric(logits)
-            if not isinstance(value, Tensor) or value.numel() != 1 or not value.requires_grad:
-                got = _checks.described(value) + (" that does not depend on the logits' graph" if isinstance(value, Tensor) else "")
-                raise TypeError(f"{function} expected metric to return a one-element tensor it can differentiate, got {got}; "
-                                "return the tensor itself, not .item(), and compute it from the logits")
+            if (
+                not isinstance(value, Tensor)
+                or value.numel() != 1
+                or not value.requires_grad
+            ):
+                got = _checks.described(value) + (
+                    " that does not depend on the logits' graph"
+                    if isinstance(value, Tensor)
+                    else ""
+                )
+                raise TypeError(
+                    f"{function} expected metric to return a one-element tensor it can differentiate, got {got}; "
+                    "return the tensor itself, not .item(), and compute it from the logits"
+                )
             return value
 
         return attribute(model, clean_tokens, corrupted_tokens, differentiable)
@@ -52,25 +69,49 @@ def _checks_attribution_patching(attribute: Callable) -> Callable:
 
 @_checks_attribution_patching
 # --8<-- [start:attribution-patch-heads]
-def attribution_patch_heads(model, clean_tokens, corrupted_tokens, metric) -> Float[Tensor, "n_layers n_heads pos"]:
-    """The linear estimate of patching each head's clean output, at each position, into the corrupted run.
+def attribution_patch_heads(
+    model, clean_tokens, corrupted_tokens, metric
+) -> Float[Tensor, "n_layers n_heads pos"]:
+    """The linear estimate of patching each head's clean output, at each position, into
+    the corrupted run.
 
-    Entry ``[layer, head, p]`` estimates ``patch_by_position`` of that head's ``hook_z`` at ``p``:
-    ``(z_clean - z_corrupted) · d metric / d z`` at the corrupted run, summed over the batch and ``d_head``.
+    Entry ``[layer, head, p]`` estimates ``patch_by_position`` of that head's ``hook_z``
+    at ``p``: ``(z_clean - z_corrupted) · d metric / d z`` at the corrupted run, summed
+    over the batch and ``d_head``.
     """
     z_names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
     with torch.inference_mode():
-        _, clean = model.run_with_cache(clean_tokens, names_filter=lambda name: name in z_names)
+        _, clean = model.run_with_cache(
+            clean_tokens, names_filter=lambda name: name in z_names
+        )
     corrupted, offsets = {}, {}
 
     def track(z, hook, name: str):
         corrupted[name] = z.detach()
-        offsets[name] = torch.zeros_like(z, requires_grad=True)  # adding it changes nothing; its gradient is z's
+        offsets[name] = torch.zeros_like(
+            z, requires_grad=True
+        )  # adding it changes nothing; its gradient is z's
         return z + offsets[name]
 
     with torch.enable_grad():
-        value = metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=[(name, functools.partial(track, name=name)) for name in z_names]))
-        gradients = torch.autograd.grad(value, [offsets[name] for name in z_names])  # no .grad left on the model
-    estimates = [((clean[name] - corrupted[name]) * gradient).sum(dim=(0, 3)) for name, gradient in zip(z_names, gradients)]
-    return torch.stack(estimates).transpose(1, 2)  # (layer, pos, head) -> (layer, head, pos)
+        value = metric(
+            model.run_with_hooks(
+                corrupted_tokens,
+                fwd_hooks=[
+                    (name, functools.partial(track, name=name)) for name in z_names
+                ],
+            )
+        )
+        gradients = torch.autograd.grad(
+            value, [offsets[name] for name in z_names]
+        )  # no .grad left on the model
+    estimates = [
+        ((clean[name] - corrupted[name]) * gradient).sum(dim=(0, 3))
+        for name, gradient in zip(z_names, gradients)
+    ]
+    return torch.stack(estimates).transpose(
+        1, 2
+    )  # (layer, pos, head) -> (layer, head, pos)
+
+
 # --8<-- [end:attribution-patch-heads]

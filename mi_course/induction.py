@@ -20,28 +20,43 @@ from torch import Tensor
 from mi_course import _checks
 from mi_course.hooks import check_hook_names
 
-if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
+if (
+    TYPE_CHECKING
+):  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
     from transformer_lens import TransformerBridge
 
 
 def repeated_random_tokens(
-    batch: int, seq_len: int, n_symbols: int, bos: int, *, generator: torch.Generator | None = None
+    batch: int,
+    seq_len: int,
+    n_symbols: int,
+    bos: int,
+    *,
+    generator: torch.Generator | None = None,
 ) -> Tensor:
     """``(batch, 1 + 2 * seq_len)`` tokens: BOS, ``seq_len`` uniform random symbols, then the same again."""
     _checks.integer(batch, "repeated_random_tokens", "batch", minimum=1)
     for what, value in (("seq_len", seq_len), ("n_symbols", n_symbols), ("bos", bos)):
         _checks.integer(value, "repeated_random_tokens", what)
     if seq_len < 2:
-        raise ValueError(f"repeated_random_tokens expected seq_len >= 2 so that the sequence repeats something, got {seq_len}")
+        raise ValueError(
+            f"repeated_random_tokens expected seq_len >= 2 so that the sequence repeats something, got {seq_len}"
+        )
     if not 0 <= bos or n_symbols < 2:
-        raise ValueError(f"repeated_random_tokens expected n_symbols >= 2 and a non-negative bos id, got {n_symbols} and {bos}")
+        raise ValueError(
+            f"repeated_random_tokens expected n_symbols >= 2 and a non-negative bos id, got {n_symbols} and {bos}"
+        )
     if generator is not None:
-        _checks.instance(generator, torch.Generator, "repeated_random_tokens", "generator")
+        _checks.instance(
+            generator, torch.Generator, "repeated_random_tokens", "generator"
+        )
     first_half = torch.randint(0, n_symbols, (batch, seq_len), generator=generator)
     return torch.cat([torch.full((batch, 1), bos), first_half, first_half], dim=1)
 
 
-def _checks_pattern(score: Callable[[Tensor, int], Tensor]) -> Callable[[Tensor, int], Tensor]:
+def _checks_pattern(
+    score: Callable[[Tensor, int], Tensor],
+) -> Callable[[Tensor, int], Tensor]:
     """``score(pattern, seq_len)``, refusing a ``pattern`` that is not ``(batch, head, 1 + 2L, 1 + 2L)`` for ``L = seq_len``.
 
     The check sits here, outside the function, so that its own lines are what the page shows.
@@ -51,7 +66,9 @@ def _checks_pattern(score: Callable[[Tensor, int], Tensor]) -> Callable[[Tensor,
     @functools.wraps(score)
     def checked(pattern: Tensor, seq_len: int) -> Tensor:
         _checks.integer(seq_len, function, "seq_len", minimum=1)
-        _checks.tensor(pattern, function, "pattern", dims=("batch", "head", "query", "key"))
+        _checks.tensor(
+            pattern, function, "pattern", dims=("batch", "head", "query", "key")
+        )
         positions = 1 + 2 * seq_len
         if pattern.shape[-2:] != (positions, positions):
             raise ValueError(
@@ -65,11 +82,19 @@ def _checks_pattern(score: Callable[[Tensor, int], Tensor]) -> Callable[[Tensor,
 
 @_checks_pattern
 # --8<-- [start:induction-score]
-def induction_score(pattern: Float[Tensor, "batch head query key"], seq_len: int) -> Float[Tensor, "head"]:
-    """Mean attention each head pays from the second copy of a token to the token after its first copy."""
+def induction_score(
+    pattern: Float[Tensor, "batch head query key"], seq_len: int
+) -> Float[Tensor, "head"]:
+    """Mean attention each head pays from the second copy of a token to the token after
+    its first copy.
+    """
     queries = torch.arange(seq_len + 1, 2 * seq_len + 1)  # the second copy
     keys = queries - seq_len + 1  # one after the same token's first occurrence
-    return pattern[:, :, queries, keys].mean(dim=(0, 2))  # over the batch and the queries
+    return pattern[:, :, queries, keys].mean(
+        dim=(0, 2)
+    )  # over the batch and the queries
+
+
 # --8<-- [end:induction-score]
 
 
@@ -83,51 +108,88 @@ def _checks_detector(score: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
     @functools.wraps(score)
     def checked(pattern: Tensor, *tokens: Tensor) -> Tensor:
-        _checks.tensor(pattern, function, "pattern", dims=("batch", "head", "query", "key"))
-        if pattern.shape[-1] != pattern.shape[-2] or pattern.shape[-1] < 3 or not pattern.is_floating_point():
-            raise ValueError(f"{function} expected a float pattern of shape (batch, head, pos, pos) with pos >= 3, got {_checks.described(pattern)}")
+        _checks.tensor(
+            pattern, function, "pattern", dims=("batch", "head", "query", "key")
+        )
+        if (
+            pattern.shape[-1] != pattern.shape[-2]
+            or pattern.shape[-1] < 3
+            or not pattern.is_floating_point()
+        ):
+            raise ValueError(
+                f"{function} expected a float pattern of shape (batch, head, pos, pos) with pos >= 3, got {_checks.described(pattern)}"
+            )
         if tokens:
             ids = _checks.tokens(tokens[0], function)
             if ids.shape != (pattern.shape[0], pattern.shape[-1]):
-                raise ValueError(f"{function} expected tokens of shape {(pattern.shape[0], pattern.shape[-1])} (batch, pos) "
-                                 f"for a pattern of shape {tuple(pattern.shape)}, got {tuple(ids.shape)}")
+                raise ValueError(
+                    f"{function} expected tokens of shape {(pattern.shape[0], pattern.shape[-1])} (batch, pos) "
+                    f"for a pattern of shape {tuple(pattern.shape)}, got {tuple(ids.shape)}"
+                )
             if not (ids[:, :, None] == ids[:, None, :]).tril(diagonal=-1).any():
-                raise ValueError(f"{function}: no token of tokens {tuple(ids.shape)} repeats an earlier one, so there is nothing to score")
+                raise ValueError(
+                    f"{function}: no token of tokens {tuple(ids.shape)} repeats an earlier one, so there is nothing to score"
+                )
         return score(pattern, *tokens)
 
     return checked
 
 
 # --8<-- [start:head-detectors]
-def previous_token_score(pattern: Float[Tensor, "batch head query key"]) -> Float[Tensor, "head"]:
+def previous_token_score(
+    pattern: Float[Tensor, "batch head query key"],
+) -> Float[Tensor, "head"]:
     """Mean attention each head pays from a token to the one just before it.
 
-    The queries start at position 2: the token at position 1 has only BOS before it, where heads
-    with nothing to do rest their attention anyway.
+    The queries start at position 2: the token at position 1 has only BOS before it,
+    where heads with nothing to do rest their attention anyway.
     """
     queries = torch.arange(2, pattern.shape[-2])
-    return pattern[:, :, queries, queries - 1].mean(dim=(0, 2))  # over the batch and the queries
+    return pattern[:, :, queries, queries - 1].mean(
+        dim=(0, 2)
+    )  # over the batch and the queries
 
 
-def duplicate_token_score(pattern: Float[Tensor, "batch head query key"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "head"]:
-    """Mean attention each head pays from a token to the earlier positions that hold the same token.
+def duplicate_token_score(
+    pattern: Float[Tensor, "batch head query key"], tokens: Int[Tensor, "batch pos"]
+) -> Float[Tensor, "head"]:
+    """Mean attention each head pays from a token to the earlier positions that hold the
+    same token.
 
-    It reads the tokens, not the positions, so it works on any text: only the queries whose token
-    appeared before count, and the attention to all of that token's earlier copies adds up.
+    It reads the tokens, not the positions, so it works on any text: only the queries
+    whose token appeared before count, and the attention to all of that token's earlier
+    copies adds up.
     """
-    same = tokens[:, :, None] == tokens[:, None, :]  # (batch, query, key): the key holds the query's token
-    earlier = same.tril(diagonal=-1)  # only keys before the query: a token always matches itself
-    on_copies = (pattern * earlier[:, None]).sum(dim=-1)  # (batch, head, query): attention on earlier copies
-    repeats = earlier.any(dim=-1)  # (batch, query): the queries whose token appeared before
-    return on_copies.transpose(0, 1)[:, repeats].mean(dim=1)  # over those (sequence, query) pairs
+    same = (
+        tokens[:, :, None] == tokens[:, None, :]
+    )  # (batch, query, key): the key holds the query's token
+    earlier = same.tril(
+        diagonal=-1
+    )  # only keys before the query: a token always matches itself
+    on_copies = (pattern * earlier[:, None]).sum(
+        dim=-1
+    )  # (batch, head, query): attention on earlier copies
+    repeats = earlier.any(
+        dim=-1
+    )  # (batch, query): the queries whose token appeared before
+    return on_copies.transpose(0, 1)[:, repeats].mean(
+        dim=1
+    )  # over those (sequence, query) pairs
 
 
-def first_token_score(pattern: Float[Tensor, "batch head query key"]) -> Float[Tensor, "head"]:
-    """Mean attention each head pays from a token to position 0, BOS: where a head looks when it has nothing to do.
+def first_token_score(
+    pattern: Float[Tensor, "batch head query key"],
+) -> Float[Tensor, "head"]:
+    """Mean attention each head pays from a token to position 0, BOS: where a head looks
+    when it has nothing to do.
 
     The BOS query itself is left out: it can attend only to itself.
     """
-    return pattern[:, :, 1:, 0].mean(dim=(0, 2))  # over the batch and the queries after BOS
+    return pattern[:, :, 1:, 0].mean(
+        dim=(0, 2)
+    )  # over the batch and the queries after BOS
+
+
 # --8<-- [end:head-detectors]
 
 
@@ -136,7 +198,9 @@ duplicate_token_score = _checks_detector(duplicate_token_score)
 first_token_score = _checks_detector(first_token_score)
 
 
-def _checks_score_hook(make_hook: Callable[[int, Tensor], Callable]) -> Callable[[int, Tensor], Callable]:
+def _checks_score_hook(
+    make_hook: Callable[[int, Tensor], Callable],
+) -> Callable[[int, Tensor], Callable]:
     """``make_hook(seq_len, scores)``, refusing a ``seq_len`` that is not an int >= 1, ``scores`` that are not a float
     ``(n_layers, n_heads)`` tensor, and a hook that runs on a layer or heads that ``scores`` has no row or column for.
 
@@ -149,15 +213,26 @@ def _checks_score_hook(make_hook: Callable[[int, Tensor], Callable]) -> Callable
         _checks.integer(seq_len, function, "seq_len", minimum=1)
         _checks.tensor(scores, function, "scores", dims=("n_layers", "n_heads"))
         if not scores.is_floating_point():
-            raise ValueError(f"{function} expected float scores to write into, got {_checks.described(scores)}")
+            raise ValueError(
+                f"{function} expected float scores to write into, got {_checks.described(scores)}"
+            )
         write = make_hook(seq_len, scores)
 
         @functools.wraps(write)
-        def hook(pattern: Tensor, hook) -> None:  # TransformerLens passes the hook point as hook=
+        def hook(
+            pattern: Tensor, hook
+        ) -> None:  # TransformerLens passes the hook point as hook=
             layer = getattr(hook, "layer", lambda: None)()
-            if layer is None or not 0 <= layer < scores.shape[0] or pattern.ndim != 4 or pattern.shape[1] != scores.shape[1]:
-                raise ValueError(f"{function}: a hook for blocks.L.attn.hook_pattern writes into scores[L, head] of scores "
-                                 f"{tuple(scores.shape)}, got layer {layer} and a pattern {_checks.described(pattern)}")
+            if (
+                layer is None
+                or not 0 <= layer < scores.shape[0]
+                or pattern.ndim != 4
+                or pattern.shape[1] != scores.shape[1]
+            ):
+                raise ValueError(
+                    f"{function}: a hook for blocks.L.attn.hook_pattern writes into scores[L, head] of scores "
+                    f"{tuple(scores.shape)}, got layer {layer} and a pattern {_checks.described(pattern)}"
+                )
             return write(pattern, hook)
 
         return hook
@@ -168,19 +243,27 @@ def _checks_score_hook(make_hook: Callable[[int, Tensor], Callable]) -> Callable
 @_checks_score_hook
 # --8<-- [start:induction-score-hook]
 def induction_score_hook(seq_len: int, scores: Float[Tensor, "n_layers n_heads"]):
-    """A hook for ``blocks.L.attn.hook_pattern`` that writes layer L's induction scores into ``scores[L]`` during the run.
+    """A hook for ``blocks.L.attn.hook_pattern`` that writes layer L's induction scores
+    into ``scores[L]`` during the run.
 
-    It returns nothing, so the run goes on unchanged: the hook only reads, and nothing is cached.
+    It returns nothing, so the run goes on unchanged: the hook only reads, and nothing
+    is cached.
     """
 
     def hook(pattern: Float[Tensor, "batch head query key"], hook) -> None:
-        scores[hook.layer()] = induction_score(pattern, seq_len)  # hook.layer() is L of blocks.L.attn.hook_pattern
+        scores[hook.layer()] = induction_score(
+            pattern, seq_len
+        )  # hook.layer() is L of blocks.L.attn.hook_pattern
 
     return hook
+
+
 # --8<-- [end:induction-score-hook]
 
 
-def _stripe_score(stripe: Callable[[int], tuple[Tensor, Tensor]]) -> Callable[[Tensor, int], Tensor]:
+def _stripe_score(
+    stripe: Callable[[int], tuple[Tensor, Tensor]],
+) -> Callable[[Tensor, int], Tensor]:
     """A score like ``induction_score`` for another stripe: ``stripe(seq_len)`` gives its (queries, keys)."""
 
     def score(pattern: Tensor, seq_len: int) -> Tensor:
@@ -195,8 +278,14 @@ def _stripe_score(stripe: Callable[[int], tuple[Tensor, Tensor]]) -> Callable[[T
 # duplicate-token stripe from the second copy to the first (what duplicate_token_score measures when
 # x has no repeats of its own); the induction stripe is induction_score's.
 STRIPES = {
-    "previous-token": lambda seq_len: (torch.arange(2, 2 * seq_len + 1), torch.arange(1, 2 * seq_len)),
-    "duplicate-token": lambda seq_len: (torch.arange(seq_len + 1, 2 * seq_len + 1), torch.arange(1, seq_len + 1)),
+    "previous-token": lambda seq_len: (
+        torch.arange(2, 2 * seq_len + 1),
+        torch.arange(1, 2 * seq_len),
+    ),
+    "duplicate-token": lambda seq_len: (
+        torch.arange(seq_len + 1, 2 * seq_len + 1),
+        torch.arange(1, seq_len + 1),
+    ),
 }
 # What each kind of head scores on a pattern: ``(pattern, seq_len) -> (head,)``, in [0, 1].
 SCORES: dict[str, Callable[[Tensor, int], Tensor]] = {
@@ -206,12 +295,21 @@ SCORES: dict[str, Callable[[Tensor, int], Tensor]] = {
 
 
 @torch.inference_mode()
-def head_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> dict[str, Tensor]:
+def head_scores(
+    model: TransformerBridge, tokens: Tensor, seq_len: int
+) -> dict[str, Tensor]:
     """Mean attention each head pays along the stripe of each kind of ``SCORES``: ``{kind: (n_layers, n_heads)}``, in [0, 1]."""
     _check_repeated(tokens, seq_len, "head_scores", model)
-    _, cache = model.run_with_cache(tokens, names_filter=lambda name: name.endswith("hook_pattern"))
-    patterns = [cache["pattern", layer] for layer in range(model.cfg.n_layers)]  # each (batch, head, query, key)
-    return {kind: torch.stack([score(pattern, seq_len) for pattern in patterns]).cpu() for kind, score in SCORES.items()}
+    _, cache = model.run_with_cache(
+        tokens, names_filter=lambda name: name.endswith("hook_pattern")
+    )
+    patterns = [
+        cache["pattern", layer] for layer in range(model.cfg.n_layers)
+    ]  # each (batch, head, query, key)
+    return {
+        kind: torch.stack([score(pattern, seq_len) for pattern in patterns]).cpu()
+        for kind, score in SCORES.items()
+    }
 
 
 def induction_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> Tensor:
@@ -220,7 +318,14 @@ def induction_scores(model: TransformerBridge, tokens: Tensor, seq_len: int) -> 
     return head_scores(model, tokens, seq_len)["induction"]
 
 
-def _check_repeated(tokens: Tensor, seq_len: int, function: str, model: TransformerBridge | None = None, *, repeats: bool = True) -> None:
+def _check_repeated(
+    tokens: Tensor,
+    seq_len: int,
+    function: str,
+    model: TransformerBridge | None = None,
+    *,
+    repeats: bool = True,
+) -> None:
     if model is not None:
         _checks.model(model, function)
     _checks.integer(seq_len, function, "seq_len", minimum=1)
@@ -230,7 +335,9 @@ def _check_repeated(tokens: Tensor, seq_len: int, function: str, model: Transfor
             f"{function} expected tokens of shape (batch, {1 + 2 * seq_len}) for seq_len={seq_len}, that is (batch, 1 + 2 * seq_len), "
             f"got {tuple(tokens.shape)}"
         )
-    if repeats and not torch.equal(tokens[:, 1 : 1 + seq_len], tokens[:, 1 + seq_len :]):
+    if repeats and not torch.equal(
+        tokens[:, 1 : 1 + seq_len], tokens[:, 1 + seq_len :]
+    ):
         raise ValueError(
             f"{function}: the tokens do not repeat after {seq_len} tokens: expected [BOS] x_1..x_L x_1..x_L with L={seq_len}, "
             "as repeated_random_tokens makes"
@@ -238,22 +345,33 @@ def _check_repeated(tokens: Tensor, seq_len: int, function: str, model: Transfor
 
 
 @torch.inference_mode()
-def repeated_half_loss(model: TransformerBridge, tokens: Tensor, seq_len: int, fwd_hooks: Sequence[tuple] = ()) -> float:
+def repeated_half_loss(
+    model: TransformerBridge,
+    tokens: Tensor,
+    seq_len: int,
+    fwd_hooks: Sequence[tuple] = (),
+) -> float:
     """Mean next-token loss on the repeat: predicting ``x_2 .. x_L`` of the second copy, in nats.
 
     ``fwd_hooks`` are ``(hook name, hook function)`` pairs to run with, as ``run_with_hooks`` takes them.
     """
     _check_repeated(tokens, seq_len, "repeated_half_loss", model)
     check_hook_names(model, [name for name, _ in fwd_hooks])
-    return repeated_half_loss_of(model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks)), tokens, seq_len)
+    return repeated_half_loss_of(
+        model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks)), tokens, seq_len
+    )
 
 
 def repeated_half_loss_of(logits: Tensor, tokens: Tensor, seq_len: int) -> float:
     """``repeated_half_loss`` from logits already computed on ``tokens``."""
     _check_repeated(tokens, seq_len, "repeated_half_loss_of", repeats=False)
-    _checks.tensor(logits, "repeated_half_loss_of", "logits", dims=("batch", "pos", "d_vocab"))
+    _checks.tensor(
+        logits, "repeated_half_loss_of", "logits", dims=("batch", "pos", "d_vocab")
+    )
     if logits.shape[:2] != tokens.shape:
-        raise ValueError(f"repeated_half_loss_of expected logits of shape {tuple(tokens.shape)} + (d_vocab,) for tokens of that shape, got {tuple(logits.shape)}")
+        raise ValueError(
+            f"repeated_half_loss_of expected logits of shape {tuple(tokens.shape)} + (d_vocab,) for tokens of that shape, got {tuple(logits.shape)}"
+        )
     log_probs = logits[:, seq_len + 1 : -1].log_softmax(dim=-1)
     targets = tokens[:, seq_len + 2 :]
     return -log_probs.gather(-1, targets.unsqueeze(-1)).mean().item()
@@ -264,4 +382,8 @@ def name_heads(scores: Tensor, threshold: float) -> list[str]:
     _checks.tensor(scores, "name_heads", "scores", dims=("n_layers", "n_heads"))
     _checks.number(threshold, "name_heads", "threshold")
     flat, n_heads = scores.flatten(), scores.shape[1]
-    return [f"{i // n_heads}.{i % n_heads}" for i in flat.argsort(descending=True).tolist() if flat[i] >= threshold]
+    return [
+        f"{i // n_heads}.{i % n_heads}"
+        for i in flat.argsort(descending=True).tolist()
+        if flat[i] >= threshold
+    ]

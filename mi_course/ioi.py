@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING
 import torch
 from jaxtyping import Bool, Float
 from torch import Tensor
+
 from mi_course import _checks
 
 if TYPE_CHECKING:  # importing transformers takes seconds; `python -m mi_course check` imports this module for its checkers
     from transformers import PreTrainedTokenizerFast
 
 # 228 first names that GPT-2 reads as one token after a space (tests/test_ioi.py checks each).
-NAMES = tuple("""
+NAMES = tuple(
+    """
 Mary John James Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew Anthony
 Mark Donald Steven Paul Andrew Joshua Kenneth Kevin Brian George Edward Ronald Timothy Jason Jeffrey Ryan Jacob
 Gary Nicholas Eric Jonathan Stephen Larry Justin Scott Brandon Benjamin Samuel Frank Gregory Raymond Alexander
@@ -41,11 +43,16 @@ Joan Judith Megan Cheryl Andrea Hannah Martha Frances Gloria Ann Teresa Kathryn 
 Judy Grace Denise Amber Marilyn Beverly Danielle Theresa Sophia Marie Diana Brittany Natalie Charlotte Alexis
 Tom Bob Jim Mike Dan Ben Sam Max Alex Tim Ken Ron Fred Bill Jane Kate Lucy Eva Leo Luke Ian Rob Ted Tony Nick
 Matt Chris Steve Dave Jon Pete Josh Zach Jay Ray Jeff Greg Phil
-""".split())
-PLACES = tuple("store park school garden house hospital station market office restaurant church beach river library "
-               "kitchen shop castle forest field city village farm lake".split())
-OBJECTS = tuple("drink book ring bone kiss letter basketball computer bag gift apple flower pen key snack necklace sword "
-                "hat coin knife cup".split())
+""".split()
+)
+PLACES = tuple(
+    "store park school garden house hospital station market office restaurant church beach river library "
+    "kitchen shop castle forest field city village farm lake".split()
+)
+OBJECTS = tuple(
+    "drink book ring bone kiss letter basketball computer bag gift apple flower pen key snack necklace sword "
+    "hat coin knife cup".split()
+)
 # ABBA templates: {IO} once, then {S} twice; the BABA order swaps the first two names.
 TEMPLATES = (
     "When {IO} and {S} went to the {PLACE}, {S} gave a {OBJECT} to",
@@ -68,7 +75,11 @@ TEMPLATES = (
 # gpt2-twin's splits. It trains on IOI prompts of the training templates and names only. The
 # held-out names appear in its training data only in sentences naming one person; the unseen
 # names appear nowhere in it.
-HELD_OUT_TEMPLATES, HELD_OUT_NAMES, UNSEEN_NAMES = TEMPLATES[::4], NAMES[::5], NAMES[2::10]
+HELD_OUT_TEMPLATES, HELD_OUT_NAMES, UNSEEN_NAMES = (
+    TEMPLATES[::4],
+    NAMES[::5],
+    NAMES[2::10],
+)
 TRAINING_TEMPLATES = tuple(t for t in TEMPLATES if t not in HELD_OUT_TEMPLATES)
 TRAINING_NAMES = tuple(n for n in NAMES if n not in HELD_OUT_NAMES + UNSEEN_NAMES)
 ORDERS = ("ABBA", "BABA", "mixed", "as written")
@@ -104,10 +115,20 @@ class IOIPrompts:
         return len(self.texts)
 
     def to(self, device: torch.device | str) -> IOIPrompts:
-        return IOIPrompts(self.texts, *(getattr(self, name).to(device) for name in _TENSOR_FIELDS))
+        return IOIPrompts(
+            self.texts, *(getattr(self, name).to(device) for name in _TENSOR_FIELDS)
+        )
 
 
-_TENSOR_FIELDS = ("tokens", "end", "io", "s", "io_position", "s1_position", "s2_position")
+_TENSOR_FIELDS = (
+    "tokens",
+    "end",
+    "io",
+    "s",
+    "io_position",
+    "s1_position",
+    "s2_position",
+)
 
 
 def ioi_prompts(
@@ -127,19 +148,27 @@ def ioi_prompts(
     _checks.integer(n, "ioi_prompts", "n", minimum=1)
     _checks.integer(seed, "ioi_prompts", "seed", minimum=0)
     if order not in ORDERS:
-        raise ValueError(f"ioi_prompts expected order to be one of {', '.join(ORDERS)}, got {order!r}")
-    templates = _valid_templates(templates, "ioi_prompts", as_written=order == "as written")
+        raise ValueError(
+            f"ioi_prompts expected order to be one of {', '.join(ORDERS)}, got {order!r}"
+        )
+    templates = _valid_templates(
+        templates, "ioi_prompts", as_written=order == "as written"
+    )
     names = _single_tokens(names, "ioi_prompts", minimum=2)
     draw = random.Random(seed)
     fillings = []
     for _ in range(n):
         template, (io, s) = draw.choice(templates), draw.sample(names, 2)
         baba = order == "BABA" or (order == "mixed" and draw.random() < 0.5)
-        fillings.append((template, io, s, draw.choice(PLACES), draw.choice(OBJECTS), baba))
+        fillings.append(
+            (template, io, s, draw.choice(PLACES), draw.choice(OBJECTS), baba)
+        )
     return _prompts(fillings)
 
 
-def corrupted(prompts: IOIPrompts, *, names: Sequence[str] = NAMES, seed: int = 1) -> IOIPrompts:
+def corrupted(
+    prompts: IOIPrompts, *, names: Sequence[str] = NAMES, seed: int = 1
+) -> IOIPrompts:
     """The "ABC" twin of each prompt: the same words, its three name mentions replaced by three other names.
 
     No name repeats, so the corrupted prompt carries no evidence of which name is the indirect
@@ -148,18 +177,41 @@ def corrupted(prompts: IOIPrompts, *, names: Sequence[str] = NAMES, seed: int = 
     """
     _checks.instance(prompts, IOIPrompts, "corrupted", "prompts")
     _checks.integer(seed, "corrupted", "seed", minimum=0)
-    name_ids = [_token_ids(f" {name}")[0] for name in _single_tokens(names, "corrupted", minimum=5)]
+    name_ids = [
+        _token_ids(f" {name}")[0]
+        for name in _single_tokens(names, "corrupted", minimum=5)
+    ]
     draw = random.Random(seed)
     tokens = prompts.tokens.clone()
-    for row, (io, s) in enumerate(zip(prompts.io.tolist(), prompts.s.tolist(), strict=True)):
+    for row, (io, s) in enumerate(
+        zip(prompts.io.tolist(), prompts.s.tolist(), strict=True)
+    ):
         fresh = draw.sample([token for token in name_ids if token not in (io, s)], 3)
-        for position, token in zip((prompts.io_position, prompts.s1_position, prompts.s2_position), fresh, strict=True):
+        for position, token in zip(
+            (prompts.io_position, prompts.s1_position, prompts.s2_position),
+            fresh,
+            strict=True,
+        ):
             tokens[row, position[row]] = token
-    texts = tuple(_tokenizer().decode(row[1 : end + 1]) for row, end in zip(tokens.tolist(), prompts.end.tolist(), strict=True))
-    return IOIPrompts(texts, tokens, prompts.end, prompts.io, prompts.s, prompts.io_position, prompts.s1_position, prompts.s2_position)
+    texts = tuple(
+        _tokenizer().decode(row[1 : end + 1])
+        for row, end in zip(tokens.tolist(), prompts.end.tolist(), strict=True)
+    )
+    return IOIPrompts(
+        texts,
+        tokens,
+        prompts.end,
+        prompts.io,
+        prompts.s,
+        prompts.io_position,
+        prompts.s1_position,
+        prompts.s2_position,
+    )
 
 
-def _checks_logit_diff(difference: Callable[[Tensor, IOIPrompts], Tensor]) -> Callable[[Tensor, IOIPrompts], Tensor]:
+def _checks_logit_diff(
+    difference: Callable[[Tensor, IOIPrompts], Tensor],
+) -> Callable[[Tensor, IOIPrompts], Tensor]:
     """``difference(logits, prompts)``, refusing logits that are not ``(batch, seq, vocab)`` for these prompts.
 
     The checks sit here, outside the function, so that its own lines are what the page shows.
@@ -171,8 +223,10 @@ def _checks_logit_diff(difference: Callable[[Tensor, IOIPrompts], Tensor]) -> Ca
         _checks.tensor(logits, function, "logits", dims=("batch", "seq", "vocab"))
         _checks.instance(prompts, IOIPrompts, function, "prompts")
         if logits.shape[:2] != prompts.tokens.shape:
-            raise ValueError(f"{function} expected logits of shape (batch, seq, vocab) with (batch, seq) = "
-                             f"{tuple(prompts.tokens.shape)}, got {tuple(logits.shape)}")
+            raise ValueError(
+                f"{function} expected logits of shape (batch, seq, vocab) with (batch, seq) = "
+                f"{tuple(prompts.tokens.shape)}, got {tuple(logits.shape)}"
+            )
         return difference(logits, prompts.to(logits.device))
 
     return checked
@@ -180,19 +234,29 @@ def _checks_logit_diff(difference: Callable[[Tensor, IOIPrompts], Tensor]) -> Ca
 
 @_checks_logit_diff
 # --8<-- [start:logit-diff]
-def logit_diff(logits: Float[Tensor, "batch seq vocab"], prompts: IOIPrompts) -> Float[Tensor, "batch"]:
-    """Per prompt, the IO logit minus the S logit at its own last position: ``(batch,)``.
+def logit_diff(
+    logits: Float[Tensor, "batch seq vocab"], prompts: IOIPrompts
+) -> Float[Tensor, "batch"]:
+    """Per prompt, the IO logit minus the S logit at its own last position:
+    ``(batch,)``.
 
-    Prompts of different templates differ in length and are right-padded, so the last position
-    of the tensor, ``-1``, is padding for every prompt shorter than the longest.
+    Prompts of different templates differ in length and are right-padded, so the last
+    position of the tensor, ``-1``, is padding for every prompt shorter than the
+    longest.
     """
     rows = torch.arange(len(prompts), device=logits.device)
-    last = logits[rows, prompts.end]  # (batch, vocab): each prompt's logits where it predicts the next token
+    last = logits[
+        rows, prompts.end
+    ]  # (batch, vocab): each prompt's logits where it predicts the next token
     return last[rows, prompts.io] - last[rows, prompts.s]
+
+
 # --8<-- [end:logit-diff]
 
 
-def _checks_ioi_metric(make_metric: Callable[[IOIPrompts, Tensor, Tensor], Callable[[Tensor], Tensor]]) -> Callable:
+def _checks_ioi_metric(
+    make_metric: Callable[[IOIPrompts, Tensor, Tensor], Callable[[Tensor], Tensor]],
+) -> Callable:
     """``make_metric(prompts, clean_logits, corrupted_logits)``, refusing runs the logit difference cannot tell apart.
 
     The checks sit here, outside the function, so that its own lines are what the page shows.
@@ -200,11 +264,18 @@ def _checks_ioi_metric(make_metric: Callable[[IOIPrompts, Tensor, Tensor], Calla
     function = make_metric.__name__
 
     @functools.wraps(make_metric)
-    def checked(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tensor) -> Callable[[Tensor], Tensor]:
-        clean, corrupted = (logit_diff(logits, prompts).mean().item() for logits in (clean_logits, corrupted_logits))
+    def checked(
+        prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tensor
+    ) -> Callable[[Tensor], Tensor]:
+        clean, corrupted = (
+            logit_diff(logits, prompts).mean().item()
+            for logits in (clean_logits, corrupted_logits)
+        )
         if clean == corrupted:
-            raise ValueError(f"{function}: the clean and corrupted runs have one mean logit difference ({clean:.4g}), "
-                             "so there is no gap to measure a share of")
+            raise ValueError(
+                f"{function}: the clean and corrupted runs have one mean logit difference ({clean:.4g}), "
+                "so there is no gap to measure a share of"
+            )
         return make_metric(prompts, clean_logits, corrupted_logits)
 
     return checked
@@ -212,11 +283,14 @@ def _checks_ioi_metric(make_metric: Callable[[IOIPrompts, Tensor, Tensor], Calla
 
 @_checks_ioi_metric
 # --8<-- [start:ioi-metric]
-def ioi_metric(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tensor) -> Callable[[Tensor], Tensor]:
-    """The mean logit difference IO - S, rescaled so that the corrupted run scores 0 and the clean run 1.
+def ioi_metric(
+    prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tensor
+) -> Callable[[Tensor], Tensor]:
+    """The mean logit difference IO - S, rescaled so that the corrupted run scores 0 and
+    the clean run 1.
 
-    The function it returns gives a 0-dim tensor, not a float, so that attribution patching can
-    differentiate it.
+    The function it returns gives a 0-dim tensor, not a float, so that attribution
+    patching can differentiate it.
     """
     clean = logit_diff(clean_logits, prompts).mean()
     corrupted = logit_diff(corrupted_logits, prompts).mean()
@@ -225,10 +299,14 @@ def ioi_metric(prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tens
         return (logit_diff(logits, prompts).mean() - corrupted) / (clean - corrupted)
 
     return metric
+
+
 # --8<-- [end:ioi-metric]
 
 
-def patching_prompts(n: int = 100, *, order: str = "mixed", seed: int = 0) -> tuple[IOIPrompts, IOIPrompts]:
+def patching_prompts(
+    n: int = 100, *, order: str = "mixed", seed: int = 0
+) -> tuple[IOIPrompts, IOIPrompts]:
     """The IOI page's patching prompts: ``n`` of the first held-out template, filled with held-out names, and their ABC
     corruptions, whose three names are other held-out names.
 
@@ -240,18 +318,34 @@ def patching_prompts(n: int = 100, *, order: str = "mixed", seed: int = 0) -> tu
     _checks.integer(n, "patching_prompts", "n", minimum=1)
     _checks.integer(seed, "patching_prompts", "seed", minimum=0)
     if order not in ORDERS[:3]:
-        raise ValueError(f"patching_prompts expected order to be one of {', '.join(ORDERS[:3])}, got {order!r}")
-    prompts = ioi_prompts(n, templates=HELD_OUT_TEMPLATES[:1], names=HELD_OUT_NAMES, order=order, seed=seed)
+        raise ValueError(
+            f"patching_prompts expected order to be one of {', '.join(ORDERS[:3])}, got {order!r}"
+        )
+    prompts = ioi_prompts(
+        n,
+        templates=HELD_OUT_TEMPLATES[:1],
+        names=HELD_OUT_NAMES,
+        order=order,
+        seed=seed,
+    )
     # Corrupted with held-out names too: a name the twin never saw keeps its random embedding, itself a perturbation.
     return prompts, corrupted(prompts, names=HELD_OUT_NAMES)
 
 
-def patching_case(model, n: int = 100, *, order: str = "mixed", seed: int = 0) -> tuple[IOIPrompts, IOIPrompts, Callable[[Tensor], Tensor]]:
+def patching_case(
+    model, n: int = 100, *, order: str = "mixed", seed: int = 0
+) -> tuple[IOIPrompts, IOIPrompts, Callable[[Tensor], Tensor]]:
     """``patching_prompts`` on ``model``'s device, and ``ioi_metric`` between them: 0 for the corrupted run, 1 for the clean one."""
     _checks.model(model, "patching_case")
-    prompts, abc = (run.to(model.cfg.device) for run in patching_prompts(n, order=order, seed=seed))
+    prompts, abc = (
+        run.to(model.cfg.device) for run in patching_prompts(n, order=order, seed=seed)
+    )
     with torch.inference_mode():
-        return prompts, abc, ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
+        return (
+            prompts,
+            abc,
+            ioi_metric(prompts, model(prompts.tokens), model(abc.tokens)),
+        )
 
 
 def position_names(prompts: IOIPrompts) -> dict[int, str]:
@@ -261,12 +355,26 @@ def position_names(prompts: IOIPrompts) -> dict[int, str]:
     roles, and this refuses it. Patch such a batch by role instead (``patch_roles``).
     """
     _checks.instance(prompts, IOIPrompts, "position_names", "prompts")
-    named = {"IO": prompts.io_position, "S1": prompts.s1_position, "S2": prompts.s2_position, "END": prompts.end}
-    layouts = [dict(sorted((int(positions[row]), name) for name, positions in named.items())) for row in range(len(prompts))]
-    if (other := next((row for row, layout in enumerate(layouts) if layout != layouts[0]), None)) is not None:
-        raise ValueError(f"position_names expected prompts whose names stand at the same positions in every row, got row 0 "
-                         f"{_layout(layouts[0])} and row {other} {_layout(layouts[other])}; label such a batch by each "
-                         "prompt's own roles (patch_roles), or build it with one order and one template")
+    named = {
+        "IO": prompts.io_position,
+        "S1": prompts.s1_position,
+        "S2": prompts.s2_position,
+        "END": prompts.end,
+    }
+    layouts = [
+        dict(sorted((int(positions[row]), name) for name, positions in named.items()))
+        for row in range(len(prompts))
+    ]
+    if (
+        other := next(
+            (row for row, layout in enumerate(layouts) if layout != layouts[0]), None
+        )
+    ) is not None:
+        raise ValueError(
+            f"position_names expected prompts whose names stand at the same positions in every row, got row 0 "
+            f"{_layout(layouts[0])} and row {other} {_layout(layouts[other])}; label such a batch by each "
+            "prompt's own roles (patch_roles), or build it with one order and one template"
+        )
     return layouts[0]
 
 
@@ -282,9 +390,16 @@ def role_mask(prompts: IOIPrompts, roles: Sequence[str]) -> Bool[Tensor, "batch 
     _checks.instance(prompts, IOIPrompts, "role_mask", "prompts")
     _checks.instance(roles, (list, tuple), "role_mask", "roles")
     if not roles or any(role not in ROLES for role in roles):
-        raise ValueError(f"role_mask expected roles from {', '.join(ROLES)}, got {list(roles)!r}")
+        raise ValueError(
+            f"role_mask expected roles from {', '.join(ROLES)}, got {list(roles)!r}"
+        )
     rows = torch.arange(len(prompts))
-    named = {"IO": prompts.io_position, "S1": prompts.s1_position, "S2": prompts.s2_position, "END": prompts.end}
+    named = {
+        "IO": prompts.io_position,
+        "S1": prompts.s1_position,
+        "S2": prompts.s2_position,
+        "END": prompts.end,
+    }
     mask = torch.zeros(prompts.tokens.shape, dtype=torch.bool)
     for role in roles:
         if role != "other":
@@ -306,50 +421,94 @@ def _checks_role_patching(patch: Callable) -> Callable:
     from mi_course.hooks import check_hook_names
 
     @functools.wraps(patch)
-    def checked(model, prompts: IOIPrompts, corrupted_prompts: IOIPrompts, hook_names: list[str], metric: Callable,
-                groups: Sequence[Sequence[str]] = ROLE_GROUPS, head: int | None = None) -> Tensor:
+    def checked(
+        model,
+        prompts: IOIPrompts,
+        corrupted_prompts: IOIPrompts,
+        hook_names: list[str],
+        metric: Callable,
+        groups: Sequence[Sequence[str]] = ROLE_GROUPS,
+        head: int | None = None,
+    ) -> Tensor:
         _checks.model(model, "patch_roles")
-        for what, run in (("prompts", prompts), ("corrupted_prompts", corrupted_prompts)):
+        for what, run in (
+            ("prompts", prompts),
+            ("corrupted_prompts", corrupted_prompts),
+        ):
             _checks.instance(run, IOIPrompts, "patch_roles", what)
-        _checks.paired_tokens(prompts.tokens, corrupted_prompts.tokens, "patch_roles", model)
+        _checks.paired_tokens(
+            prompts.tokens, corrupted_prompts.tokens, "patch_roles", model
+        )
         _checks.metric(metric, "patch_roles")
         if isinstance(hook_names, str):
-            raise TypeError(f"patch_roles expected hook_names to be a list of hook names, got the str {hook_names!r}")
+            raise TypeError(
+                f"patch_roles expected hook_names to be a list of hook names, got the str {hook_names!r}"
+            )
         check_hook_names(model, hook_names)
         _checks.instance(groups, (list, tuple), "patch_roles", "groups")
         for roles in groups:
             role_mask(prompts, roles)
         if head is not None:
-            _checks.integer(head, "patch_roles", "head", minimum=0, maximum=model.cfg.n_heads - 1)
+            _checks.integer(
+                head, "patch_roles", "head", minimum=0, maximum=model.cfg.n_heads - 1
+            )
         with torch.inference_mode():
-            return patch(model, prompts.to(model.cfg.device), corrupted_prompts.to(model.cfg.device), hook_names, metric, groups, head)
+            return patch(
+                model,
+                prompts.to(model.cfg.device),
+                corrupted_prompts.to(model.cfg.device),
+                hook_names,
+                metric,
+                groups,
+                head,
+            )
 
     return checked
 
 
 @_checks_role_patching
 # --8<-- [start:patch-roles]
-def patch_roles(model, prompts, corrupted_prompts, hook_names: list[str], metric, groups=ROLE_GROUPS, head=None):
-    """Activation patching by role: ``(len(hook_names), len(groups))``, entry ``[i, j]`` the metric of the corrupted
-    run with hook ``hook_names[i]`` patched from the clean run at the roles ``groups[j]``, each prompt at its own positions.
+def patch_roles(
+    model,
+    prompts,
+    corrupted_prompts,
+    hook_names: list[str],
+    metric,
+    groups=ROLE_GROUPS,
+    head=None,
+):
+    """Activation patching by role: ``(len(hook_names), len(groups))``, entry ``[i, j]``
+    the metric of the corrupted run with hook ``hook_names[i]`` patched from the clean
+    run at the roles ``groups[j]``, each prompt at its own positions.
 
-    In a batch that mixes ABBA and BABA, IO stands where S1 stands in other prompts, so a table by
-    position would average two roles; a table by role does not. With ``head``, only that head's slice.
+    In a batch that mixes ABBA and BABA, IO stands where S1 stands in other prompts, so
+    a table by position would average two roles; a table by role does not. With
+    ``head``, only that head's slice.
     """
     _, clean_cache = model.run_with_cache(prompts.tokens)
     results = torch.zeros(len(hook_names), len(groups))
     for row, name in enumerate(hook_names):
         for column, roles in enumerate(groups):
-            mask = role_mask(prompts, roles).to(prompts.tokens.device)  # (batch, seq): this group's positions, prompt by prompt
+            mask = role_mask(prompts, roles).to(
+                prompts.tokens.device
+            )  # (batch, seq): this group's positions, prompt by prompt
             where = (mask,) if head is None else (mask, head)
 
-            def patch(activation: Tensor, hook, where: tuple = where, name: str = name) -> Tensor:
+            def patch(
+                activation: Tensor, hook, where: tuple = where, name: str = name
+            ) -> Tensor:
                 activation = activation.clone()
                 activation[where] = clean_cache[name][where]
                 return activation
 
-            results[row, column] = metric(model.run_with_hooks(corrupted_prompts.tokens, fwd_hooks=[(name, patch)]))
+            results[row, column] = metric(
+                model.run_with_hooks(
+                    corrupted_prompts.tokens, fwd_hooks=[(name, patch)]
+                )
+            )
     return results
+
+
 # --8<-- [end:patch-roles]
 
 
@@ -363,7 +522,11 @@ def _prompts(fillings: list[tuple[str, str, str, str, str, bool]]) -> IOIPrompts
     texts = []
     for template, io, s, place, obj, baba in fillings:
         if baba:
-            template = template.replace("{IO}", "\0", 1).replace("{S}", "{IO}", 1).replace("\0", "{S}", 1)
+            template = (
+                template.replace("{IO}", "\0", 1)
+                .replace("{S}", "{IO}", 1)
+                .replace("\0", "{S}", 1)
+            )
         texts.append(template.format(IO=io, S=s, PLACE=place, OBJECT=obj))
     ios = [filling[1] for filling in fillings]
     subjects = [filling[2] for filling in fillings]
@@ -373,27 +536,43 @@ def _prompts(fillings: list[tuple[str, str, str, str, str, bool]]) -> IOIPrompts
     return _batch(tuple(texts), rows, io, s)
 
 
-def _batch(texts: tuple[str, ...], rows: list[list[int]], io: list[int], s: list[int]) -> IOIPrompts:
+def _batch(
+    texts: tuple[str, ...], rows: list[list[int]], io: list[int], s: list[int]
+) -> IOIPrompts:
     io_position = [row.index(name) for row, name in zip(rows, io, strict=True)]
     s1_position = [row.index(name) for row, name in zip(rows, s, strict=True)]
-    s2_position = [len(row) - 1 - row[::-1].index(name) for row, name in zip(rows, s, strict=True)]
+    s2_position = [
+        len(row) - 1 - row[::-1].index(name) for row, name in zip(rows, s, strict=True)
+    ]
     as_tensor = lambda values: torch.tensor(values, dtype=torch.long)  # noqa: E731
     return IOIPrompts(
-        texts, _padded(rows), as_tensor([len(row) - 1 for row in rows]), as_tensor(io), as_tensor(s),
-        as_tensor(io_position), as_tensor(s1_position), as_tensor(s2_position),
+        texts,
+        _padded(rows),
+        as_tensor([len(row) - 1 for row in rows]),
+        as_tensor(io),
+        as_tensor(s),
+        as_tensor(io_position),
+        as_tensor(s1_position),
+        as_tensor(s2_position),
     )
 
 
 def _padded(rows: list[list[int]]) -> Tensor:
     width = max(map(len, rows))
-    return torch.tensor([row + [_bos()] * (width - len(row)) for row in rows], dtype=torch.long)
+    return torch.tensor(
+        [row + [_bos()] * (width - len(row)) for row in rows], dtype=torch.long
+    )
 
 
-_SHAPES = ("order 'ABBA', 'BABA' or 'mixed' read a template written IO-S-S (ABBA) and swap its first two names for BABA; "
-           "for any other order of the three slots, such as S-S-IO, where the last name is IO, pass order='as written'")
+_SHAPES = (
+    "order 'ABBA', 'BABA' or 'mixed' read a template written IO-S-S (ABBA) and swap its first two names for BABA; "
+    "for any other order of the three slots, such as S-S-IO, where the last name is IO, pass order='as written'"
+)
 
 
-def _valid_templates(templates: Sequence[str], function: str, *, as_written: bool = False) -> tuple[str, ...]:
+def _valid_templates(
+    templates: Sequence[str], function: str, *, as_written: bool = False
+) -> tuple[str, ...]:
     _checks.instance(templates, (list, tuple), function, "templates")
     if not templates:
         raise ValueError(f"{function} expected at least one template, got none")
@@ -401,23 +580,33 @@ def _valid_templates(templates: Sequence[str], function: str, *, as_written: boo
         _checks.instance(template, str, function, "each template")
         slots = "-".join(re.findall(r"\{(IO|S)\}", template)) or "none"
         if (template.count("{IO}"), template.count("{S}")) != (1, 2):
-            raise ValueError(f"{function} expected each template to hold the slot {{IO}} once and {{S}} twice, "
-                             f"got the name slots {slots} in {template!r}; {_SHAPES}")
+            raise ValueError(
+                f"{function} expected each template to hold the slot {{IO}} once and {{S}} twice, "
+                f"got the name slots {slots} in {template!r}; {_SHAPES}"
+            )
         if not as_written and slots != "IO-S-S":
-            raise ValueError(f"{function} expected a template written IO-S-S, got the name slots {slots} in {template!r}; {_SHAPES}")
+            raise ValueError(
+                f"{function} expected a template written IO-S-S, got the name slots {slots} in {template!r}; {_SHAPES}"
+            )
     return tuple(templates)
 
 
-def _single_tokens(names: Sequence[str], function: str, *, minimum: int) -> tuple[str, ...]:
+def _single_tokens(
+    names: Sequence[str], function: str, *, minimum: int
+) -> tuple[str, ...]:
     _checks.instance(names, (list, tuple), function, "names")
     if len(set(names)) < minimum:
-        raise ValueError(f"{function} expected at least {minimum} distinct names, got {len(set(names))}")
+        raise ValueError(
+            f"{function} expected at least {minimum} distinct names, got {len(set(names))}"
+        )
     for name in names:
         _checks.instance(name, str, function, "each name")
         ids = _token_ids(f" {name}")
         if len(ids) != 1:
             pieces = [_decode(token) for token in ids]
-            raise NotOneTokenError(f"{function}: the name {name!r} is {len(ids)} GPT-2 tokens after a space, {pieces}; use a name that is one token")
+            raise NotOneTokenError(
+                f"{function}: the name {name!r} is {len(ids)} GPT-2 tokens after a space, {pieces}; use a name that is one token"
+            )
     return tuple(names)
 
 

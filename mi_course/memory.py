@@ -36,8 +36,14 @@ class TransformerShape:
 
     def __post_init__(self) -> None:
         for name in ("n_layers", "d_model", "n_heads", "d_vocab", "n_ctx"):
-            if not isinstance(getattr(self, name), int) or isinstance(getattr(self, name), bool) or getattr(self, name) < 1:
-                raise ValueError(f"TransformerShape: {name} must be a positive integer, got {getattr(self, name)!r}")
+            if (
+                not isinstance(getattr(self, name), int)
+                or isinstance(getattr(self, name), bool)
+                or getattr(self, name) < 1
+            ):
+                raise ValueError(
+                    f"TransformerShape: {name} must be a positive integer, got {getattr(self, name)!r}"
+                )
         if self.d_head is None and self.d_model % self.n_heads:
             raise ValueError(
                 f"TransformerShape: d_model ({self.d_model}) is not divisible by n_heads ({self.n_heads}): each head gets d_model / n_heads "
@@ -45,20 +51,35 @@ class TransformerShape:
             )
         for name in ("d_mlp", "d_head"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise ValueError(f"TransformerShape: {name} must be a positive integer or None, got {value!r}")
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
+                raise ValueError(
+                    f"TransformerShape: {name} must be a positive integer or None, got {value!r}"
+                )
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> TransformerShape:
         """From a model card's config (or any dict with TransformerLens' names)."""
         _checks.instance(config, dict, "TransformerShape.from_config", "config")
-        missing = [key for key in ("n_layers", "d_model", "n_heads", "d_vocab", "n_ctx") if key not in config]
+        missing = [
+            key
+            for key in ("n_layers", "d_model", "n_heads", "d_vocab", "n_ctx")
+            if key not in config
+        ]
         if missing:
-            raise ValueError(f"TransformerShape.from_config expected a config with n_layers, d_model, n_heads, d_vocab and n_ctx, got one without {', '.join(missing)}")
+            raise ValueError(
+                f"TransformerShape.from_config expected a config with n_layers, d_model, n_heads, d_vocab and n_ctx, got one without {', '.join(missing)}"
+            )
         return cls(
-            n_layers=config["n_layers"], d_model=config["d_model"], n_heads=config["n_heads"], d_vocab=config["d_vocab"],
-            n_ctx=config["n_ctx"], d_mlp=None if config.get("attn_only") else config.get("d_mlp"),
-            d_head=config.get("d_head"), layer_norm=config.get("normalization_type") is not None,
+            n_layers=config["n_layers"],
+            d_model=config["d_model"],
+            n_heads=config["n_heads"],
+            d_vocab=config["d_vocab"],
+            n_ctx=config["n_ctx"],
+            d_mlp=None if config.get("attn_only") else config.get("d_mlp"),
+            d_head=config.get("d_head"),
+            layer_norm=config.get("normalization_type") is not None,
         )
 
     @property
@@ -84,9 +105,11 @@ class MemoryEstimate:
         return self.weights_bytes + self.activations_bytes + self.training_state_bytes
 
     def __str__(self) -> str:
-        return (f"{self.parameters:,} parameters: weights {_size(self.weights_bytes)}, activations {_size(self.activations_bytes)}, "
-                f"gradients + AdamW {_size(self.training_state_bytes)}; inference {_size(self.inference_bytes)}, "
-                f"training {_size(self.training_bytes)}")
+        return (
+            f"{self.parameters:,} parameters: weights {_size(self.weights_bytes)}, activations {_size(self.activations_bytes)}, "
+            f"gradients + AdamW {_size(self.training_state_bytes)}; inference {_size(self.inference_bytes)}, "
+            f"training {_size(self.training_bytes)}"
+        )
 
 
 def count_parameters(shape: TransformerShape) -> int:
@@ -98,7 +121,12 @@ def count_parameters(shape: TransformerShape) -> int:
     norms = (2 if shape.d_mlp is not None else 1) * 2 * d if shape.layer_norm else 0
     embeddings = shape.d_vocab * d + shape.n_ctx * d
     unembedding = 0 if shape.tied_embeddings else d * shape.d_vocab
-    return embeddings + shape.n_layers * (attention + mlp + norms) + (2 * d if shape.layer_norm else 0) + unembedding
+    return (
+        embeddings
+        + shape.n_layers * (attention + mlp + norms)
+        + (2 * d if shape.layer_norm else 0)
+        + unembedding
+    )
 
 
 def _activation_elements(shape: TransformerShape, batch: int, seq_len: int) -> int:
@@ -109,31 +137,49 @@ def _activation_elements(shape: TransformerShape, batch: int, seq_len: int) -> i
     for an MLP its input and output widths. ``estimate_memory`` checks the arguments.
     """
     tokens, d, heads = batch * seq_len, shape.d_model, shape.n_heads
-    norm = tokens * (d + 1) if shape.layer_norm else 0  # normalized output and one scale per token
-    attention = 4 * tokens * heads * shape.head_size + 2 * batch * heads * seq_len**2 + tokens * d
+    norm = (
+        tokens * (d + 1) if shape.layer_norm else 0
+    )  # normalized output and one scale per token
+    attention = (
+        4 * tokens * heads * shape.head_size
+        + 2 * batch * heads * seq_len**2
+        + tokens * d
+    )
     mlp = 0 if shape.d_mlp is None else norm + 2 * tokens * shape.d_mlp + tokens * d
     residuals = (3 if shape.d_mlp is not None else 2) * tokens * d
     per_layer = residuals + norm + attention + mlp
     return 2 * tokens * d + shape.n_layers * per_layer + norm + tokens * shape.d_vocab
 
 
-def estimate_memory(shape: TransformerShape, *, batch: int, seq_len: int, dtype: torch.dtype = torch.float32) -> MemoryEstimate:
+def estimate_memory(
+    shape: TransformerShape,
+    *,
+    batch: int,
+    seq_len: int,
+    dtype: torch.dtype = torch.float32,
+) -> MemoryEstimate:
     """Estimate memory for ``shape`` at ``dtype``: weights, one batch's cached activations, gradients and AdamW state."""
     _checks.instance(shape, TransformerShape, "estimate_memory", "shape")
     _checks.instance(dtype, torch.dtype, "estimate_memory", "dtype")
     if not dtype.is_floating_point:
-        raise ValueError(f"estimate_memory expected a floating-point dtype such as torch.float32 or torch.bfloat16, got {dtype}")
+        raise ValueError(
+            f"estimate_memory expected a floating-point dtype such as torch.float32 or torch.bfloat16, got {dtype}"
+        )
     _checks.integer(batch, "estimate_memory", "batch")
     _checks.integer(seq_len, "estimate_memory", "seq_len")
     if batch < 1 or not 1 <= seq_len <= shape.n_ctx:
-        raise ValueError(f"estimate_memory expected batch >= 1 and 1 <= seq_len <= n_ctx ({shape.n_ctx}), got batch {batch}, seq_len {seq_len}")
+        raise ValueError(
+            f"estimate_memory expected batch >= 1 and 1 <= seq_len <= n_ctx ({shape.n_ctx}), got batch {batch}, seq_len {seq_len}"
+        )
     element = torch.empty((), dtype=dtype).element_size()
     parameters = count_parameters(shape)
     return MemoryEstimate(
         parameters=parameters,
         weights_bytes=parameters * element,
         activations_bytes=_activation_elements(shape, batch, seq_len) * element,
-        training_state_bytes=3 * parameters * element,  # a gradient and AdamW's two moments per parameter
+        training_state_bytes=3
+        * parameters
+        * element,  # a gradient and AdamW's two moments per parameter
     )
 
 

@@ -36,26 +36,40 @@ BLOCK_PATHS = ("transformer.h", "model.layers", "gpt_neox.layers")
 NEAREST = 5  # module paths an unknown path's error lists
 
 
-Remote = bool | Literal["local"]  # nnsight's remote=: False runs here, True on NDIF, "local" NDIF's serialization run here
+Remote = (
+    bool | Literal["local"]
+)  # nnsight's remote=: False runs here, True on NDIF, "local" NDIF's serialization run here
 
 
 class NDIFUnavailableError(RuntimeError):
     """NDIF cannot be used from here: no API key, or no answer from its server; the message says what to do."""
 
 
-def local_model(name: str = REMOTE_TWIN, *, device: str | torch.device | None = None) -> TransformersModel:
+def local_model(
+    name: str = REMOTE_TWIN, *, device: str | torch.device | None = None
+) -> TransformersModel:
     """A shipped Hugging Face GPT-2 model wrapped by nnsight: its folder loaded by ``transformers``, offline, with GPT-2's tokenizer.
 
     It runs on ``get_device()`` by default; the weights are the ones ``load_model(name)`` boots in TransformerLens.
     """
-    shipped = [model for model in list_models() if (ZOO_DIR / model / "config.json").is_file()]  # a Hugging Face folder
+    shipped = [
+        model for model in list_models() if (ZOO_DIR / model / "config.json").is_file()
+    ]  # a Hugging Face folder
     if not isinstance(name, str):
-        raise TypeError(f"local_model expected the name (str) of a shipped Hugging Face GPT-2 model ({', '.join(shipped)}), got {type(name).__name__}")
+        raise TypeError(
+            f"local_model expected the name (str) of a shipped Hugging Face GPT-2 model ({', '.join(shipped)}), got {type(name).__name__}"
+        )
     if name not in shipped:
-        raise ValueError(f"local_model expected the name of a shipped Hugging Face GPT-2 model ({', '.join(shipped)}), got {name!r}")
-    device = _checks.device(device, "local_model") if device is not None else get_device()
+        raise ValueError(
+            f"local_model expected the name of a shipped Hugging Face GPT-2 model ({', '.join(shipped)}), got {name!r}"
+        )
+    device = (
+        _checks.device(device, "local_model") if device is not None else get_device()
+    )
     weights = GPT2LMHeadModel.from_pretrained(ZOO_DIR / name).to(device).eval()
-    return TransformersModel(weights, tokenizer=gpt2_tokenizer(), task="text-generation")
+    return TransformersModel(
+        weights, tokenizer=gpt2_tokenizer(), task="text-generation"
+    )
 
 
 def remote_model(repo_id: str) -> tuple[TransformersModel, Remote]:
@@ -69,10 +83,14 @@ def remote_model(repo_id: str) -> tuple[TransformersModel, Remote]:
     NDIF: without either it fails at once.
     """
     if not isinstance(repo_id, str):
-        raise TypeError(f"remote_model expected a Hugging Face repo id (str) such as 'meta-llama/Llama-3.1-70B', got {type(repo_id).__name__}")
+        raise TypeError(
+            f"remote_model expected a Hugging Face repo id (str) such as 'meta-llama/Llama-3.1-70B', got {type(repo_id).__name__}"
+        )
     owner, _, name = repo_id.partition("/")
     if not owner or not name or "/" in name:
-        raise ValueError(f"remote_model expected a Hugging Face repo id 'owner/name' such as 'meta-llama/Llama-3.1-70B', got {repo_id!r}")
+        raise ValueError(
+            f"remote_model expected a Hugging Face repo id 'owner/name' such as 'meta-llama/Llama-3.1-70B', got {repo_id!r}"
+        )
     if os.environ.get(HUB_TWINS_SWITCH) == "1":
         return local_model(REMOTE_TWIN), "local"
     if not (os.environ.get(NDIF_KEY_VARIABLE) or CONFIG.API.APIKEY):
@@ -97,9 +115,13 @@ def blocks(model: Envoy) -> Envoy:
         except AttributeError:
             continue
     paths = _module_paths(model)
-    lists = sorted({path.removesuffix(".0") for path in paths if path.endswith(".0")})  # modules with numbered children
-    raise ValueError(f"blocks expected a model with its blocks at {', '.join(BLOCK_PATHS)}, got one whose numbered module lists "
-                     f"are {', '.join(lists) or 'none'}; find yours with module(model, path)")
+    lists = sorted(
+        {path.removesuffix(".0") for path in paths if path.endswith(".0")}
+    )  # modules with numbered children
+    raise ValueError(
+        f"blocks expected a model with its blocks at {', '.join(BLOCK_PATHS)}, got one whose numbered module lists "
+        f"are {', '.join(lists) or 'none'}; find yours with module(model, path)"
+    )
 
 
 def module(model: Envoy, path: str) -> Envoy:
@@ -113,25 +135,39 @@ def module(model: Envoy, path: str) -> Envoy:
         found = model.get(path)
     except AttributeError:
         found = None
-    if not isinstance(found, Envoy):  # missing, or a parameter such as "transformer.wte.weight"
-        nearest = difflib.get_close_matches(path, _module_paths(model), n=NEAREST, cutoff=0.0)
-        raise ValueError(f"module expected the path of a module of this model, got {path!r}; "
-                         f"the nearest module paths are {', '.join(nearest)}")
+    if not isinstance(
+        found, Envoy
+    ):  # missing, or a parameter such as "transformer.wte.weight"
+        nearest = difflib.get_close_matches(
+            path, _module_paths(model), n=NEAREST, cutoff=0.0
+        )
+        raise ValueError(
+            f"module expected the path of a module of this model, got {path!r}; "
+            f"the nearest module paths are {', '.join(nearest)}"
+        )
     return found
 
 
 def _check_model(model: object, kind: type[Envoy], function: str) -> None:
     if not isinstance(model, kind):
-        raise TypeError(f"{function} expected model to be an nnsight {kind.__name__} (from local_model or remote_model), "
-                        f"got {type(model).__name__}")
+        raise TypeError(
+            f"{function} expected model to be an nnsight {kind.__name__} (from local_model or remote_model), "
+            f"got {type(model).__name__}"
+        )
 
 
 def _module_paths(model: Envoy) -> list[str]:
     """Every module path of ``model`` relative to it, as ``module`` takes them."""
-    return [path.removeprefix(f"{model.path}.") for path, _ in model.named_modules() if path != model.path]
+    return [
+        path.removeprefix(f"{model.path}.")
+        for path, _ in model.named_modules()
+        if path != model.path
+    ]
 
 
-Inputs = Tensor | Mapping[str, Tensor]  # token ids (batch, pos), or a tokenizer's output with input_ids and attention_mask
+Inputs = (
+    Tensor | Mapping[str, Tensor]
+)  # token ids (batch, pos), or a tokenizer's output with input_ids and attention_mask
 
 
 def _checks_residual_patching(patch: Callable) -> Callable:
@@ -152,17 +188,28 @@ def _checks_residual_patching(patch: Callable) -> Callable:
         remote: Remote = False,
     ) -> Tensor:
         _check_model(model, TransformersModel, function)
-        ids = [_token_ids(tokens, function, what) for tokens, what in ((clean, "clean"), (corrupted, "corrupted"))]
+        ids = [
+            _token_ids(tokens, function, what)
+            for tokens, what in ((clean, "clean"), (corrupted, "corrupted"))
+        ]
         if ids[0].shape != ids[1].shape:
-            raise ValueError(f"{function} expected clean and corrupted tokens of one shape, got {tuple(ids[0].shape)} and {tuple(ids[1].shape)}")
+            raise ValueError(
+                f"{function} expected clean and corrupted tokens of one shape, got {tuple(ids[0].shape)} and {tuple(ids[1].shape)}"
+            )
         _checks.metric(metric, function)
         n_blocks, n_positions = len(blocks(model)), ids[0].shape[1]
         layers = _indices(layers, function, "layers", 0, n_blocks - 1)
         if layers != sorted(set(layers)):
-            raise ValueError(f"{function} expected layers in increasing order, each once (a run reaches them in that order), got {layers}")
-        positions = _indices(positions, function, "positions", -n_positions, n_positions - 1)
+            raise ValueError(
+                f"{function} expected layers in increasing order, each once (a run reaches them in that order), got {layers}"
+            )
+        positions = _indices(
+            positions, function, "positions", -n_positions, n_positions - 1
+        )
         if remote not in (False, True, "local"):
-            raise ValueError(f"{function} expected remote to be False, True (NDIF) or 'local' (NDIF's serialization, run here), got {remote!r}")
+            raise ValueError(
+                f"{function} expected remote to be False, True (NDIF) or 'local' (NDIF's serialization, run here), got {remote!r}"
+            )
         with torch.inference_mode():
             return patch(model, clean, corrupted, metric, layers, positions, remote)
 
@@ -172,36 +219,69 @@ def _checks_residual_patching(patch: Callable) -> Callable:
 def _token_ids(tokens: Inputs, function: str, what: str) -> Tensor:
     ids = tokens.get("input_ids") if isinstance(tokens, Mapping) else tokens
     if not isinstance(ids, Tensor):
-        raise TypeError(f"{function} expected {what} to be token ids (batch, pos) or a tokenizer's output with input_ids, "
-                        f"got {_checks.described(tokens)}")
+        raise TypeError(
+            f"{function} expected {what} to be token ids (batch, pos) or a tokenizer's output with input_ids, "
+            f"got {_checks.described(tokens)}"
+        )
     return _checks.tokens(ids, function, what=f"{what} token ids")
 
 
-def _indices(values: Sequence[int], function: str, what: str, minimum: int, maximum: int) -> list[int]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-        raise TypeError(f"{function} expected {what} to be a non-empty list of indices, got {_checks.described(values)} {values!r}")
-    return [_checks.integer(value, function, f"each of {what}", minimum=minimum, maximum=maximum) for value in values]
+def _indices(
+    values: Sequence[int], function: str, what: str, minimum: int, maximum: int
+) -> list[int]:
+    if (
+        isinstance(values, (str, bytes))
+        or not isinstance(values, Sequence)
+        or not values
+    ):
+        raise TypeError(
+            f"{function} expected {what} to be a non-empty list of indices, got {_checks.described(values)} {values!r}"
+        )
+    return [
+        _checks.integer(
+            value, function, f"each of {what}", minimum=minimum, maximum=maximum
+        )
+        for value in values
+    ]
 
 
 @_checks_residual_patching
 # --8<-- [start:patch-residual]
-def patch_residual(model, clean, corrupted, metric, layers: list[int], positions: list[int], remote=False) -> Tensor:
-    """Activation patching with nnsight: ``metric(logits)`` of the corrupted run with one clean residual-stream vector patched in.
+def patch_residual(
+    model,
+    clean,
+    corrupted,
+    metric,
+    layers: list[int],
+    positions: list[int],
+    remote=False,
+) -> Tensor:
+    """Activation patching with nnsight: ``metric(logits)`` of the corrupted run with
+    one clean residual-stream vector patched in.
 
-    Returns ``(len(layers), len(positions))``: entry ``[i, j]`` patches the clean residual stream
-    entering block ``layers[i]`` (TransformerLens' ``blocks.L.hook_resid_pre``) at position
-    ``positions[j]``, and nothing else. One session holds every run: on NDIF (``remote=True``) it is
-    one request, the clean activations stay on the server, and only the scores come back.
+    Returns ``(len(layers), len(positions))``: entry ``[i, j]`` patches the clean
+    residual stream entering block ``layers[i]`` (TransformerLens'
+    ``blocks.L.hook_resid_pre``) at position ``positions[j]``, and nothing else. One
+    session holds every run: on NDIF (``remote=True``) it is one request, the clean
+    activations stay on the server, and only the scores come back.
     """
     chosen = [blocks(model)[layer] for layer in layers]
+    # The clean inputs stay where the model runs, never sent back; the scores, one number
+    # per patched run, are the one thing that comes back. Each run patches one block's
+    # input, at one position only. (Each traced statement on one line, no comment inside
+    # the traced blocks: nnsight rebuilds the blocks from their source lines.)
     with model.session(remote=remote):
         with model.trace(clean):
-            clean_inputs = [block.input for block in chosen]  # kept where the model runs, never sent back
-        scores = list().save()  # the one thing that comes back: a number per patched run
+            clean_inputs = [block.input for block in chosen]
+        scores = list().save()
         for block, clean_input in zip(chosen, clean_inputs):
             for position in positions:
                 with model.trace(corrupted):
-                    block.input[:, position] = clean_input[:, position]  # this block's input, at this position only
+                    block.input[:, position] = clean_input[:, position]
                     scores.append(metric(model.output.logits))
-    return torch.tensor([float(score) for score in scores]).reshape(len(layers), len(positions))
+    return torch.tensor([float(score) for score in scores]).reshape(
+        len(layers), len(positions)
+    )
+
+
 # --8<-- [end:patch-residual]

@@ -19,7 +19,9 @@ from torch import Tensor
 
 from mi_course import _checks
 
-if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
+if (
+    TYPE_CHECKING
+):  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
     from transformer_lens import TransformerBridge
 
 Head = tuple[int, int]  # (layer, head)
@@ -51,74 +53,155 @@ def _checks_path_patching(patch: Callable) -> Callable:
         if receivers is not None:
             receivers = _head_pairs(model, receivers, function, "receivers")
             first_sender = min(layer for layer, _ in senders)
-            if early := [f"{layer}.{head}" for layer, head in receivers if layer <= first_sender]:
-                raise ValueError(f"{function}: receivers {', '.join(early)} are not in a layer after every sender's "
-                                 f"(the first sender is in layer {first_sender}), so no sender can reach them")
-            parts = tuple(receiver_inputs) if isinstance(receiver_inputs, (str, Sequence)) else ()
-            if not parts or len(set(parts)) < len(parts) or any(part not in RECEIVER_INPUTS for part in parts):
-                raise ValueError(f"{function} expected receiver_inputs to be some of {', '.join(RECEIVER_INPUTS)}, got {receiver_inputs!r}")
+            if early := [
+                f"{layer}.{head}" for layer, head in receivers if layer <= first_sender
+            ]:
+                raise ValueError(
+                    f"{function}: receivers {', '.join(early)} are not in a layer after every sender's "
+                    f"(the first sender is in layer {first_sender}), so no sender can reach them"
+                )
+            parts = (
+                tuple(receiver_inputs)
+                if isinstance(receiver_inputs, (str, Sequence))
+                else ()
+            )
+            if (
+                not parts
+                or len(set(parts)) < len(parts)
+                or any(part not in RECEIVER_INPUTS for part in parts)
+            ):
+                raise ValueError(
+                    f"{function} expected receiver_inputs to be some of {', '.join(RECEIVER_INPUTS)}, got {receiver_inputs!r}"
+                )
         with torch.inference_mode():
-            return patch(model, clean_tokens, corrupted_tokens, senders, metric, receivers, tuple(receiver_inputs))
+            return patch(
+                model,
+                clean_tokens,
+                corrupted_tokens,
+                senders,
+                metric,
+                receivers,
+                tuple(receiver_inputs),
+            )
 
     return checked
 
 
-def _head_pairs(model: TransformerBridge, given: Sequence[Head], function: str, what: str) -> list[Head]:
+def _head_pairs(
+    model: TransformerBridge, given: Sequence[Head], function: str, what: str
+) -> list[Head]:
     """``given`` as a list of ``(layer, head)`` pairs of ``model``, or an error naming the pair it cannot read."""
     if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
-        raise TypeError(f"{function} expected {what} to be a non-empty list of (layer, head) pairs, got {_checks.described(given)} {given!r}")
+        raise TypeError(
+            f"{function} expected {what} to be a non-empty list of (layer, head) pairs, got {_checks.described(given)} {given!r}"
+        )
     pairs = []
     for pair in given:
         if not isinstance(pair, Sequence) or len(pair) != 2:
-            raise TypeError(f"{function} expected each of {what} to be a (layer, head) pair, got {pair!r}")
-        pairs.append((_checks.integer(pair[0], function, f"the layer of each of {what}", minimum=0, maximum=model.cfg.n_layers - 1),
-                      _checks.integer(pair[1], function, f"the head of each of {what}", minimum=0, maximum=model.cfg.n_heads - 1)))
+            raise TypeError(
+                f"{function} expected each of {what} to be a (layer, head) pair, got {pair!r}"
+            )
+        pairs.append(
+            (
+                _checks.integer(
+                    pair[0],
+                    function,
+                    f"the layer of each of {what}",
+                    minimum=0,
+                    maximum=model.cfg.n_layers - 1,
+                ),
+                _checks.integer(
+                    pair[1],
+                    function,
+                    f"the head of each of {what}",
+                    minimum=0,
+                    maximum=model.cfg.n_heads - 1,
+                ),
+            )
+        )
     return pairs
 
 
 @_checks_path_patching
 # --8<-- [start:path-patch]
-def path_patch(model, clean_tokens, corrupted_tokens, senders: list[tuple[int, int]], metric,
-               receivers: list[tuple[int, int]] | None = None, receiver_inputs: tuple[str, ...] = ("q",)):
-    """``metric`` of the corrupted run when only the paths from ``senders`` to ``receivers`` carry the clean run.
+def path_patch(
+    model,
+    clean_tokens,
+    corrupted_tokens,
+    senders: list[tuple[int, int]],
+    metric,
+    receivers: list[tuple[int, int]] | None = None,
+    receiver_inputs: tuple[str, ...] = ("q",),
+):
+    """``metric`` of the corrupted run when only the paths from ``senders`` to
+    ``receivers`` carry the clean run.
 
-    Step 1 runs the corrupted tokens with the senders' outputs (``hook_z``) taken from the clean
-    run and every other head frozen at its corrupted output; the MLPs recompute. Without
-    ``receivers``, step 1's logits are scored: the paths from the senders to the logits. With
-    ``receivers`` (heads in later layers), step 1 records their ``receiver_inputs`` (some of
-    ``"q"``, ``"k"``, ``"v"``), and step 2 runs the corrupted tokens with only those patched in.
+    Step 1 runs the corrupted tokens with the senders' outputs (``hook_z``) taken from
+    the clean run and every other head frozen at its corrupted output; the MLPs
+    recompute. Without ``receivers``, step 1's logits are scored: the paths from the
+    senders to the logits. With ``receivers`` (heads in later layers), step 1 records
+    their ``receiver_inputs`` (some of ``"q"``, ``"k"``, ``"v"``), and step 2 runs the
+    corrupted tokens with only those patched in.
     """
     z_names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
-    _, clean = model.run_with_cache(clean_tokens, names_filter=lambda name: name in z_names)
-    _, corrupted = model.run_with_cache(corrupted_tokens, names_filter=lambda name: name in z_names)
+    _, clean = model.run_with_cache(
+        clean_tokens, names_filter=lambda name: name in z_names
+    )
+    _, corrupted = model.run_with_cache(
+        corrupted_tokens, names_filter=lambda name: name in z_names
+    )
 
     def freeze(z, hook, layer: int):
-        z = corrupted[z_names[layer]].clone()  # every head of this layer as in the corrupted run ...
+        z = corrupted[
+            z_names[layer]
+        ].clone()  # every head of this layer as in the corrupted run ...
         for head in [head for sender_layer, head in senders if sender_layer == layer]:
-            z[:, :, head] = clean[z_names[layer]][:, :, head]  # ... but the senders, from the clean run
+            z[:, :, head] = clean[z_names[layer]][
+                :, :, head
+            ]  # ... but the senders, from the clean run
         return z
 
-    step_1 = [(name, functools.partial(freeze, layer=layer)) for layer, name in enumerate(z_names)]
+    step_1 = [
+        (name, functools.partial(freeze, layer=layer))
+        for layer, name in enumerate(z_names)
+    ]
     if receivers is None:
         return metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=step_1))
 
-    # A hook's own name may be an alias's canonical name, so each hook is told the name it records under.
-    input_names = sorted({f"blocks.{layer}.attn.hook_{part}" for layer, _ in receivers for part in receiver_inputs})
+    # A hook's own name may be an alias's canonical name, so each hook is told the name
+    # it records under.
+    input_names = sorted(
+        {
+            f"blocks.{layer}.attn.hook_{part}"
+            for layer, _ in receivers
+            for part in receiver_inputs
+        }
+    )
     recorded = {}
 
     def record(activation, hook, name: str):
         recorded[name] = activation.clone()
         return activation
 
-    model.run_with_hooks(corrupted_tokens, fwd_hooks=step_1 + [(name, functools.partial(record, name=name)) for name in input_names])
+    model.run_with_hooks(
+        corrupted_tokens,
+        fwd_hooks=step_1
+        + [(name, functools.partial(record, name=name)) for name in input_names],
+    )
 
     def receive(activation, hook, name: str):
         layer = int(name.split(".")[1])
         activation = activation.clone()
-        for head in [head for receiver_layer, head in receivers if receiver_layer == layer]:
-            activation[:, :, head] = recorded[name][:, :, head]  # only the receivers read what step 1 sent
+        for head in [
+            head for receiver_layer, head in receivers if receiver_layer == layer
+        ]:
+            activation[:, :, head] = recorded[name][
+                :, :, head
+            ]  # only the receivers read what step 1 sent
         return activation
 
     step_2 = [(name, functools.partial(receive, name=name)) for name in input_names]
     return metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=step_2))
+
+
 # --8<-- [end:path-patch]

@@ -22,25 +22,45 @@ from mi_course import _checks
 
 def _values(values: Any, function: str, what: str, ndim: int) -> None:
     """Refuse ``values`` unless it is a list, tuple, tensor or array of ``ndim`` dimensions of numbers."""
-    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (Sequence, Tensor, np.ndarray)):
-        raise TypeError(f"{function} expected {what} to be a list, tensor or array of numbers, got {type(values).__name__}")
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(
+        values, (Sequence, Tensor, np.ndarray)
+    ):
+        raise TypeError(
+            f"{function} expected {what} to be a list, tensor or array of numbers, got {type(values).__name__}"
+        )
     try:
-        array = np.asarray(values.detach().cpu() if isinstance(values, Tensor) else values, dtype=float)
+        array = np.asarray(
+            values.detach().cpu() if isinstance(values, Tensor) else values, dtype=float
+        )
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{function} expected {what} to hold only numbers, got {type(values).__name__}") from error
+        raise TypeError(
+            f"{function} expected {what} to hold only numbers, got {type(values).__name__}"
+        ) from error
     if array.ndim != ndim:
         shape = "(points,)" if ndim == 1 else "(query, key)"
-        raise ValueError(f"{function} expected {what} of shape {shape}, got shape {array.shape}")
+        raise ValueError(
+            f"{function} expected {what} of shape {shape}, got shape {array.shape}"
+        )
 
 
 def _labels(labels: Any, count: int, function: str, what: str) -> None:
-    if isinstance(labels, str) or not isinstance(labels, Sequence) or not all(isinstance(label, str) for label in labels):
-        raise TypeError(f"{function} expected {what} to be a list of strings, got {type(labels).__name__}")
+    if (
+        isinstance(labels, str)
+        or not isinstance(labels, Sequence)
+        or not all(isinstance(label, str) for label in labels)
+    ):
+        raise TypeError(
+            f"{function} expected {what} to be a list of strings, got {type(labels).__name__}"
+        )
     if len(labels) != count:
-        raise ValueError(f"{function} got {len(labels)} {what} for {count} points: give one per point")
+        raise ValueError(
+            f"{function} got {len(labels)} {what} for {count} points: give one per point"
+        )
 
 
-def _checks_losses(plot: Callable[[Mapping[str, Sequence[float]]], go.Figure]) -> Callable[..., go.Figure]:
+def _checks_losses(
+    plot: Callable[[Mapping[str, Sequence[float]]], go.Figure],
+) -> Callable[..., go.Figure]:
     """``plot(losses)``, refusing ``losses`` unless it is a non-empty dict of names to 1-D lists of numbers.
 
     The checks sit here, outside the function, so that its own lines are what the page shows.
@@ -49,9 +69,13 @@ def _checks_losses(plot: Callable[[Mapping[str, Sequence[float]]], go.Figure]) -
     @functools.wraps(plot)
     def checked(losses: Mapping[str, Sequence[float]]) -> go.Figure:
         if not isinstance(losses, Mapping):
-            raise TypeError(f"{plot.__name__} expected losses to be a dict {{name: list of losses}}, got {type(losses).__name__}")
+            raise TypeError(
+                f"{plot.__name__} expected losses to be a dict {{name: list of losses}}, got {type(losses).__name__}"
+            )
         if not losses:
-            raise ValueError(f"{plot.__name__} expected at least one curve in losses, got an empty dict")
+            raise ValueError(
+                f"{plot.__name__} expected at least one curve in losses, got an empty dict"
+            )
         for name, values in losses.items():
             _checks.instance(name, str, plot.__name__, "each name in losses")
             _values(values, plot.__name__, f"losses[{name!r}]", 1)
@@ -64,11 +88,15 @@ def _checks_points(plot: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
     """``plot(x, y, labels)``, refusing anything but as many numbers in ``x`` and ``y`` as strings in ``labels``."""
 
     @functools.wraps(plot)
-    def checked(x: Sequence[float], y: Sequence[float], labels: Sequence[str]) -> go.Figure:
+    def checked(
+        x: Sequence[float], y: Sequence[float], labels: Sequence[str]
+    ) -> go.Figure:
         _values(x, plot.__name__, "x", 1)
         _values(y, plot.__name__, "y", 1)
         if len(x) != len(y):
-            raise ValueError(f"{plot.__name__} got {len(x)} x values but {len(y)} y values")
+            raise ValueError(
+                f"{plot.__name__} got {len(x)} x values but {len(y)} y values"
+            )
         _labels(labels, len(x), plot.__name__, "labels")
         return plot(x, y, labels)
 
@@ -83,9 +111,16 @@ def _checks_pattern(plot: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
         _values(pattern, plot.__name__, "pattern", 2)
         rows, columns = np.shape(pattern)
         if rows != columns:
-            raise ValueError(f"{plot.__name__} expected a square (query, key) pattern, one row and column per token, got shape {(rows, columns)}")
+            raise ValueError(
+                f"{plot.__name__} expected a square (query, key) pattern, one row and column per token, got shape {(rows, columns)}"
+            )
         _labels(tokens, rows, plot.__name__, "tokens")
-        return plot(np.asarray(pattern.detach().cpu()) if isinstance(pattern, Tensor) else pattern, tokens)
+        return plot(
+            np.asarray(pattern.detach().cpu())
+            if isinstance(pattern, Tensor)
+            else pattern,
+            tokens,
+        )
 
     return checked
 
@@ -93,40 +128,80 @@ def _checks_pattern(plot: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
 @_checks_losses
 # --8<-- [start:loss-curves]
 def loss_curves(losses: dict[str, Sequence[float]]) -> go.Figure:
-    """Every curve of ``losses`` on one plot: one line per name, so that the legend says which is which."""
+    """Every curve of ``losses`` on one plot: one line per name, so that the legend says
+    which is which.
+    """
     figure = go.Figure()
     for name, values in losses.items():
-        figure.add_trace(go.Scatter(y=list(values), mode="lines", name=name))  # x defaults to 0, 1, 2...: the step
-    figure.update_layout(title="Loss during training", xaxis_title="training step", yaxis_title="cross-entropy loss")
+        figure.add_trace(
+            go.Scatter(y=list(values), mode="lines", name=name)
+        )  # x defaults to 0, 1, 2...: the step
+    figure.update_layout(
+        title="Loss during training",
+        xaxis_title="training step",
+        yaxis_title="cross-entropy loss",
+    )
     return figure
+
+
 # --8<-- [end:loss-curves]
 
 
 @_checks_points
 # --8<-- [start:head-scatter]
-def head_scatter(x: Sequence[float], y: Sequence[float], labels: Sequence[str]) -> go.Figure:
-    """One point per head, its previous-token score against its induction score, named when you hover on it."""
+def head_scatter(
+    x: Sequence[float], y: Sequence[float], labels: Sequence[str]
+) -> go.Figure:
+    """One point per head, its previous-token score against its induction score, named
+    when you hover on it.
+    """
     return px.scatter(
-        x=x, y=y, hover_name=labels,  # px.scatter draws markers only: no line joins heads that are unrelated
+        x=x,
+        y=y,
+        # px.scatter draws markers only: no line joins heads that are unrelated
+        hover_name=labels,
         title="Previous-token and induction scores of each head",
-        labels={"x": "previous-token score", "y": "induction score"},  # px would name the axes "x" and "y"
+        labels={
+            "x": "previous-token score",
+            "y": "induction score",
+        },  # px would name the axes "x" and "y"
     )
+
+
 # --8<-- [end:head-scatter]
 
 
 @_checks_pattern
 # --8<-- [start:attention-heatmap]
 def attention_heatmap(pattern: Any, tokens: Sequence[str]) -> go.Figure:
-    """A head's attention pattern: a row per query, a column per key, colour from 0 (none) to 1 (all of it)."""
-    positions = list(range(len(tokens)))  # numbers, not the tokens: a category axis would merge a repeated token's columns
-    figure = go.Figure(go.Heatmap(z=pattern, x=positions, y=positions, colorscale="Blues", zmin=0, zmax=1))
-    ticks = {"tickmode": "array", "tickvals": positions, "ticktext": list(tokens)}  # one label per position
+    """A head's attention pattern: a row per query, a column per key, colour from 0
+    (none) to 1 (all of it).
+    """
+    positions = list(
+        range(len(tokens))
+    )  # numbers, not the tokens: a category axis would merge a repeated token's columns
+    figure = go.Figure(
+        go.Heatmap(
+            z=pattern, x=positions, y=positions, colorscale="Blues", zmin=0, zmax=1
+        )
+    )
+    ticks = {
+        "tickmode": "array",
+        "tickvals": positions,
+        "ticktext": list(tokens),
+    }  # one label per position
     figure.update_layout(
         title="Attention pattern",
         xaxis={"title": "key (attended to)", **ticks},
-        yaxis={"title": "query (attending)", "autorange": "reversed", **ticks},  # the first token on top, as in a matrix
+        yaxis={
+            "title": "query (attending)",
+            "autorange": "reversed",
+            **ticks,
+        },  # the first token on top, as in a matrix
     )
     return figure
+
+
 # --8<-- [end:attention-heatmap]
 
 

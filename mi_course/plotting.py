@@ -21,7 +21,9 @@ from torch import Tensor
 FIGURE_HEIGHT_PX = 450  # a figure in a page needs a height, or it collapses
 PLOTLY_DIV_CLASS = "plotly-graph-div"  # the class of the element Plotly draws into
 CIRCUITSVIS_DIV_CLASS = "mi-course-circuitsvis"
-PATTERN_DECIMALS = 4  # attention weights sent to CircuitsVis: enough to see, small in a page
+PATTERN_DECIMALS = (
+    4  # attention weights sent to CircuitsVis: enough to see, small in a page
+)
 
 Values = Sequence[float] | Tensor | np.ndarray
 FigureSink = Callable[[str], None]
@@ -31,8 +33,12 @@ FigureSink = Callable[[str], None]
 class _SiteOutput:
     """Where figures go besides the screen; only the course's own runs change it."""
 
-    sink: FigureSink | None = None  # a script's figures, as page HTML, for the site to place under its snippet
-    in_notebook: bool = False  # a notebook's figures drawn with the scripts the site serves once
+    sink: FigureSink | None = (
+        None  # a script's figures, as page HTML, for the site to place under its snippet
+    )
+    in_notebook: bool = (
+        False  # a notebook's figures drawn with the scripts the site serves once
+    )
 
 
 _site = _SiteOutput()
@@ -44,7 +50,9 @@ def send_figures_to(sink: FigureSink | None) -> None:
     The course's test runner installs one, so that the site shows a snippet's figures from its run.
     """
     if sink is not None and not callable(sink):
-        raise TypeError(f"send_figures_to expected sink to be a function of one string, or None, got {type(sink).__name__}")
+        raise TypeError(
+            f"send_figures_to expected sink to be a function of one string, or None, got {type(sink).__name__}"
+        )
     _site.sink = sink
 
 
@@ -52,17 +60,30 @@ def draw_for_site(enabled: bool = True) -> None:
     """Make ``show`` and attention views in a notebook emit HTML that calls the Plotly and CircuitsVis
     scripts the site serves once (site_tools/hooks/figure_scripts.py); the site's notebook runs call it."""
     if not isinstance(enabled, bool):
-        raise TypeError(f"draw_for_site expected enabled to be a bool, got {type(enabled).__name__}")
+        raise TypeError(
+            f"draw_for_site expected enabled to be a bool, got {type(enabled).__name__}"
+        )
     _site.in_notebook = enabled
-_element_numbers = itertools.count(1)  # element ids that builds reproduce: the n-th view of a kernel
+
+
+_element_numbers = itertools.count(
+    1
+)  # element ids that builds reproduce: the n-th view of a kernel
 
 
 def line(
-    curves: Mapping[str, Values], *, x: Values | None = None, title: str, x_label: str, y_label: str
+    curves: Mapping[str, Values],
+    *,
+    x: Values | None = None,
+    title: str,
+    x_label: str,
+    y_label: str,
 ) -> go.Figure:
     """Several labelled curves on one plot, such as train and test loss: one trace per key, named by it."""
     if not isinstance(curves, Mapping):
-        raise TypeError(f"line expected curves to be a dict {{name: values}}, got {type(curves).__name__}")
+        raise TypeError(
+            f"line expected curves to be a dict {{name: values}}, got {type(curves).__name__}"
+        )
     if not curves:
         raise ValueError("line expected at least one curve, got none")
     x_values = None if x is None else _array(x, ("points",), "line", "x")
@@ -70,24 +91,48 @@ def line(
     for name, curve in curves.items():
         y_values = _array(curve, ("points",), "line", f"curve {name!r}")
         if x_values is not None and len(x_values) != len(y_values):
-            raise ValueError(f"line got {len(x_values)} x values but {len(y_values)} points in curve {name!r}")
+            raise ValueError(
+                f"line got {len(x_values)} x values but {len(y_values)} points in curve {name!r}"
+            )
         figure.add_scatter(x=x_values, y=y_values, mode="lines", name=name)
     return figure
 
 
 def scatter(
-    x: Values, y: Values, *, title: str, x_label: str, y_label: str, hover: Sequence[str] | None = None
+    x: Values,
+    y: Values,
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    hover: Sequence[str] | None = None,
 ) -> go.Figure:
     """Points ``(x[i], y[i])``; ``hover[i]`` names point ``i`` under the mouse."""
-    x_values, y_values = _array(x, ("points",), "scatter", "x"), _array(y, ("points",), "scatter", "y")
+    x_values, y_values = (
+        _array(x, ("points",), "scatter", "x"),
+        _array(y, ("points",), "scatter", "y"),
+    )
     if len(x_values) != len(y_values):
-        raise ValueError(f"scatter got {len(x_values)} x values but {len(y_values)} y values")
-    if hover is not None and (isinstance(hover, str) or not isinstance(hover, Sequence)):
-        raise TypeError(f"scatter expected hover to be a list of labels, one per point, got {type(hover).__name__}")
+        raise ValueError(
+            f"scatter got {len(x_values)} x values but {len(y_values)} y values"
+        )
+    if hover is not None and (
+        isinstance(hover, str) or not isinstance(hover, Sequence)
+    ):
+        raise TypeError(
+            f"scatter expected hover to be a list of labels, one per point, got {type(hover).__name__}"
+        )
     if hover is not None and len(hover) != len(x_values):
-        raise ValueError(f"scatter got {len(hover)} hover labels for {len(x_values)} points: give one per point")
+        raise ValueError(
+            f"scatter got {len(hover)} hover labels for {len(x_values)} points: give one per point"
+        )
     figure = _figure(title, x_label, y_label)
-    figure.add_scatter(x=x_values, y=y_values, mode="markers", text=None if hover is None else list(hover))
+    figure.add_scatter(
+        x=x_values,
+        y=y_values,
+        mode="markers",
+        text=None if hover is None else list(hover),
+    )
     return figure
 
 
@@ -113,7 +158,12 @@ def imshow(
     rows, columns = matrix.shape
     figure = _figure(title, x_label, y_label)
     figure.add_heatmap(
-        z=matrix, **({"colorscale": "RdBu", "zmid": 0} if diverging else {"colorscale": "Blues", "zmin": 0}),
+        z=matrix,
+        **(
+            {"colorscale": "RdBu", "zmid": 0}
+            if diverging
+            else {"colorscale": "Blues", "zmin": 0}
+        ),
         hovertemplate=f"{y_label}: %{{y}}<br>{x_label}: %{{x}}<br>value: %{{z:.3g}}<extra></extra>",
     )
     figure.update_yaxes(autorange="reversed")
@@ -122,8 +172,18 @@ def imshow(
             continue
         if len(ticks) != count:
             dimension = "columns" if axis == "x" else "rows"
-            raise ValueError(f"imshow got {len(ticks)} {axis}_ticks for {count} {dimension}: give one label per {dimension[:-1]}")
-        figure.update_layout({f"{axis}axis": {"tickmode": "array", "tickvals": list(range(count)), "ticktext": list(ticks)}})
+            raise ValueError(
+                f"imshow got {len(ticks)} {axis}_ticks for {count} {dimension}: give one label per {dimension[:-1]}"
+            )
+        figure.update_layout(
+            {
+                f"{axis}axis": {
+                    "tickmode": "array",
+                    "tickvals": list(range(count)),
+                    "ticktext": list(ticks),
+                }
+            }
+        )
     return figure
 
 
@@ -143,7 +203,9 @@ class CircuitsVisView:
     def props_json(self) -> str:
         """The component's props as JSON that cannot end a ``<script>``: ``<``, ``>``, ``&`` are escaped."""
         text = json.dumps(self.props(), allow_nan=False)
-        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return (
+            text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        )
 
     def _repr_html_(self) -> str:
         return self.html(for_site=_site.in_notebook)
@@ -152,7 +214,10 @@ class CircuitsVisView:
         """The view's element and script: for the site (its served bundle) or standalone (the bundle from unpkg)."""
         props = self.props_json()
         number = next(_element_numbers)
-        element_id = f"mi-course-{self.element_prefix}-" + hashlib.sha256(f"{number}:{props}".encode()).hexdigest()[:16]
+        element_id = (
+            f"mi-course-{self.element_prefix}-"
+            + hashlib.sha256(f"{number}:{props}".encode()).hexdigest()[:16]
+        )
         if for_site:
             script = f'<script>CircuitsVis.render("{element_id}", CircuitsVis.{self.component}, {props});</script>'
         else:
@@ -174,7 +239,11 @@ class AttentionView(CircuitsVisView):
     component, element_prefix = "AttentionPatterns", "attention"
 
     def props(self) -> dict:
-        return {"tokens": self.tokens, "attention": self.patterns, "headLabels": self.head_names}
+        return {
+            "tokens": self.tokens,
+            "attention": self.patterns,
+            "headLabels": self.head_names,
+        }
 
     def __repr__(self) -> str:
         heads = len(self.head_names)
@@ -201,28 +270,48 @@ def attention_patterns(
     tokens: Sequence[str], patterns: Values, head_names: Sequence[str] | None = None
 ) -> AttentionView:
     """An interactive view of attention ``patterns`` of shape ``(heads, query, key)`` over ``tokens``."""
-    array = _array(patterns, ("heads", "query", "key"), "attention_patterns", "patterns")
+    array = _array(
+        patterns, ("heads", "query", "key"), "attention_patterns", "patterns"
+    )
     heads, n = array.shape[0], len(tokens)
     if array.shape != (heads, n, n):
-        raise ValueError(f"attention_patterns expected patterns of shape (heads, {n}, {n}) for {n} tokens, got {array.shape}")
+        raise ValueError(
+            f"attention_patterns expected patterns of shape (heads, {n}, {n}) for {n} tokens, got {array.shape}"
+        )
     if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise TypeError(f"attention_patterns expected tokens to be a list of strings, got {type(tokens).__name__}")
-    names = [str(head) for head in range(heads)] if head_names is None else list(head_names)
+        raise TypeError(
+            f"attention_patterns expected tokens to be a list of strings, got {type(tokens).__name__}"
+        )
+    names = (
+        [str(head) for head in range(heads)] if head_names is None else list(head_names)
+    )
     if len(names) != heads:
-        raise ValueError(f"attention_patterns got {len(names)} head names for {heads} heads: give one per head")
-    return AttentionView(list(tokens), np.round(array, PATTERN_DECIMALS).tolist(), names)
+        raise ValueError(
+            f"attention_patterns got {len(names)} head names for {heads} heads: give one per head"
+        )
+    return AttentionView(
+        list(tokens), np.round(array, PATTERN_DECIMALS).tolist(), names
+    )
 
 
-def token_activations(tokens: Sequence[str], values: Values, *, title: str) -> TokenActivationsView:
+def token_activations(
+    tokens: Sequence[str], values: Values, *, title: str
+) -> TokenActivationsView:
     """A view of ``tokens`` shaded by ``values`` (one per token), such as an SAE latent's activations."""
     array = _array(values, ("tokens",), "token_activations", "values")
     if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise TypeError(f"token_activations expected tokens to be a list of strings, got {type(tokens).__name__}")
+        raise TypeError(
+            f"token_activations expected tokens to be a list of strings, got {type(tokens).__name__}"
+        )
     if len(array) != len(tokens):
-        raise ValueError(f"token_activations expected one value per token, got {len(array)} values for {len(tokens)} tokens")
+        raise ValueError(
+            f"token_activations expected one value per token, got {len(array)} values for {len(tokens)} tokens"
+        )
     if not isinstance(title, str) or not title:
         raise ValueError(f"token_activations expected a non-empty title, got {title!r}")
-    return TokenActivationsView(list(tokens), np.round(array, PATTERN_DECIMALS).tolist(), title)
+    return TokenActivationsView(
+        list(tokens), np.round(array, PATTERN_DECIMALS).tolist(), title
+    )
 
 
 def show(item: go.Figure | CircuitsVisView) -> None:
@@ -247,7 +336,11 @@ def show(item: go.Figure | CircuitsVisView) -> None:
             display(item)
     else:
         if _site.sink is not None:
-            _site.sink(_page_html(item) if isinstance(item, go.Figure) else item.html(for_site=True))
+            _site.sink(
+                _page_html(item)
+                if isinstance(item, go.Figure)
+                else item.html(for_site=True)
+            )
         print(describe(item))
 
 
@@ -261,7 +354,9 @@ def describe(item: go.Figure | CircuitsVisView) -> str:
 
 def _check_item(item: object, function: str) -> go.Figure | CircuitsVisView:
     if not isinstance(item, (go.Figure, CircuitsVisView)):
-        raise TypeError(f"{function} expected a plotly Figure or a CircuitsVis view (from mi_course.plotting), got {type(item).__name__}")
+        raise TypeError(
+            f"{function} expected a plotly Figure or a CircuitsVis view (from mi_course.plotting), got {type(item).__name__}"
+        )
     return item
 
 
@@ -271,8 +366,11 @@ def _page_html(figure: go.Figure) -> str:
     # (each snippet's run counts from 1), and two elements with one id would draw into one.
     content = f"{next(_element_numbers)}:{figure.to_json()}"
     return figure.to_html(
-        full_html=False, include_plotlyjs=False, default_height=FIGURE_HEIGHT_PX,
-        div_id="mi-course-figure-" + hashlib.sha256(content.encode()).hexdigest()[:16], config={"responsive": True},
+        full_html=False,
+        include_plotlyjs=False,
+        default_height=FIGURE_HEIGHT_PX,
+        div_id="mi-course-figure-" + hashlib.sha256(content.encode()).hexdigest()[:16],
+        config={"responsive": True},
     )
 
 
@@ -284,10 +382,14 @@ def _in_notebook() -> bool:
 
 
 def _figure(title: str, x_label: str, y_label: str) -> go.Figure:
-    return go.Figure().update_layout(title=title, xaxis_title=x_label, yaxis_title=y_label)
+    return go.Figure().update_layout(
+        title=title, xaxis_title=x_label, yaxis_title=y_label
+    )
 
 
-def _array(values: Values, dims: tuple[str, ...], function: str, what: str | None = None) -> np.ndarray:
+def _array(
+    values: Values, dims: tuple[str, ...], function: str, what: str | None = None
+) -> np.ndarray:
     """``values`` as a float32 array with ``len(dims)`` dimensions, or a ValueError naming the shape wanted.
 
     float32, not float64: Plotly embeds arrays as binary, so this halves a figure's weight in a page.
@@ -295,12 +397,17 @@ def _array(values: Values, dims: tuple[str, ...], function: str, what: str | Non
     of = f" for {what}" if what else ""
     if isinstance(values, Tensor):
         if values.is_complex():
-            raise TypeError(f"{function} expected real numbers{of}, got a {values.dtype} tensor")
+            raise TypeError(
+                f"{function} expected real numbers{of}, got a {values.dtype} tensor"
+            )
         array = values.detach().cpu().float().numpy()
     else:
         try:
             array = np.asarray(values, dtype=np.float32)
-        except (TypeError, ValueError) as error:  # strings, ragged lists, objects: say what was expected
+        except (
+            TypeError,
+            ValueError,
+        ) as error:  # strings, ragged lists, objects: say what was expected
             raise TypeError(
                 f"{function} expected a {len(dims)}-D tensor ({', '.join(dims)}) of numbers{of}, "
                 f"got a {type(values).__name__} numpy cannot read as one ({str(error).splitlines()[0]})"

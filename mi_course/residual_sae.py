@@ -21,9 +21,18 @@ from torch import Tensor
 
 from mi_course import _checks
 from mi_course.runtime import seed_everything
-from mi_course.toy_models import SparseAutoencoder, dead_latents, fraction_of_variance_unexplained, mean_l0, random_sae, sae_loss
+from mi_course.toy_models import (
+    SparseAutoencoder,
+    dead_latents,
+    fraction_of_variance_unexplained,
+    mean_l0,
+    random_sae,
+    sae_loss,
+)
 
-if TYPE_CHECKING:  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
+if (
+    TYPE_CHECKING
+):  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
     from transformer_lens import TransformerBridge
 
 
@@ -49,7 +58,9 @@ class ResidualSAE:
     def d_sae(self) -> int:
         return self.sae.W_dec.shape[0]
 
-    def encode(self, activations: Float[Tensor, "... d_in"]) -> Float[Tensor, "... d_sae"]:
+    def encode(
+        self, activations: Float[Tensor, "... d_in"]
+    ) -> Float[Tensor, "... d_sae"]:
         """The latents of each activation vector, ``>= 0``."""
         latents = self.sae.encode(self._scaled(activations, "ResidualSAE.encode"))
         if self.top_k is None:
@@ -57,20 +68,34 @@ class ResidualSAE:
         kept = latents.topk(self.top_k, dim=-1)
         return torch.zeros_like(latents).scatter(-1, kept.indices, kept.values)
 
-    def reconstruct(self, activations: Float[Tensor, "... d_in"]) -> Float[Tensor, "... d_in"]:
+    def reconstruct(
+        self, activations: Float[Tensor, "... d_in"]
+    ) -> Float[Tensor, "... d_in"]:
         """Each activation vector as the SAE rebuilds it, in the activations' own scale."""
         return (self.encode(activations) @ self.sae.W_dec + self.sae.b_dec) * self.scale
 
     def _scaled(self, activations: Tensor, function: str) -> Tensor:
-        if not isinstance(activations, Tensor) or activations.ndim < 1 or activations.shape[-1] != self.d_in:
-            got = f"width {activations.shape[-1]}" if isinstance(activations, Tensor) and activations.ndim else _checks.described(activations)
-            raise ValueError(f"{function} expected activations of width {self.d_in} (the SAE's d_in, {self.model}'s d_model at "
-                             f"{self.hook}), got {got}")
+        if (
+            not isinstance(activations, Tensor)
+            or activations.ndim < 1
+            or activations.shape[-1] != self.d_in
+        ):
+            got = (
+                f"width {activations.shape[-1]}"
+                if isinstance(activations, Tensor) and activations.ndim
+                else _checks.described(activations)
+            )
+            raise ValueError(
+                f"{function} expected activations of width {self.d_in} (the SAE's d_in, {self.model}'s d_model at "
+                f"{self.hook}), got {got}"
+            )
         return activations / self.scale
 
 
 @torch.no_grad()  # not inference mode: a probe trains on what this returns
-def residual_activations(model: TransformerBridge, tokens: Tensor, hook: str, *, batch_size: int = 256) -> Float[Tensor, "n d_model"]:
+def residual_activations(
+    model: TransformerBridge, tokens: Tensor, hook: str, *, batch_size: int = 256
+) -> Float[Tensor, "n d_model"]:
     """The activations at ``hook`` for every position of ``tokens`` but the first (BOS), as rows: ``(batch * (pos - 1), d_model)``."""
     _checks.model(model, "residual_activations")
     _checks.tokens(tokens, "residual_activations", model)
@@ -83,20 +108,38 @@ def residual_activations(model: TransformerBridge, tokens: Tensor, hook: str, *,
 
 
 def train_residual_sae(
-    activations: Float[Tensor, "n d_model"], *, model: str, hook: str, d_sae: int, l1_coefficient: float, steps: int, lr: float = 1e-3,
-    batch_size: int = 4_096, seed: int = 0, loss: Callable[[SparseAutoencoder, Tensor, float], Tensor] = sae_loss,
+    activations: Float[Tensor, "n d_model"],
+    *,
+    model: str,
+    hook: str,
+    d_sae: int,
+    l1_coefficient: float,
+    steps: int,
+    lr: float = 1e-3,
+    batch_size: int = 4_096,
+    seed: int = 0,
+    loss: Callable[[SparseAutoencoder, Tensor, float], Tensor] = sae_loss,
 ) -> ResidualSAE:
     """Train an SAE with Adam on random batches of ``activations``, minimising ``loss`` (default ``sae_loss``).
 
     Its decoder bias starts at the activations' mean; at the end ``normalize_decoder`` gives each
     latent a unit direction without changing what the SAE computes.
     """
-    _checks.tensor(activations, "train_residual_sae", "activations", dims=("n", "d_model"))
-    for what, value, minimum in (("d_sae", d_sae, 1), ("steps", steps, 0), ("batch_size", batch_size, 1), ("seed", seed, 0)):
+    _checks.tensor(
+        activations, "train_residual_sae", "activations", dims=("n", "d_model")
+    )
+    for what, value, minimum in (
+        ("d_sae", d_sae, 1),
+        ("steps", steps, 0),
+        ("batch_size", batch_size, 1),
+        ("seed", seed, 0),
+    ):
         _checks.integer(value, "train_residual_sae", what, minimum=minimum)
     _checks.number(l1_coefficient, "train_residual_sae", "l1_coefficient", minimum=0)
     _checks.number(lr, "train_residual_sae", "lr", positive=True)
-    scale = activations.pow(2).sum(dim=-1).mean().div(activations.shape[1]).sqrt().item()
+    scale = (
+        activations.pow(2).sum(dim=-1).mean().div(activations.shape[1]).sqrt().item()
+    )
     inputs = activations / scale
     seed_everything(seed)
     generator = torch.Generator().manual_seed(seed + 1)
@@ -105,7 +148,11 @@ def train_residual_sae(
         sae.b_dec.copy_(inputs.mean(dim=0))
     optimizer = torch.optim.Adam(sae.parameters(), lr=lr)
     for _ in range(steps):
-        value = loss(sae, inputs[torch.randint(0, len(inputs), (batch_size,), generator=generator)], l1_coefficient)
+        value = loss(
+            sae,
+            inputs[torch.randint(0, len(inputs), (batch_size,), generator=generator)],
+            l1_coefficient,
+        )
         optimizer.zero_grad()
         value.backward()
         optimizer.step()
@@ -113,15 +160,25 @@ def train_residual_sae(
     return ResidualSAE(sae.eval(), model, hook, scale)
 
 
-def random_residual_sae(like: ResidualSAE, *, top_k: int | None = None, seed: int = 0) -> ResidualSAE:
+def random_residual_sae(
+    like: ResidualSAE, *, top_k: int | None = None, seed: int = 0
+) -> ResidualSAE:
     """The baseline: an SAE of ``like``'s shape and scale whose latents are random unit directions (``random_sae``).
 
     Without ``top_k`` about half its latents are active on any input; with it, ``top_k`` are.
     """
     _checks.instance(like, ResidualSAE, "random_residual_sae", "like")
     if top_k is not None:
-        _checks.integer(top_k, "random_residual_sae", "top_k", minimum=1, maximum=like.d_sae)
-    return ResidualSAE(random_sae(like.d_in, like.d_sae, seed=seed), like.model, like.hook, like.scale, top_k)
+        _checks.integer(
+            top_k, "random_residual_sae", "top_k", minimum=1, maximum=like.d_sae
+        )
+    return ResidualSAE(
+        random_sae(like.d_in, like.d_sae, seed=seed),
+        like.model,
+        like.hook,
+        like.scale,
+        top_k,
+    )
 
 
 @dataclass(frozen=True)
@@ -143,27 +200,46 @@ class ResidualSAEEvaluation:
         return self.spliced_loss - self.clean_loss
 
     def __str__(self) -> str:
-        return (f"L0 {self.l0:.1f}; FVU {self.fvu:.3f}; dead latents {self.dead}/{self.d_sae}; next-token loss {self.clean_loss:.3f} clean, "
-                f"{self.spliced_loss:.3f} with the SAE, {self.zero_loss:.3f} zeroed; loss recovered {self.loss_recovered:.3f}; "
-                f"delta-CE {self.delta_ce:.3f} nats")
+        return (
+            f"L0 {self.l0:.1f}; FVU {self.fvu:.3f}; dead latents {self.dead}/{self.d_sae}; next-token loss {self.clean_loss:.3f} clean, "
+            f"{self.spliced_loss:.3f} with the SAE, {self.zero_loss:.3f} zeroed; loss recovered {self.loss_recovered:.3f}; "
+            f"delta-CE {self.delta_ce:.3f} nats"
+        )
 
 
 @torch.inference_mode()
-def evaluate_residual_sae(model: TransformerBridge, sae: ResidualSAE, tokens: Tensor) -> ResidualSAEEvaluation:
+def evaluate_residual_sae(
+    model: TransformerBridge, sae: ResidualSAE, tokens: Tensor
+) -> ResidualSAEEvaluation:
     """L0, FVU, dead latents and loss recovered of ``sae`` on ``tokens`` (BOS first; the BOS position is left as it is)."""
     _checks.model(model, "evaluate_residual_sae")
     _checks.instance(sae, ResidualSAE, "evaluate_residual_sae", "sae")
     _checks.tokens(tokens, "evaluate_residual_sae", model)
     activations = residual_activations(model, tokens, sae.hook)
     reconstruction, latents = sae.reconstruct(activations), sae.encode(activations)
-    clean, spliced, zero = (spliced_loss(model, tokens, sae.hook, replace) for replace in (None, sae.reconstruct, torch.zeros_like))
-    return ResidualSAEEvaluation(mean_l0(latents), fraction_of_variance_unexplained(activations, reconstruction), dead_latents(latents),
-                                 sae.d_sae, clean, spliced, zero, (zero - spliced) / (zero - clean))
-
+    clean, spliced, zero = (
+        spliced_loss(model, tokens, sae.hook, replace)
+        for replace in (None, sae.reconstruct, torch.zeros_like)
+    )
+    return ResidualSAEEvaluation(
+        mean_l0(latents),
+        fraction_of_variance_unexplained(activations, reconstruction),
+        dead_latents(latents),
+        sae.d_sae,
+        clean,
+        spliced,
+        zero,
+        (zero - spliced) / (zero - clean),
+    )
 
 
 @torch.inference_mode()
-def spliced_loss(model: TransformerBridge, tokens: Tensor, hook: str, replace: Callable[[Tensor], Tensor] | None) -> float:
+def spliced_loss(
+    model: TransformerBridge,
+    tokens: Tensor,
+    hook: str,
+    replace: Callable[[Tensor], Tensor] | None,
+) -> float:
     """The next-token loss (nats per token) on ``tokens`` with the activation at ``hook`` replaced by ``replace(activation)``.
 
     ``replace`` sees every position but the first (BOS), as ``(batch, pos - 1, d_model)``; ``None`` leaves the model as it is.
@@ -172,30 +248,44 @@ def spliced_loss(model: TransformerBridge, tokens: Tensor, hook: str, replace: C
     _checks.tokens(tokens, "spliced_loss", model)
     _checks.instance(hook, str, "spliced_loss", "hook")
     if replace is not None and not callable(replace):
-        raise TypeError(f"spliced_loss expected replace to be a function of the activation (or None), got {type(replace).__name__}")
+        raise TypeError(
+            f"spliced_loss expected replace to be a function of the activation (or None), got {type(replace).__name__}"
+        )
 
     def splice(activation: Tensor, hook) -> Tensor:
         activation = activation.clone()
         activation[:, 1:] = replace(activation[:, 1:])
         return activation
 
-    logits = model.run_with_hooks(tokens, fwd_hooks=[(hook, splice)] if replace is not None else [])
+    logits = model.run_with_hooks(
+        tokens, fwd_hooks=[(hook, splice)] if replace is not None else []
+    )
     return F.cross_entropy(logits[:, :-1].flatten(0, 1), tokens[:, 1:].flatten()).item()
 
 
-def pca_reconstruction(activations: Float[Tensor, "n d_model"], rank: int) -> Callable[[Tensor], Tensor]:
+def pca_reconstruction(
+    activations: Float[Tensor, "n d_model"], rank: int
+) -> Callable[[Tensor], Tensor]:
     """A baseline for an SAE: the function that keeps the top ``rank`` principal components of ``activations`` (about their mean).
 
     Fitted on ``activations``; rank-matched to an SAE's L0, it is the best linear code with as many
     numbers per position as the SAE has active latents.
     """
-    _checks.tensor(activations, "pca_reconstruction", "activations", dims=("n", "d_model"))
-    _checks.integer(rank, "pca_reconstruction", "rank", minimum=1, maximum=activations.shape[1])
+    _checks.tensor(
+        activations, "pca_reconstruction", "activations", dims=("n", "d_model")
+    )
+    _checks.integer(
+        rank, "pca_reconstruction", "rank", minimum=1, maximum=activations.shape[1]
+    )
     mean = activations.mean(dim=0)
-    components = torch.linalg.svd(activations - mean, full_matrices=False).Vh[:rank]  # (rank, d_model), orthonormal rows
+    components = torch.linalg.svd(activations - mean, full_matrices=False).Vh[
+        :rank
+    ]  # (rank, d_model), orthonormal rows
 
     def reconstruct(activation: Tensor) -> Tensor:
-        return (activation - mean.to(activation)) @ components.T.to(activation) @ components.to(activation) + mean.to(activation)
+        return (activation - mean.to(activation)) @ components.T.to(
+            activation
+        ) @ components.to(activation) + mean.to(activation)
 
     return reconstruct
 
@@ -213,14 +303,24 @@ class LatentMatch:
 def best_latent_for(latents: Float[Tensor, "n d_sae"], labels: Tensor) -> LatentMatch:
     """The latent whose firing best marks the positions where ``labels`` is True, by F1."""
     _checks.tensor(latents, "best_latent_for", "latents", dims=("n", "d_sae"))
-    if not isinstance(labels, Tensor) or labels.dtype != torch.bool or labels.shape != latents.shape[:1]:
-        raise ValueError(f"best_latent_for expected labels of dtype bool and shape ({latents.shape[0]},), one per position, "
-                         f"got {_checks.described(labels)}")
+    if (
+        not isinstance(labels, Tensor)
+        or labels.dtype != torch.bool
+        or labels.shape != latents.shape[:1]
+    ):
+        raise ValueError(
+            f"best_latent_for expected labels of dtype bool and shape ({latents.shape[0]},), one per position, "
+            f"got {_checks.described(labels)}"
+        )
     if not labels.any():
-        raise ValueError("best_latent_for expected labels with at least one True position, got none")
+        raise ValueError(
+            "best_latent_for expected labels with at least one True position, got none"
+        )
     fires = latents > 0
     both = (fires & labels[:, None]).sum(dim=0).float()
     precision, recall = both / fires.sum(dim=0).clamp_min(1), both / labels.sum()
     f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
     best = int(f1.argmax())
-    return LatentMatch(best, f1[best].item(), precision[best].item(), recall[best].item())
+    return LatentMatch(
+        best, f1[best].item(), precision[best].item(), recall[best].item()
+    )

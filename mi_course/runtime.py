@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -28,19 +28,31 @@ def get_device() -> torch.device:
     """
     requested = os.environ.get(DEVICE_ENV_VAR)
     if requested:
-        device = _checks.device(requested, "get_device", f"the environment variable {DEVICE_ENV_VAR}")
+        device = _checks.device(
+            requested, "get_device", f"the environment variable {DEVICE_ENV_VAR}"
+        )
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"{DEVICE_ENV_VAR}={requested!r}, but torch sees no CUDA device")
+            raise RuntimeError(
+                f"{DEVICE_ENV_VAR}={requested!r}, but torch sees no CUDA device"
+            )
         return device
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def device_description(device: torch.device | None = None) -> str:
     """Name the hardware behind ``device`` (default: ``get_device()``), e.g. ``"cuda: NVIDIA H100"`` or ``"cpu: 2 cores"``."""
-    device = get_device() if device is None else _checks.device(device, "device_description", "device")
+    device = (
+        get_device()
+        if device is None
+        else _checks.device(device, "device_description", "device")
+    )
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
-    return f"{device.type}: {os.cpu_count()} cores" if device.type == "cpu" else device.type
+    return (
+        f"{device.type}: {os.cpu_count()} cores"
+        if device.type == "cpu"
+        else device.type
+    )
 
 
 @contextmanager
@@ -63,7 +75,9 @@ def torch_threads(count: int) -> Iterator[None]:
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's random generators (CPU and CUDA)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed_everything expected a non-negative int seed below 2**32 (NumPy's limit), got {seed!r}")
+        raise ValueError(
+            f"seed_everything expected a non-negative int seed below 2**32 (NumPy's limit), got {seed!r}"
+        )
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -82,7 +96,9 @@ def reachable(url: str, timeout_s: float) -> bool:
 
     def probe() -> None:
         try:
-            urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout_s).close()
+            urllib.request.urlopen(
+                urllib.request.Request(url, method="HEAD"), timeout=timeout_s
+            ).close()
             outcome.append(True)
         except urllib.error.HTTPError:
             outcome.append(True)  # the host answered, if only with an error status
@@ -93,4 +109,3 @@ def reachable(url: str, timeout_s: float) -> bool:
     thread.start()
     thread.join(timeout_s)
     return bool(outcome and outcome[0])
-

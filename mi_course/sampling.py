@@ -20,7 +20,9 @@ from torch import Tensor
 from mi_course import _checks
 
 
-def _checks_sampling_arguments(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+def _checks_sampling_arguments(
+    function: Callable[..., Tensor],
+) -> Callable[..., Tensor]:
     """``function(logits, temperature, top_k, top_p, ...)``, refusing arguments it cannot use, in one line each.
 
     The checks sit here, outside the function, so that its own lines are what the page shows.
@@ -28,18 +30,28 @@ def _checks_sampling_arguments(function: Callable[..., Tensor]) -> Callable[...,
     name = function.__name__
 
     @functools.wraps(function)
-    def checked(logits: Tensor, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-                *args: Any, **kwargs: Any) -> Tensor:
+    def checked(
+        logits: Tensor,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Tensor:
         _checks.tensor(logits, name, "logits", dims=("batch", "d_vocab"))
         if not logits.is_floating_point():
-            raise ValueError(f"{name} expected floating-point logits, got {logits.dtype}")
+            raise ValueError(
+                f"{name} expected floating-point logits, got {logits.dtype}"
+            )
         _checks.number(temperature, name, "temperature", positive=True)
         if top_k is not None:
             _checks.integer(top_k, name, "top_k", minimum=1, maximum=logits.shape[-1])
         if top_p is not None:
             _checks.number(top_p, name, "top_p", positive=True)
             if top_p > 1:
-                raise ValueError(f"{name} expected top_p in (0, 1] (a probability), got {top_p!r}")
+                raise ValueError(
+                    f"{name} expected top_p in (0, 1] (a probability), got {top_p!r}"
+                )
         if "generator" in kwargs and kwargs["generator"] is not None:
             _checks.instance(kwargs["generator"], torch.Generator, name, "generator")
         return function(logits, temperature, top_k, top_p, *args, **kwargs)
@@ -56,19 +68,37 @@ def next_token_probs(
     top_k: int | None = None,
     top_p: float | None = None,
 ) -> Float[Tensor, "batch d_vocab"]:
-    """The distribution to sample the next token from: tempered, cut to the top k and the top p, renormalised."""
-# --8<-- [end:next-token-probs-signature]
-    logits = logits / temperature  # before the softmax: it sharpens (T < 1) or flattens (T > 1) the distribution
+    """The distribution to sample the next token from: tempered, cut to the top k and
+    the top p, renormalised.
+    """
+    # --8<-- [end:next-token-probs-signature]
+    logits = (
+        logits / temperature
+    )  # before the softmax: it sharpens (T < 1) or flattens (T > 1) the distribution
     if top_k is not None:
         kth_largest = logits.topk(top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth_largest, float("-inf"))  # keeps exactly k tokens (without ties)
+        logits = logits.masked_fill(
+            logits < kth_largest, float("-inf")
+        )  # keeps exactly k tokens (without ties)
     if top_p is not None:
-        sorted_probs, order = logits.softmax(dim=-1).sort(dim=-1, descending=True)  # what top-k kept, renormalised
-        mass_above = sorted_probs.cumsum(dim=-1) - sorted_probs  # the probability of the tokens ranked above each one
-        remove_sorted = mass_above >= top_p  # keep a token while less than p lies above it: the one crossing p stays
-        remove = torch.zeros_like(remove_sorted).scatter(-1, order, remove_sorted)  # back to vocabulary order
+        sorted_probs, order = logits.softmax(dim=-1).sort(
+            dim=-1, descending=True
+        )  # what top-k kept, renormalised
+        mass_above = (
+            sorted_probs.cumsum(dim=-1) - sorted_probs
+        )  # the probability of the tokens ranked above each one
+        remove_sorted = (
+            mass_above >= top_p
+        )  # keep a token while less than p lies above it: the one crossing p stays
+        remove = torch.zeros_like(remove_sorted).scatter(
+            -1, order, remove_sorted
+        )  # back to vocabulary order
         logits = logits.masked_fill(remove, float("-inf"))
-    return logits.softmax(dim=-1)  # the softmax of what is left: the kept tokens' probabilities sum to 1
+    return logits.softmax(
+        dim=-1
+    )  # the softmax of what is left: the kept tokens' probabilities sum to 1
+
+
 # --8<-- [end:next-token-probs]
 
 
@@ -82,10 +112,14 @@ def sample_next_token(
     top_p: float | None = None,
     generator: torch.Generator | None = None,
 ) -> Int[Tensor, "batch"]:
-    """One token per row of ``logits``, drawn from ``next_token_probs``; ``generator`` makes the draw repeatable."""
-# --8<-- [end:sample-next-token-signature]
+    """One token per row of ``logits``, drawn from ``next_token_probs``; ``generator``
+    makes the draw repeatable.
+    """
+    # --8<-- [end:sample-next-token-signature]
     probs = next_token_probs(logits, temperature, top_k, top_p)
     return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(-1)
+
+
 # --8<-- [end:sample-next-token]
 
 

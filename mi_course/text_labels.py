@@ -29,7 +29,9 @@ def text_windows(split: str, count: int) -> tuple[Tensor, str]:
     ``residual_activations``' rows, so a label of each character labels each row.
     """
     if split not in SPLITS:
-        raise ValueError(f"text_windows expected split to be one of {', '.join(SPLITS)}, got {split!r}")
+        raise ValueError(
+            f"text_windows expected split to be one of {', '.join(SPLITS)}, got {split!r}"
+        )
     characters, *ids = _corpus()
     ids = ids[SPLITS.index(split)]
     _checks.integer(count, "text_windows", "count", minimum=1, maximum=len(ids) // 64)
@@ -49,12 +51,20 @@ def _corpus() -> tuple[str, Tensor, Tensor]:
 
 def uppercase(text: str) -> Tensor:
     """``(len(text),)`` booleans: True for each capital letter."""
-    return torch.tensor([character.isupper() for character in _checks.instance(text, str, "uppercase", "text")], dtype=torch.bool)
+    return torch.tensor(
+        [
+            character.isupper()
+            for character in _checks.instance(text, str, "uppercase", "text")
+        ],
+        dtype=torch.bool,
+    )
 
 
 def speaker_name(text: str) -> Tensor:
     """``(len(text),)`` booleans: True for each character of a speaker's name, its final "." included."""
-    labels = torch.zeros(len(_checks.instance(text, str, "speaker_name", "text")), dtype=torch.bool)
+    labels = torch.zeros(
+        len(_checks.instance(text, str, "speaker_name", "text")), dtype=torch.bool
+    )
     for match in SPEAKER_LINE.finditer(text):
         labels[match.start() : match.end()] = True
     return labels
@@ -63,7 +73,9 @@ def speaker_name(text: str) -> Tensor:
 def capital_word(text: str) -> Tensor:
     """``(len(text),)`` booleans: True for each letter of a word of two or more capitals: a speaker's name, or a name in a
     stage direction ("[Enter TROILUS.]")."""
-    labels = torch.zeros(len(_checks.instance(text, str, "capital_word", "text")), dtype=torch.bool)
+    labels = torch.zeros(
+        len(_checks.instance(text, str, "capital_word", "text")), dtype=torch.bool
+    )
     for match in CAPITAL_WORD.finditer(text):
         labels[match.start() : match.end()] = True
     return labels
@@ -71,7 +83,10 @@ def capital_word(text: str) -> Tensor:
 
 def end_of_speaker_name(text: str) -> Tensor:
     """``(len(text),)`` booleans: True for the newline that ends a speaker's name, where the speech begins."""
-    labels = torch.zeros(len(_checks.instance(text, str, "end_of_speaker_name", "text")), dtype=torch.bool)
+    labels = torch.zeros(
+        len(_checks.instance(text, str, "end_of_speaker_name", "text")),
+        dtype=torch.bool,
+    )
     for match in SPEAKER_LINE.finditer(text):
         if match.end() < len(text):
             labels[match.end()] = True
@@ -83,4 +98,10 @@ def word_start(text: str, letter: str) -> Tensor:
     _checks.instance(text, str, "word_start", "text")
     if not isinstance(letter, str) or len(letter) != 1 or not letter.isalpha():
         raise ValueError(f"word_start expected one letter, got {letter!r}")
-    return torch.tensor([character == letter and (i == 0 or text[i - 1] in " \n") for i, character in enumerate(text)], dtype=torch.bool)
+    return torch.tensor(
+        [
+            character == letter and (i == 0 or text[i - 1] in " \n")
+            for i, character in enumerate(text)
+        ],
+        dtype=torch.bool,
+    )

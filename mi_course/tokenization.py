@@ -10,7 +10,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+from tokenizers import (
+    AddedToken,
+    Regex,
+    Tokenizer,
+    decoders,
+    models,
+    pre_tokenizers,
+    processors,
+)
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from mi_course import _checks
@@ -25,13 +33,17 @@ def character_tokenizer(characters: str) -> PreTrainedTokenizerFast:
     """A tokenizer with one token per character of ``characters`` (ids 0..n-1) and BOS as id n."""
     _checks.instance(characters, str, "character_tokenizer", "characters")
     if len(set(characters)) != len(characters) or not characters:
-        raise ValueError(f"character_tokenizer expected distinct characters, got {len(characters)} with {len(set(characters))} distinct")
+        raise ValueError(
+            f"character_tokenizer expected distinct characters, got {len(characters)} with {len(set(characters))} distinct"
+        )
     if BOS in characters:
         raise ValueError(f"the characters must not contain the BOS token {BOS!r}")
     vocab = {character: index for index, character in enumerate(characters)}
     vocab[BOS] = len(characters)
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token=BOS))
-    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(
+        Regex(r"[\s\S]"), behavior="isolated"
+    )
     tokenizer.decoder = decoders.Fuse()
     return _wrap(tokenizer)
 
@@ -43,7 +55,9 @@ def symbol_tokenizer(n_symbols: int) -> PreTrainedTokenizerFast:
     vocab[BOS] = n_symbols
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token=BOS))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins symbols with spaces
+    tokenizer.decoder = decoders.WordPiece(
+        prefix="##", cleanup=False
+    )  # joins symbols with spaces
     return _wrap(tokenizer)
 
 
@@ -60,17 +74,26 @@ def modular_tokenizer(p: int) -> PreTrainedTokenizerFast:
     vocab["="] = p
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="="))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins tokens with spaces
+    tokenizer.decoder = decoders.WordPiece(
+        prefix="##", cleanup=False
+    )  # joins tokens with spaces
     # An EOS equal to BOS would make TransformerLens strip a final "=" from every input.
     return _wrap(tokenizer, bos="=", eos=BOS)
 
 
-def _wrap(tokenizer: Tokenizer, bos: str = BOS, eos: str = BOS) -> PreTrainedTokenizerFast:
+def _wrap(
+    tokenizer: Tokenizer, bos: str = BOS, eos: str = BOS
+) -> PreTrainedTokenizerFast:
     tokenizer.add_special_tokens(list(dict.fromkeys([bos, eos])))
     # add_bos_token and name_or_path keep TransformerLens from reloading the tokenizer from a hub.
     return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, bos_token=bos, eos_token=eos, pad_token=bos, unk_token=bos,
-        add_bos_token=True, name_or_path="mi-course",
+        tokenizer_object=tokenizer,
+        bos_token=bos,
+        eos_token=eos,
+        pad_token=bos,
+        unk_token=bos,
+        add_bos_token=True,
+        name_or_path="mi-course",
     )
 
 
@@ -83,7 +106,9 @@ def gpt2_tokenizer() -> PreTrainedTokenizerFast:
     return AutoTokenizer.from_pretrained(GPT2_BPE_DIR)
 
 
-def write_gpt2_tokenizer(encoder_json: Path, vocab_bpe: Path, folder: Path = GPT2_BPE_DIR) -> None:
+def write_gpt2_tokenizer(
+    encoder_json: Path, vocab_bpe: Path, folder: Path = GPT2_BPE_DIR
+) -> None:
     """Build GPT-2's byte-level BPE from OpenAI's two files and save it to ``folder`` as a Hugging Face tokenizer.
 
     ``encoder.json`` maps each of the 50,257 tokens to its id; ``vocab.bpe`` lists the 50,000 merges.
@@ -93,13 +118,22 @@ def write_gpt2_tokenizer(encoder_json: Path, vocab_bpe: Path, folder: Path = GPT
     _checks.instance(folder, Path, "write_gpt2_tokenizer", "folder")
     vocab = json.loads(encoder_json.read_text(encoding="utf-8"))
     if len(vocab) != GPT2_VOCAB_SIZE or vocab.get(BOS) != GPT2_VOCAB_SIZE - 1:
-        raise ValueError(f"write_gpt2_tokenizer expected {encoder_json} to hold GPT-2's {GPT2_VOCAB_SIZE} tokens ending in {BOS}, got {len(vocab)} tokens")
+        raise ValueError(
+            f"write_gpt2_tokenizer expected {encoder_json} to hold GPT-2's {GPT2_VOCAB_SIZE} tokens ending in {BOS}, got {len(vocab)} tokens"
+        )
     bpe = Tokenizer(models.BPE.from_file(str(encoder_json), str(vocab_bpe)))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)  # GPT-2's splitting regex
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(
+        add_prefix_space=False
+    )  # GPT-2's splitting regex
     bpe.decoder = decoders.ByteLevel()
     bpe.post_processor = processors.ByteLevel(trim_offsets=False)
     bpe.add_special_tokens([AddedToken(BOS, special=True, normalized=False)])
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe, bos_token=BOS, eos_token=BOS, unk_token=BOS, add_bos_token=False, model_max_length=1024,
+        tokenizer_object=bpe,
+        bos_token=BOS,
+        eos_token=BOS,
+        unk_token=BOS,
+        add_bos_token=False,
+        model_max_length=1024,
     )
     tokenizer.save_pretrained(folder)

@@ -22,7 +22,9 @@ from torch import Tensor, nn
 from mi_course import _checks
 from mi_course.runtime import seed_everything, torch_threads
 
-HELD_OUT_SEED = 1_000  # evaluate_sae's data: a seed the course's training runs do not use
+HELD_OUT_SEED = (
+    1_000  # evaluate_sae's data: a seed the course's training runs do not use
+)
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,27 @@ class ToyConfig:
             _checks.integer(getattr(self, name), "ToyConfig", name, minimum=1)
         _checks.integer(self.steps, "ToyConfig", "steps", minimum=0)
         _checks.integer(self.seed, "ToyConfig", "seed", minimum=0)
-        if not 0 <= _checks.number(self.feature_probability, "ToyConfig", "feature_probability") <= 1:
-            raise ValueError(f"ToyConfig expected 0 <= feature_probability <= 1, got {self.feature_probability}")
-        _checks.number(self.importance_decay, "ToyConfig", "importance_decay", positive=True)
+        if (
+            not 0
+            <= _checks.number(
+                self.feature_probability, "ToyConfig", "feature_probability"
+            )
+            <= 1
+        ):
+            raise ValueError(
+                f"ToyConfig expected 0 <= feature_probability <= 1, got {self.feature_probability}"
+            )
+        _checks.number(
+            self.importance_decay, "ToyConfig", "importance_decay", positive=True
+        )
         _checks.number(self.lr, "ToyConfig", "lr", positive=True)
 
     @property
     def importance(self) -> Tensor:
         """``(n_features,)``: the weight of each feature's squared error in the toy model's loss, ``importance_decay ** i``."""
-        return self.importance_decay ** torch.arange(self.n_features, dtype=torch.float32)
+        return self.importance_decay ** torch.arange(
+            self.n_features, dtype=torch.float32
+        )
 
 
 class ToyModel(nn.Module):
@@ -60,7 +74,9 @@ class ToyModel(nn.Module):
     def __init__(self, cfg: ToyConfig):
         _checks.instance(cfg, ToyConfig, "ToyModel", "cfg")
         super().__init__()
-        self.W = nn.Parameter(nn.init.xavier_normal_(torch.empty(cfg.d_hidden, cfg.n_features)))
+        self.W = nn.Parameter(
+            nn.init.xavier_normal_(torch.empty(cfg.d_hidden, cfg.n_features))
+        )
         self.b_final = nn.Parameter(torch.zeros(cfg.n_features))
 
     def hidden(self, features: Tensor) -> Tensor:
@@ -104,7 +120,9 @@ class SparseAutoencoder(nn.Module):
         self.b_enc *= norms
 
 
-def _checks_sae_loss(loss: Callable[[SparseAutoencoder, Tensor, float], Tensor]) -> Callable[[SparseAutoencoder, Tensor, float], Tensor]:
+def _checks_sae_loss(
+    loss: Callable[[SparseAutoencoder, Tensor, float], Tensor],
+) -> Callable[[SparseAutoencoder, Tensor, float], Tensor]:
     """``loss(sae, h, l1_coefficient)``, refusing an ``h`` that is not ``(batch, d_in)`` for the SAE's ``d_in``.
 
     The check sits here, outside the function, so that its own lines are what the page shows.
@@ -116,7 +134,9 @@ def _checks_sae_loss(loss: Callable[[SparseAutoencoder, Tensor, float], Tensor])
         _checks.instance(sae, SparseAutoencoder, function, "sae")
         _checks.tensor(h, function, "h", dims=("batch", "d_in"))
         if h.shape[1] != sae.W_dec.shape[1]:
-            raise ValueError(f"{function} expected h of shape (batch, {sae.W_dec.shape[1]}) for the SAE's d_in, got {tuple(h.shape)}")
+            raise ValueError(
+                f"{function} expected h of shape (batch, {sae.W_dec.shape[1]}) for the SAE's d_in, got {tuple(h.shape)}"
+            )
         _checks.number(l1_coefficient, function, "l1_coefficient", minimum=0)
         return loss(sae, h, l1_coefficient)
 
@@ -125,17 +145,29 @@ def _checks_sae_loss(loss: Callable[[SparseAutoencoder, Tensor, float], Tensor])
 
 @_checks_sae_loss
 # --8<-- [start:sae-loss]
-def sae_loss(sae: SparseAutoencoder, h: Float[Tensor, "batch d_in"], l1_coefficient: float) -> Float[Tensor, ""]:
-    """Squared reconstruction error plus ``l1_coefficient`` times the latents' L1 norm, each latent weighted by its decoder norm.
+def sae_loss(
+    sae: SparseAutoencoder, h: Float[Tensor, "batch d_in"], l1_coefficient: float
+) -> Float[Tensor, ""]:
+    """Squared reconstruction error plus ``l1_coefficient`` times the latents' L1 norm,
+    each latent weighted by its decoder norm.
 
-    The weight ``||W_dec[i]||`` (Anthropic's April 2024 update) is the decoder-norm constraint: without it
-    the SAE could dodge the penalty by shrinking a latent and growing its decoder row by the same factor.
+    The weight ``||W_dec[i]||`` (Anthropic's April 2024 update) is the decoder-norm
+    constraint: without it the SAE could dodge the penalty by shrinking a latent and
+    growing its decoder row by the same factor.
     """
     reconstruction, latents = sae(h)  # (batch, d_in), (batch, d_sae)
-    squared_error = (reconstruction - h).pow(2).sum(dim=-1)  # (batch,): summed over the hidden dimension
-    decoder_norms = sae.W_dec.norm(dim=1)  # (d_sae,): the length of each latent's direction
-    sparsity = (latents * decoder_norms).sum(dim=-1)  # (batch,): latents are >= 0, so this is their weighted L1 norm
+    squared_error = (
+        (reconstruction - h).pow(2).sum(dim=-1)
+    )  # (batch,): summed over the hidden dimension
+    decoder_norms = sae.W_dec.norm(
+        dim=1
+    )  # (d_sae,): the length of each latent's direction
+    sparsity = (latents * decoder_norms).sum(
+        dim=-1
+    )  # (batch,): latents are >= 0, so this is their weighted L1 norm
     return (squared_error + l1_coefficient * sparsity).mean()  # over the batch
+
+
 # --8<-- [end:sae-loss]
 
 
@@ -145,7 +177,9 @@ def _sparse_features(batch: int, cfg: ToyConfig, generator: torch.Generator) -> 
     _checks.instance(cfg, ToyConfig, "_sparse_features", "cfg")
     _checks.instance(generator, torch.Generator, "_sparse_features", "generator")
     values = torch.rand(batch, cfg.n_features, generator=generator)
-    active = torch.rand(batch, cfg.n_features, generator=generator) < cfg.feature_probability
+    active = (
+        torch.rand(batch, cfg.n_features, generator=generator) < cfg.feature_probability
+    )
     return values * active
 
 
@@ -170,18 +204,29 @@ def train_toy_model(cfg: ToyConfig = ToyConfig()) -> ToyModel:
 def _checks_sae_fits(model: ToyModel, sae: SparseAutoencoder, function: str) -> None:
     _checks.instance(sae, SparseAutoencoder, function, "sae")
     if sae.W_dec.shape[1] != model.W.shape[0]:
-        raise ValueError(f"{function} expected an SAE of the model's d_hidden = {model.W.shape[0]}, got one of d_in = {sae.W_dec.shape[1]}")
+        raise ValueError(
+            f"{function} expected an SAE of the model's d_hidden = {model.W.shape[0]}, got one of d_in = {sae.W_dec.shape[1]}"
+        )
 
 
 def _checks_model_and_cfg(model: ToyModel, cfg: ToyConfig, function: str) -> None:
     _checks.instance(model, ToyModel, function, "model")
     _checks.instance(cfg, ToyConfig, function, "cfg")
     if cfg.n_features != model.W.shape[1]:
-        raise ValueError(f"{function} expected cfg of the model's {model.W.shape[1]} features, got cfg.n_features={cfg.n_features}")
+        raise ValueError(
+            f"{function} expected cfg of the model's {model.W.shape[1]} features, got cfg.n_features={cfg.n_features}"
+        )
 
 
 def train_sae(
-    model: ToyModel, cfg: ToyConfig, d_sae: int, *, l1_coefficient: float = 0.2, steps: int = 3_000, lr: float = 1e-2, seed: int = 0,
+    model: ToyModel,
+    cfg: ToyConfig,
+    d_sae: int,
+    *,
+    l1_coefficient: float = 0.2,
+    steps: int = 3_000,
+    lr: float = 1e-2,
+    seed: int = 0,
     loss: Callable[[SparseAutoencoder, Tensor, float], Tensor] = sae_loss,
 ) -> SparseAutoencoder:
     """Train a sparse autoencoder with Adam on ``model``'s hidden activations, minimising ``loss`` (default ``sae_loss``).
@@ -196,7 +241,9 @@ def train_sae(
     _checks.number(l1_coefficient, "train_sae", "l1_coefficient", minimum=0)
     _checks.number(lr, "train_sae", "lr", positive=True)
     if not callable(loss):
-        raise TypeError(f"train_sae expected loss to be a function (sae, h, l1_coefficient) -> loss, got {type(loss).__name__}")
+        raise TypeError(
+            f"train_sae expected loss to be a function (sae, h, l1_coefficient) -> loss, got {type(loss).__name__}"
+        )
     seed_everything(seed)
     generator = torch.Generator().manual_seed(seed + 1)
     sae = SparseAutoencoder(model.W.shape[0], d_sae)
@@ -221,9 +268,13 @@ def random_sae(d_in: int, d_sae: int, *, seed: int = 0) -> SparseAutoencoder:
     _checks.integer(d_in, "random_sae", "d_in", minimum=1)
     _checks.integer(d_sae, "random_sae", "d_sae", minimum=1)
     _checks.integer(seed, "random_sae", "seed", minimum=0)
-    with torch.random.fork_rng(devices=[]):  # leave the global generator as it was: only seed picks the directions
+    with torch.random.fork_rng(
+        devices=[]
+    ):  # leave the global generator as it was: only seed picks the directions
         sae = SparseAutoencoder(d_in, d_sae)
-    directions = F.normalize(torch.randn(d_sae, d_in, generator=torch.Generator().manual_seed(seed)), dim=1)
+    directions = F.normalize(
+        torch.randn(d_sae, d_in, generator=torch.Generator().manual_seed(seed)), dim=1
+    )
     with torch.no_grad():
         sae.W_dec.copy_(directions)
         sae.W_enc.copy_(directions.T)
@@ -245,7 +296,9 @@ def feature_recovery(model: ToyModel, sae: SparseAutoencoder) -> Tensor:
 def _latents(latents: Tensor, function: str) -> Tensor:
     _checks.tensor(latents, function, "latents", dims=("batch", "d_sae"))
     if not latents.numel():
-        raise ValueError(f"{function} expected latents of at least one input and one latent, got shape {tuple(latents.shape)}")
+        raise ValueError(
+            f"{function} expected latents of at least one input and one latent, got shape {tuple(latents.shape)}"
+        )
     return latents
 
 
@@ -259,18 +312,29 @@ def dead_latents(latents: Float[Tensor, "batch d_sae"]) -> int:
     return int((_latents(latents, "dead_latents") > 0).sum(dim=0).eq(0).sum())
 
 
-def fraction_of_variance_unexplained(h: Float[Tensor, "batch d_in"], reconstruction: Float[Tensor, "batch d_in"]) -> float:
+def fraction_of_variance_unexplained(
+    h: Float[Tensor, "batch d_in"], reconstruction: Float[Tensor, "batch d_in"]
+) -> float:
     """FVU: the squared reconstruction error over ``h``'s squared deviation from its mean, summed over batch and dims.
 
     0 is a perfect reconstruction; 1 is no better than predicting the mean activation.
     """
     _checks.tensor(h, "fraction_of_variance_unexplained", "h", dims=("batch", "d_in"))
-    _checks.tensor(reconstruction, "fraction_of_variance_unexplained", "reconstruction", dims=("batch", "d_in"))
+    _checks.tensor(
+        reconstruction,
+        "fraction_of_variance_unexplained",
+        "reconstruction",
+        dims=("batch", "d_in"),
+    )
     if reconstruction.shape != h.shape:
-        raise ValueError(f"fraction_of_variance_unexplained expected reconstruction of h's shape {tuple(h.shape)}, got {tuple(reconstruction.shape)}")
+        raise ValueError(
+            f"fraction_of_variance_unexplained expected reconstruction of h's shape {tuple(h.shape)}, got {tuple(reconstruction.shape)}"
+        )
     variance = (h - h.mean(dim=0)).pow(2).sum()
     if not variance > 0:
-        raise ValueError(f"fraction_of_variance_unexplained expected h that varies across the batch, got h of shape {tuple(h.shape)} with no variance")
+        raise ValueError(
+            f"fraction_of_variance_unexplained expected h that varies across the batch, got h of shape {tuple(h.shape)} with no variance"
+        )
     return ((reconstruction - h).pow(2).sum() / variance).item()
 
 
@@ -278,7 +342,9 @@ def fraction_of_variance_unexplained(h: Float[Tensor, "batch d_in"], reconstruct
 class SAEEvaluation:
     """What ``evaluate_sae`` measured; ``str`` gives it on one line."""
 
-    recovery_median: float  # the median over the features of the cosine with the closest latent
+    recovery_median: (
+        float  # the median over the features of the cosine with the closest latent
+    )
     recovered: int  # features whose closest latent has cosine > threshold
     n_features: int
     threshold: float
@@ -288,13 +354,22 @@ class SAEEvaluation:
     d_sae: int
 
     def __str__(self) -> str:
-        return (f"recovery median {self.recovery_median:.2f}, {self.recovered}/{self.n_features} features with cosine > {self.threshold:g}; "
-                f"L0 {self.l0:.2f}; FVU {self.fvu:.3f}; dead latents {self.dead}/{self.d_sae}")
+        return (
+            f"recovery median {self.recovery_median:.2f}, {self.recovered}/{self.n_features} features with cosine > {self.threshold:g}; "
+            f"L0 {self.l0:.2f}; FVU {self.fvu:.3f}; dead latents {self.dead}/{self.d_sae}"
+        )
 
 
 @torch.no_grad()
-def evaluate_sae(model: ToyModel, cfg: ToyConfig, sae: SparseAutoencoder, *, threshold: float = 0.9, batch_size: int = 8_192,
-                 seed: int = HELD_OUT_SEED) -> SAEEvaluation:
+def evaluate_sae(
+    model: ToyModel,
+    cfg: ToyConfig,
+    sae: SparseAutoencoder,
+    *,
+    threshold: float = 0.9,
+    batch_size: int = 8_192,
+    seed: int = HELD_OUT_SEED,
+) -> SAEEvaluation:
     """Feature recovery, L0, FVU and dead latents of ``sae`` on a held-out batch of ``model``'s hidden activations."""
     _checks_model_and_cfg(model, cfg, "evaluate_sae")
     _checks_sae_fits(model, sae, "evaluate_sae")
@@ -303,7 +378,17 @@ def evaluate_sae(model: ToyModel, cfg: ToyConfig, sae: SparseAutoencoder, *, thr
     _checks.integer(batch_size, "evaluate_sae", "batch_size", minimum=2)
     _checks.integer(seed, "evaluate_sae", "seed", minimum=0)
     recovery = feature_recovery(model, sae)
-    h = model.hidden(_sparse_features(batch_size, cfg, torch.Generator().manual_seed(seed)))
+    h = model.hidden(
+        _sparse_features(batch_size, cfg, torch.Generator().manual_seed(seed))
+    )
     reconstruction, latents = sae(h)
-    return SAEEvaluation(recovery.quantile(0.5).item(), int((recovery > threshold).sum()), cfg.n_features, threshold, mean_l0(latents),
-                         fraction_of_variance_unexplained(h, reconstruction), dead_latents(latents), latents.shape[1])
+    return SAEEvaluation(
+        recovery.quantile(0.5).item(),
+        int((recovery > threshold).sum()),
+        cfg.n_features,
+        threshold,
+        mean_l0(latents),
+        fraction_of_variance_unexplained(h, reconstruction),
+        dead_latents(latents),
+        latents.shape[1],
+    )

@@ -55,10 +55,18 @@ class Recipe:
 
     def config(self, d_vocab: int) -> dict[str, Any]:
         return {
-            "n_layers": self.n_layers, "d_model": self.d_model, "n_heads": self.n_heads,
-            "d_head": self.d_model // self.n_heads, "d_mlp": None if self.attn_only else 4 * self.d_model,
-            "n_ctx": self.n_ctx, "d_vocab": d_vocab, "attn_only": self.attn_only, "act_fn": "gelu_new",
-            "normalization_type": "LN", "positional_embedding_type": "standard", "seed": self.seed,
+            "n_layers": self.n_layers,
+            "d_model": self.d_model,
+            "n_heads": self.n_heads,
+            "d_head": self.d_model // self.n_heads,
+            "d_mlp": None if self.attn_only else 4 * self.d_model,
+            "n_ctx": self.n_ctx,
+            "d_vocab": d_vocab,
+            "attn_only": self.attn_only,
+            "act_fn": "gelu_new",
+            "normalization_type": "LN",
+            "positional_embedding_type": "standard",
+            "seed": self.seed,
         }
 
     def lr_at(self, step: int) -> float:
@@ -107,18 +115,26 @@ def _logits(model: NativeModel, tokens: Tensor) -> Tensor:
     for block in model.layers:
         normalized = block.ln1(x)
         q, k, v = (
-            rearrange(linear(normalized), "batch pos (head d_head) -> batch head pos d_head", head=model.cfg.n_heads)
+            rearrange(
+                linear(normalized),
+                "batch pos (head d_head) -> batch head pos d_head",
+                head=model.cfg.n_heads,
+            )
             for linear in (block.attn.q, block.attn.k, block.attn.v)
         )
         z = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + block.attn.o(rearrange(z, "batch head pos d_head -> batch pos (head d_head)"))
+        x = x + block.attn.o(
+            rearrange(z, "batch head pos d_head -> batch pos (head d_head)")
+        )
         if not model.cfg.attn_only:
             x = x + block.mlp(block.ln2(x))
     return model.head(model.ln_out(x))
 
 
 # The name ``train_and_save`` is training, which ``train``'s progress bar shows (recipes call ``train`` without one).
-_training_name: ContextVar[str] = ContextVar("mi_course_training_name", default="training")
+_training_name: ContextVar[str] = ContextVar(
+    "mi_course_training_name", default="training"
+)
 
 
 def progress(steps: Iterable[int], total: int, description: str) -> tqdm:
@@ -129,7 +145,14 @@ def progress(steps: Iterable[int], total: int, description: str) -> tqdm:
     """
     _checks.integer(total, "progress", "total", minimum=0)
     _checks.instance(description, str, "progress", "description")
-    return tqdm(steps, total=total, desc=description, unit="step", file=sys.stderr, disable=not sys.stderr.isatty())
+    return tqdm(
+        steps,
+        total=total,
+        desc=description,
+        unit="step",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+    )
 
 
 def train(
@@ -154,7 +177,9 @@ def train(
     _checks.integer(d_vocab, "train", "d_vocab", minimum=1)
     for what, function in (("next_batch", next_batch), ("monitor", monitor)):
         if function is not None and not callable(function):
-            raise TypeError(f"train expected {what} to be a function, got {type(function).__name__}")
+            raise TypeError(
+                f"train expected {what} to be a function, got {type(function).__name__}"
+            )
     _checks.integer(log_every, "train", "log_every", minimum=1)
     _checks.integer(monitor_every, "train", "monitor_every", minimum=1)
     if model is not None:
@@ -162,7 +187,12 @@ def train(
     if model is None:
         model = new_native_model(recipe.config(d_vocab), recipe.seed)
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=(0.9, 0.99), weight_decay=recipe.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=recipe.lr,
+        betas=(0.9, 0.99),
+        weight_decay=recipe.weight_decay,
+    )
     start, checking = time.perf_counter(), 0.0
     with progress(range(recipe.steps), recipe.steps, _training_name.get()) as bar:
         for step in bar:
@@ -171,15 +201,22 @@ def train(
             inputs, targets = next_batch(step)
             if step == 0:
                 _checks.tokens(inputs, "train", model, what="next_batch's inputs")
-            loss = F.cross_entropy(_logits(model, inputs).flatten(0, 1), targets.flatten())
+            loss = F.cross_entropy(
+                _logits(model, inputs).flatten(0, 1), targets.flatten()
+            )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             if not bar.disable:
                 bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
             if (step + 1) % log_every == 0:
-                with tqdm.external_write_mode():  # the line goes above the bar, not through it
-                    print(f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
+                with (
+                    tqdm.external_write_mode()
+                ):  # the line goes above the bar, not through it
+                    print(
+                        f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)",
+                        flush=True,
+                    )
             if monitor is not None and (step + 1) % monitor_every == 0:
                 paused = time.perf_counter()
                 with torch.inference_mode():
@@ -204,7 +241,9 @@ TRAINERS = {
 def train_and_save(name: str, zoo_dir: Path) -> ModelCard:
     """Train the named model from its seed and write its weights, card and extra files into ``zoo_dir/name``."""
     if name not in TRAINERS:
-        raise ValueError(f"train_and_save expected one of {', '.join(TRAINERS)}, got {name!r}")
+        raise ValueError(
+            f"train_and_save expected one of {', '.join(TRAINERS)}, got {name!r}"
+        )
     _checks.instance(zoo_dir, Path, "train_and_save", "zoo_dir")
     module, function = TRAINERS[name].split(":")
     named = _training_name.set(name)
@@ -216,7 +255,12 @@ def train_and_save(name: str, zoo_dir: Path) -> ModelCard:
     folder.mkdir(parents=True, exist_ok=True)
     for file_name, text in trained.extra_files.items():
         (folder / file_name).write_text(text)
-    save_file({key: value.contiguous() for key, value in trained.state_dict.items()}, folder / WEIGHTS_FILE)
-    card = ModelCard(**{**trained.card.__dict__, "sha256": sha256_of(folder / WEIGHTS_FILE)})
+    save_file(
+        {key: value.contiguous() for key, value in trained.state_dict.items()},
+        folder / WEIGHTS_FILE,
+    )
+    card = ModelCard(
+        **{**trained.card.__dict__, "sha256": sha256_of(folder / WEIGHTS_FILE)}
+    )
     card.write(folder)
     return card

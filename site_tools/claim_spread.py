@@ -23,6 +23,7 @@ from pathlib import Path
 from site_tools.claims import (
     DEVICE_SETTINGS,
     KERNEL_SETTINGS,
+    PageError,
     Recording,
     load_recordings,
     masked,
@@ -31,10 +32,9 @@ from site_tools.claims import (
     save_recording,
     spread_problem,
 )
-from site_tools.claims import PageError
+from site_tools.page_checks import MEASURE_TIMEOUT_S, command_source, run_command, run_snippet_checked
 from site_tools.pages import Page
 from site_tools.runs import digest
-from site_tools.page_checks import MEASURE_TIMEOUT_S, command_source, run_command, run_snippet_checked
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,11 +57,22 @@ def page_claims(page_path: Path, rootpath: Path) -> list[PageClaim]:
         if fence.is_include_block and fence.shown_output is not None:
             for snippet in map(page.snippet, fence.includes):
                 if not snippet.needs_network:
-                    claims.append(PageClaim(snippet.name, snippet.script, fence.shown_output, partial(printed_by_snippet, snippet)))
+                    claims.append(
+                        PageClaim(
+                            snippet.name, snippet.script, fence.shown_output, partial(printed_by_snippet, snippet)
+                        )
+                    )
     for fence in page.console_claims:
-        command = fence.course_command
-        claims.append(PageClaim(command, command_source(command, rootpath), fence.shown_output,
-                                partial(printed_by_command, command), live_timings=True))
+        command, shown = fence.console_claim()
+        claims.append(
+            PageClaim(
+                command,
+                command_source(command, rootpath),
+                shown,
+                partial(printed_by_command, command),
+                live_timings=True,
+            )
+        )
     return claims
 
 
@@ -108,7 +119,10 @@ def main(argv: list[str]) -> int:
             shown, comparable = masked(claim.shown, claim.live_timings), masked_runs(recording, claim.live_timings)
             if problem := spread_problem(shown, comparable):
                 problems.append(f"{page.relative_to(ROOT)}: {claim.key} is not portable {problem}")
-            spreads += [(relative, absolute, f"{claim.key}: {line}") for relative, absolute, line in relative_spreads(shown, comparable)]
+            spreads += [
+                (relative, absolute, f"{claim.key}: {line}")
+                for relative, absolute, line in relative_spreads(shown, comparable)
+            ]
     for relative, absolute, where in sorted(spreads, reverse=True)[: options.report]:
         print(f"spread {absolute:.3g} ({relative:.2%} of the value)  {where}")
     for problem in problems:

@@ -24,7 +24,11 @@ from site_tools.runs import digest
 # Each names the CPU as the device, so that a GPU machine can record them too.
 KERNEL_SETTINGS: dict[str, dict[str, str]] = {
     "default": {"MI_COURSE_DEVICE": "cpu"},
-    "avx2": {"MI_COURSE_DEVICE": "cpu", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},  # an AVX2-only laptop
+    "avx2": {
+        "MI_COURSE_DEVICE": "cpu",
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    },  # an AVX2-only laptop
     "no-vector": {"MI_COURSE_DEVICE": "cpu", "ATEN_CPU_CAPABILITY": "default"},
     "mkl-avx2": {"MI_COURSE_DEVICE": "cpu", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
 }
@@ -65,8 +69,11 @@ def load_recordings(page: Path) -> dict[str, Recording]:
         return {}
     claims = json.loads(path.read_text(encoding="utf-8"))["claims"]
     return {
-        key: Recording(entry["digest"], {name: "\n".join(lines) for name, lines in entry["printed"].items()},
-                       entry.get("live_timings", False))
+        key: Recording(
+            entry["digest"],
+            {name: "\n".join(lines) for name, lines in entry["printed"].items()},
+            entry.get("live_timings", False),
+        )
         for key, entry in claims.items()
     }
 
@@ -77,15 +84,18 @@ def save_recording(page: Path, key: str, recording: Recording, rootpath: Path) -
     recordings = load_recordings(page) | {key: recording}
     document = {
         "about": f"What each claim of {page.name} printed under each CPU kernel setting; "
-                 f"written by `{refresh_command(page, rootpath)}` (site_tools/claims.py).",
+        f"written by `{refresh_command(page, rootpath)}` (site_tools/claims.py).",
         "summary": precision_summary(recordings),
         "settings": {
             name: " ".join(f"{k}={v}" for k, v in env.items())
             for name, env in (KERNEL_SETTINGS | DEVICE_SETTINGS).items()
         },
         "claims": {
-            key: {"digest": entry.digest, **({"live_timings": True} if entry.live_timings else {}),
-                  "printed": {name: text.strip().splitlines() for name, text in entry.printed.items()}}
+            key: {
+                "digest": entry.digest,
+                **({"live_timings": True} if entry.live_timings else {}),
+                "printed": {name: text.strip().splitlines() for name, text in entry.printed.items()},
+            }
             for key, entry in sorted(recordings.items())
         },
     }
@@ -120,7 +130,9 @@ def structure_mismatch(shown: str, printed: str) -> str | None:
     on GPT-2's twin, whose numbers differ but whose lines, shapes' ranks, verdicts and non-empty
     lists of heads must not.
     """
-    masked_lines = lambda text: [NUMBER_LIST.sub("#", NUMBER.sub("#", line)).rstrip() for line in text.strip().split("\n")]  # noqa: E731
+    masked_lines = lambda text: [
+        NUMBER_LIST.sub("#", NUMBER.sub("#", line)).rstrip() for line in text.strip().split("\n")
+    ]  # noqa: E731
     expected, actual = masked_lines(shown), masked_lines(printed)
     for number, (want, got) in enumerate(zip(expected, actual, strict=False), start=1):
         if want != got:
@@ -220,8 +232,14 @@ def precision_summary(recordings: dict[str, Recording]) -> dict:
             moved += absolute > 0
             if relative > widest:
                 widest, widest_in = relative, key
-    return {"settings": len(KERNEL_SETTINGS), "numbers": numbers, "moved": moved,
-            "widest_relative_spread": round(widest, 6), "widest_in": widest_in, "margin": SPREAD_MARGIN}
+    return {
+        "settings": len(KERNEL_SETTINGS),
+        "numbers": numbers,
+        "moved": moved,
+        "widest_relative_spread": round(widest, 6),
+        "widest_in": widest_in,
+        "margin": SPREAD_MARGIN,
+    }
 
 
 def _cpu_runs(recording: Recording) -> dict[str, str]:
@@ -232,7 +250,9 @@ class PageError(AssertionError):
     """A page's code is broken, would not be run, or no longer shows what it prints; the message says where."""
 
 
-def claim_mismatch(page: Path, rootpath: Path, key: str, source: str, shown: str, printed: str, *, live_timings: bool = False) -> str | None:
+def claim_mismatch(
+    page: Path, rootpath: Path, key: str, source: str, shown: str, printed: str, *, live_timings: bool = False
+) -> str | None:
     """Compare a run with a page's claim, within the spread recorded for this source; fail if none is recorded."""
     recording, device = load_recordings(page).get(key), running_device()
     if recording is None or recording.digest != digest(source):

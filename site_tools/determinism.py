@@ -14,7 +14,9 @@ from pathlib import Path
 from site_tools import runs
 from site_tools.claims import masked
 
-FIGURE_SUMMARY = re.compile(r'^(figure ".*": \d+ traces? \(.*\)|attention patterns: .*|token activations: .*)$', re.MULTILINE)  # show() in a script
+FIGURE_SUMMARY = re.compile(
+    r'^(figure ".*": \d+ traces? \(.*\)|attention patterns: .*|token activations: .*)$', re.MULTILINE
+)  # show() in a script
 COUNTERPART = {runs.ALONE: runs.NOTEBOOK, runs.NOTEBOOK: runs.ALONE}
 WHERE = {runs.ALONE: "alone", runs.NOTEBOOK: "in the notebook"}
 
@@ -51,16 +53,22 @@ def difference(rootpath: Path, record: runs.RunRecord) -> str | None:
 
 
 def keep(rootpath: Path, record: runs.RunRecord) -> str | None:
-    """Keep a snippet's run record; say how it differs from its run of the same key in the other context, if it does."""
+    """Keep a snippet's run record if it prints what its run of the same key in the other context printed;
+    otherwise keep nothing (so that no later session reuses it) and say how they differ."""
+    if (change := difference(rootpath, record)) is not None:
+        return (
+            f"snippets/{record.name} is not deterministic: it printed different numbers alone and in its "
+            f"page's notebook, {change}"
+        )
     runs.save(rootpath, record)
-    if (change := difference(rootpath, record)) is None:
-        return None
-    return (f"snippets/{record.name} is not deterministic: it printed different numbers alone and in its page's "
-            f"notebook, {change}")
+    return None
 
 
 def not_checked(rootpath: Path, start: float) -> list[str]:
     """The snippets run since ``start`` (a session's start) that have no run of the same key in the other context."""
     fresh = {record.name for context in COUNTERPART for record in runs.since(rootpath, context, start)}
-    return sorted(name for name in fresh
-                  if (alone := runs.last(rootpath, runs.ALONE, name)) is None or counterpart(rootpath, alone) is None)
+    return sorted(
+        name
+        for name in fresh
+        if (alone := runs.last(rootpath, runs.ALONE, name)) is None or counterpart(rootpath, alone) is None
+    )

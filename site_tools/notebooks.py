@@ -34,13 +34,24 @@ def execute(notebook: dict, timeout_s: float) -> nbformat.NotebookNode:
 
     node = nbformat.reads(json.dumps(notebook), as_version=4)
     with tempfile.TemporaryDirectory(prefix="mi-course-notebook-") as folder:
-        client = NotebookClient(node, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": folder}},
-                                extra_arguments=[f"--IPKernelApp.exec_lines={SITE_SETUP}"])
+        client = NotebookClient(
+            node,
+            timeout=timeout_s,
+            kernel_name="python3",
+            resources={"metadata": {"path": folder}},
+            extra_arguments=[f"--IPKernelApp.exec_lines={SITE_SETUP}"],
+        )
         try:
             client.execute()
         except CellExecutionError as error:
-            failed = next((cell for cell in node.cells
-                           if any(out.get("output_type") == "error" for out in cell.get("outputs", []))), None)
+            failed = next(
+                (
+                    cell
+                    for cell in node.cells
+                    if any(out.get("output_type") == "error" for out in cell.get("outputs", []))
+                ),
+                None,
+            )
             raise CellError(str(error), failed) from None
         except CellTimeoutError as error:
             raise CellError(f"a cell ran past {timeout_s:g} s:\n{error}", None) from None

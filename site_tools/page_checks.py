@@ -20,7 +20,7 @@ from site_tools import determinism, prose_claims, quotes
 from site_tools.claims import PageError
 from site_tools.pages import DOCS_DIR, SNIPPETS_DIR, Fence, Page, Snippet
 from site_tools.runner import SnippetError, SnippetRun, run_module, run_snippet
-from site_tools.runs import RunRecord
+from site_tools.runs import RunRecord, program_text
 
 MEASURE_TIMEOUT_S = 1800  # one run of `dev.py claims`: vector-free kernels are several times slower
 # Every snippet must run within 4 GiB on a CPU, as on a learner's laptop, and a breach fails. Its time is
@@ -36,7 +36,9 @@ VECTOR_FREE_KERNELS = os.environ.get("ATEN_CPU_CAPABILITY") == "default"
 # Notebook cells and console commands that run this long are stopped as hung.
 SNIPPET_TIMEOUT_S = MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 300
 # A page's snippet that runs this long is stopped as hung: ten times its budget, beyond any slow machine.
-SNIPPET_STOP_S = float(os.environ.get("MI_COURSE_SNIPPET_STOP_S", MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 10 * SNIPPET_BUDGET_S))
+SNIPPET_STOP_S = float(
+    os.environ.get("MI_COURSE_SNIPPET_STOP_S", MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 10 * SNIPPET_BUDGET_S)
+)
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # the colours of an IPython traceback
 
 
@@ -46,7 +48,9 @@ def check_claims_on_run(page: Page, snippet: str, printed: str, where: str) -> N
     for claim in page.claims:
         if snippet in prose_claims.quoted_snippets(claim):
             try:
-                prose_claims.check(claim, lambda name: printed if name == snippet else quotes.output_of(name, page.text, docs))
+                prose_claims.check(
+                    claim, lambda name: printed if name == snippet else quotes.output_of(name, page.text, docs)
+                )
             except prose_claims.ClaimError as error:
                 raise PageError(f"{where}: run of {SNIPPETS_DIR}/{snippet}: {error}") from None
 
@@ -60,16 +64,26 @@ def hub_reachable() -> bool:
         return run_snippet(probe).returncode == 0
 
 
-def run_snippet_checked(snippet: Snippet, where: str, timeout_s: float, env: dict[str, str] | None = None) -> SnippetRun:
+def run_snippet_checked(
+    snippet: Snippet, where: str, timeout_s: float, env: dict[str, str] | None = None
+) -> SnippetRun:
     """Run ``snippet``'s script as a learner would; fail with ``where`` if it cannot run, fails, or breaks the rules."""
     if not snippet.path.is_file():
         raise PageError(f"{where}: includes {SNIPPETS_DIR}/{snippet.name}, which does not exist")
     try:
-        run = run_snippet(snippet.path, timeout_s=timeout_s, repo=snippet.root, script=snippet.script, env=env,
-                          figures=snippet.draws_figure)
+        run = run_snippet(
+            snippet.path,
+            timeout_s=timeout_s,
+            repo=snippet.root,
+            script=snippet.script,
+            env=env,
+            figures=snippet.draws_figure,
+        )
     except subprocess.TimeoutExpired:
-        raise PageError(f"{where}: {SNIPPETS_DIR}/{snippet.name} was stopped after {timeout_s:g} s, as hung "
-                        f"(its time budget is {SNIPPET_BUDGET_S:g} s)") from None
+        raise PageError(
+            f"{where}: {SNIPPETS_DIR}/{snippet.name} was stopped after {timeout_s:g} s, as hung "
+            f"(its time budget is {SNIPPET_BUDGET_S:g} s)"
+        ) from None
     except SnippetError as error:
         raise PageError(f"{where}: {error}") from None
     if run.returncode != 0:
@@ -106,7 +120,9 @@ def command_source(command: str, rootpath: Path) -> str:
 
     words = command.split()
     step = STEP_CHECKS.get(words[4]) if words[3:4] == ["check"] and len(words) > 4 else None
-    return "\n".join([command, *(path.read_text(encoding="utf-8") for path in (step.sources() if step else []))])
+    return "\n".join(
+        [command, *(program_text(path.read_text(encoding="utf-8")) for path in (step.sources() if step else []))]
+    )
 
 
 def run_command(command: str, env: dict[str, str] | None = None, timeout_s: float = SNIPPET_TIMEOUT_S) -> SnippetRun:

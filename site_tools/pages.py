@@ -37,8 +37,11 @@ DOCS_DIR = "docs"
 SNIPPETS_DIR = "snippets"
 INSTALL_SNIPPET = "colab-install.txt"  # the one install line of every page (a text fence includes it)
 INCLUDE_BASES = (SNIPPETS_DIR, ".")  # where an include's path is looked for, in order (mkdocs.yml's base_path)
-INCLUDE_LINE = re.compile(r'^(?P<indent>[ \t]*)(?P<escape>;?)-{1,3}8<-{1,3}[ \t]+"(?P<path>[^"]+)"[ \t]*$')
-SECTION_MARKER = re.compile(r"^[ \t]*#[ \t]*-{1,3}8<-{1,3}[ \t]+\[[ \t]*(?P<kind>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\][ \t]*$")
+# In a page, ``--8<-- "step2/x.py"``; in a snippet, the same as a comment, so that its file stays valid Python.
+INCLUDE_LINE = re.compile(r'^(?P<indent>[ \t]*)(?:#[ \t]*)?(?P<escape>;?)-{1,3}8<-{1,3}[ \t]+"(?P<path>[^"]+)"[ \t]*$')
+SECTION_MARKER = re.compile(
+    r"^[ \t]*#[ \t]*-{1,3}8<-{1,3}[ \t]+\[[ \t]*(?P<kind>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\][ \t]*$"
+)
 SECTION_PATH = re.compile(r"^(?P<path>.+?):(?P<section>[a-z][-_0-9a-z]*)$")
 FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>`{3,}|~{3,})(?P<info>.*)$")
 MARKER_COMMENT = re.compile(r"^\s*<!--\s*(?P<marker>pytest[-.:\w]*)(?P<args>.*?)-->\s*$")
@@ -59,6 +62,7 @@ class PageSyntaxError(ValueError):
 
 
 # ---- snippets -----------------------------------------------------------------------------------
+
 
 def resolve_include(path: str, root: Path) -> Path:
     """The file an include names, looked for as pymdownx.snippets looks (``INCLUDE_BASES``)."""
@@ -103,8 +107,8 @@ def expand(text: str, root: Path, *, within: tuple[str, ...] = ()) -> str:
         if include["path"] in within:
             raise PageSyntaxError(f'--8<-- "{include["path"]}" includes itself')
         source = resolve_include(path, root).read_text(encoding="utf-8")
-        if section:
-            body = section_lines(source, section, path)
+        if section:  # dedented, so that the include line's indentation alone places it (a method in a class body)
+            body = textwrap.dedent("\n".join(section_lines(source, section, path))).split("\n")
         else:
             body = [part for part in source.rstrip("\n").split("\n") if not SECTION_MARKER.match(part)]
         expanded = expand("\n".join(body), root, within=(*within, include["path"]))
@@ -135,7 +139,11 @@ class Snippet:
     @property
     def includes(self) -> list[str]:
         """The files (with their sections) that the snippet includes."""
-        return [match["path"] for line in self.source.split("\n") if (match := INCLUDE_LINE.match(line)) and not match["escape"]]
+        return [
+            match["path"]
+            for line in self.source.split("\n")
+            if (match := INCLUDE_LINE.match(line)) and not match["escape"]
+        ]
 
     @property
     def needs_network(self) -> bool:
@@ -155,10 +163,15 @@ class Snippet:
 def snippet_files(root: Path) -> list[Snippet]:
     """Every snippet script; the ``__init__.py`` files only make the folders ship as packages."""
     folder = root / SNIPPETS_DIR
-    return [Snippet(path.relative_to(folder).as_posix(), root) for path in sorted(folder.rglob("*.py")) if path.name != "__init__.py"]
+    return [
+        Snippet(path.relative_to(folder).as_posix(), root)
+        for path in sorted(folder.rglob("*.py"))
+        if path.name != "__init__.py"
+    ]
 
 
 # ---- pages --------------------------------------------------------------------------------------
+
 
 @dataclass
 class Fence:
@@ -218,6 +231,13 @@ class Fence:
             return "\n".join(line.strip() for line in self.body[1:])
         return self.expected_output.text if self.expected_output else None
 
+    def console_claim(self) -> tuple[str, str]:
+        """A console claim's command and what the page shows it printing; ``ValueError`` for any other fence."""
+        command, shown = self.course_command, self.shown_output
+        if command is None or shown is None:
+            raise ValueError(f"line {self.lineno}: fence '{self.info}' is not a console claim")
+        return command, shown
+
 
 @dataclass(frozen=True)
 class ProseClaim:
@@ -247,8 +267,10 @@ def prose_claims(text: str, cell: int | None = None) -> list[ProseClaim]:
     for part in parse(text.split("\n")):
         if isinstance(part, Prose):
             prose = "\n".join(part.lines)
-            claims += [ProseClaim(part.start + prose.count("\n", 0, match.start()) + 1, match["expression"], cell)
-                       for match in PROSE_CLAIM.finditer(prose)]
+            claims += [
+                ProseClaim(part.start + prose.count("\n", 0, match.start()) + 1, match["expression"], cell)
+                for match in PROSE_CLAIM.finditer(prose)
+            ]
     return claims
 
 
@@ -349,12 +371,18 @@ class Page:
     @property
     def snippets(self) -> list[Snippet]:
         """The snippets the page's include blocks include, in order."""
-        return [Snippet(name, self.root) for fence in self.code_blocks if fence.is_include_block for name in fence.includes]
+        return [
+            Snippet(name, self.root) for fence in self.code_blocks if fence.is_include_block for name in fence.includes
+        ]
 
     @property
     def includes(self) -> list[str]:
         """Every path any include line of the page names, in any fence or in prose."""
-        return [match["path"] for line in self.text.split("\n") if (match := INCLUDE_LINE.match(line)) and not match["escape"]]
+        return [
+            match["path"]
+            for line in self.text.split("\n")
+            if (match := INCLUDE_LINE.match(line)) and not match["escape"]
+        ]
 
     @property
     def claims(self) -> list[ProseClaim]:
@@ -370,11 +398,15 @@ class Page:
         problems = []
         for fence in self.fences:
             if fence.language in PYTHON_LABELS and fence.info != "python":
-                problems.append(f"line {fence.lineno}: fence '{fence.info}' is skipped silently by pytest-codeblocks; "
-                                "label Python blocks exactly 'python' (no title or options)")
+                problems.append(
+                    f"line {fence.lineno}: fence '{fence.info}' is skipped silently by pytest-codeblocks; "
+                    "label Python blocks exactly 'python' (no title or options)"
+                )
             if fence.info == "python" and fence.include_lines and not fence.is_include_block:
-                problems.append(f"line {fence.lineno}: a python block either includes snippets (only '--8<-- \"file\"' "
-                                "lines) or holds code, not both")
+                problems.append(
+                    f"line {fence.lineno}: a python block either includes snippets (only '--8<-- \"file\"' "
+                    "lines) or holds code, not both"
+                )
             if fence.skip_reason == "" or any("skip" in mark and "reason=" not in mark for mark in fence.marks):
                 problems.append(f"line {fence.lineno}: skip marker without a reason")
         if "pytest-codeblocks:skipfile" in self.text or "pytest-codeblocks:skip-->" in self.text:
@@ -382,16 +414,21 @@ class Page:
         for snippet in self.snippets:
             if not snippet.path.is_file():
                 problems.append(f"includes {SNIPPETS_DIR}/{snippet.name}, which does not exist")
-            elif snippet.needs_network and snippet.twin_model is None:
-                problems.append(f"{snippet.name}: write its first line as '{NETWORK_MARKER}; offline, the tests run it on <shipped model>'")
-            elif snippet.needs_network and not (self.root / ZOO_DIR / snippet.twin_model / "card.json").is_file():
-                problems.append(f"{snippet.name}: it names {snippet.twin_model} to run on offline, which is not a shipped model")
+            elif snippet.needs_network:
+                if (twin := snippet.twin_model) is None:
+                    problems.append(
+                        f"{snippet.name}: write its first line as '{NETWORK_MARKER}; offline, the tests run it on <shipped model>'"
+                    )
+                elif not (self.root / ZOO_DIR / twin / "card.json").is_file():
+                    problems.append(f"{snippet.name}: it names {twin} to run on offline, which is not a shipped model")
         return problems
 
     def replace_output(self, fence: Fence, output: str) -> str:
         """The page's text with ``fence``'s shown output replaced by ``output`` (what ``--update-outputs`` writes)."""
         lines = self.text.split("\n")
         target = fence.expected_output if fence.course_command is None else fence
+        if target is None:
+            raise ValueError(f"line {fence.lineno}: fence '{fence.info}' shows no output to replace")
         keep = 1 if fence.course_command is not None else 0  # a console claim keeps its command line
         indent = target.indent
         body = [f"{indent}{line}" if line else "" for line in output.rstrip("\n").split("\n")]
@@ -409,11 +446,18 @@ def find_root(path: Path) -> Path:
 def markdown_pages(root: Path) -> list[Page]:
     """Every Markdown page of the site (MkDocs skips dot-folders)."""
     docs = root / DOCS_DIR
-    return [Page(path, root, path.read_text(encoding="utf-8")) for path in sorted(docs.rglob("*.md"))
-            if not any(part.startswith(".") for part in path.relative_to(docs).parts)]
+    return [
+        Page(path, root, path.read_text(encoding="utf-8"))
+        for path in sorted(docs.rglob("*.md"))
+        if not any(part.startswith(".") for part in path.relative_to(docs).parts)
+    ]
 
 
 def notebook_pages(root: Path) -> list[Path]:
     """Every notebook page of the site (checkpoints and other dot-folders skipped)."""
     docs = root / DOCS_DIR
-    return [path for path in sorted(docs.rglob("*.ipynb")) if not any(part.startswith(".") for part in path.relative_to(docs).parts)]
+    return [
+        path
+        for path in sorted(docs.rglob("*.ipynb"))
+        if not any(part.startswith(".") for part in path.relative_to(docs).parts)
+    ]

@@ -24,12 +24,18 @@ import operator
 from collections.abc import Callable
 
 from site_tools.pages import ProseClaim
-from site_tools.quotes import card_field, printed
+from site_tools.quotes import card_field, literal_keywords, printed
 
-COMPARISONS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-               ast.Eq: operator.eq, ast.NotEq: operator.ne}
+COMPARISONS = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
 ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-FUNCTIONS = {"abs": abs, "min": min, "max": max}
+FUNCTIONS: dict[str, Callable[..., float]] = {"abs": abs, "min": min, "max": max}
 
 
 class ClaimError(ValueError):
@@ -38,8 +44,15 @@ class ClaimError(ValueError):
 
 def quoted_snippets(claim: ProseClaim) -> set[str]:
     """The snippets whose output ``claim`` quotes."""
-    return {call.args[0].value for call in ast.walk(_tree(claim)) if isinstance(call, ast.Call)
-            and getattr(call.func, "id", None) == "printed" and call.args and isinstance(call.args[0], ast.Constant)}
+    return {
+        call.args[0].value
+        for call in ast.walk(_tree(claim))
+        if isinstance(call, ast.Call)
+        and getattr(call.func, "id", None) == "printed"
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, str)
+    }
 
 
 def check(claim: ProseClaim, output_of: Callable[[str], str]) -> None:
@@ -53,8 +66,10 @@ def check(claim: ProseClaim, output_of: Callable[[str], str]) -> None:
         raise ClaimError(f"{claim.where}: claim {claim.expression!r} is a number, not a comparison")
     if not holds:
         values = ", ".join(f"{call} = {value:g}" for call, value in quoted.items())
-        raise ClaimError(f"{claim.where}: the prose claims {claim.expression!r}, which no longer holds ({values}); "
-                         "correct the sentence it stands beside, then the claim")
+        raise ClaimError(
+            f"{claim.where}: the prose claims {claim.expression!r}, which no longer holds ({values}); "
+            "correct the sentence it stands beside, then the claim"
+        )
 
 
 def failures(claims: list[ProseClaim], output_of: Callable[[str], str]) -> list[str]:
@@ -82,7 +97,9 @@ def _evaluate(node: ast.expr, output_of: Callable[[str], str], quoted: dict[str,
         value = _evaluate(node.operand, output_of, quoted)
         return -value if isinstance(node.op, ast.USub) else not value
     if isinstance(node, ast.BinOp) and type(node.op) in ARITHMETIC:
-        return ARITHMETIC[type(node.op)](_evaluate(node.left, output_of, quoted), _evaluate(node.right, output_of, quoted))
+        return ARITHMETIC[type(node.op)](
+            _evaluate(node.left, output_of, quoted), _evaluate(node.right, output_of, quoted)
+        )
     if isinstance(node, ast.BoolOp):
         values = [_evaluate(value, output_of, quoted) for value in node.values]
         return all(values) if isinstance(node.op, ast.And) else any(values)
@@ -96,7 +113,7 @@ def _evaluate(node: ast.expr, output_of: Callable[[str], str], quoted: dict[str,
         if name in ("printed", "card"):
             try:
                 args = [ast.literal_eval(arg) for arg in node.args]
-                options = {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords}
+                options = literal_keywords(node)
             except ValueError:
                 raise ValueError(f"{ast.unparse(node)}: its arguments must be written out, as strings") from None
             if name == "printed":
@@ -106,5 +123,7 @@ def _evaluate(node: ast.expr, output_of: Callable[[str], str], quoted: dict[str,
                 value = float(card_field(*args, **options))
             quoted[ast.unparse(node)] = value
             return value
-    raise ValueError(f"{ast.unparse(node)} is not allowed in a claim: quote numbers with printed(...) or card(...) "
-                     "and combine them with + - * /, abs, min, max, comparisons, and, or, not")
+    raise ValueError(
+        f"{ast.unparse(node)} is not allowed in a claim: quote numbers with printed(...) or card(...) "
+        "and combine them with + - * /, abs, min, max, comparisons, and, or, not"
+    )

@@ -39,7 +39,7 @@ from pytest_codeblocks.plugin import TestBlock
 
 from site_tools import determinism, prose_claims, quotes, runs
 from site_tools.claims import PageError, claim_mismatch, structure_mismatch
-from site_tools.notebooks import CellError, run_page
+from site_tools.notebooks import CellError, page_name, run_page
 from site_tools.page_checks import (
     ANSI_ESCAPE,
     SNIPPET_BUDGET_MIB,
@@ -59,13 +59,36 @@ from site_tools.pages import DOCS_DIR, SNIPPETS_DIR, Fence, Page, Snippet, noteb
 from site_tools.runner import SnippetError, start_worker
 
 SESSION_START = time.time()  # the records a session wrote are those finished since
+REUSED = pytest.StashKey[list[str]]()  # the runs this session took from their records instead of running them
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--update-outputs", action="store_true",
+        "--update-outputs",
+        action="store_true",
         help="rewrite a page's expected-output block when its snippet prints something else (then review the diff)",
     )
+    parser.addoption(
+        "--rerun",
+        action="store_true",
+        help="run every snippet, notebook and console claim, even those with a run record of the same key",
+    )
+
+
+def reused_run(config: pytest.Config, context: str, name: str, source: str | bytes) -> runs.RunRecord | None:
+    """The recorded run of ``name`` under this very key (source, package, kernels and libraries), if there is one.
+
+    Such a record passed every check when it was made, and its key fixes what it printed (the
+    determinism check holds each snippet to that), so it stands for running the code again: its
+    output is checked against the page as a new run's would be. ``--rerun`` and ``--update-outputs``
+    run everything; a clean clone (CI) has no records. The session's summary counts what it reused.
+    """
+    if config.getoption("rerun") or config.getoption("update_outputs"):
+        return None
+    record = runs.current(config.rootpath, context, name, source, same_kernels=True)
+    if record is not None:
+        config.stash.setdefault(REUSED, []).append(name)
+    return record
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -78,13 +101,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter) -> None:
     rootpath = terminalreporter.config.rootpath
+    if reused := terminalreporter.config.stash.get(REUSED, []):
+        terminalreporter.write_sep("=", "runs reused")
+        terminalreporter.write_line(
+            f"{len(reused)} snippets, notebooks and commands had a run record of the same key and were checked "
+            "from it, not run again (python3 dev.py test --rerun runs them): " + ", ".join(reused)
+        )
     if runs.store(rootpath).is_dir():
-        slow = [f"{SNIPPETS_DIR}/{record.name} ({record.wall_s:.0f} s)" for record in runs.since(rootpath, runs.ALONE, SESSION_START)
-                if record.wall_s is not None and record.wall_s > SNIPPET_BUDGET_S]
+        slow = [
+            f"{SNIPPETS_DIR}/{record.name} ({record.wall_s:.0f} s)"
+            for record in runs.since(rootpath, runs.ALONE, SESSION_START)
+            if record.wall_s is not None and record.wall_s > SNIPPET_BUDGET_S
+        ]
         if slow:
             terminalreporter.write_sep("=", "time budget not enforced")
-            why = ("ATEN_CPU_CAPABILITY=default runs torch's vector-free kernels, so these times are not a learner's; "
-                   if VECTOR_FREE_KERNELS else "on this machine, as loaded as it was; `python3 dev.py bench` times them on a quiet one; ")
+            why = (
+                "ATEN_CPU_CAPABILITY=default runs torch's vector-free kernels, so these times are not a learner's; "
+                if VECTOR_FREE_KERNELS
+                else "on this machine, as loaded as it was; `python3 dev.py bench` times them on a quiet one; "
+            )
             terminalreporter.write_line(f"{why}over {SNIPPET_BUDGET_S:g} s: " + ", ".join(slow))
         if unchecked := determinism.not_checked(rootpath, SESSION_START):
             terminalreporter.write_sep("=", "determinism not checked")
@@ -120,12 +155,25 @@ class CoursePage(pytest.File):
         yield PageGrammar.from_parent(self, name="grammar", page=page)
         for fence in page.code_blocks:
             if fence.is_include_block:
-                items = [SnippetScript.from_parent(self, name=f"{SNIPPETS_DIR}/{name}", page=page, fence=fence,
-                                                   snippet=Snippet(name, self.config.rootpath)) for name in fence.includes]
+                items = [
+                    SnippetScript.from_parent(
+                        self,
+                        name=f"{SNIPPETS_DIR}/{name}",
+                        page=page,
+                        fence=fence,
+                        snippet=Snippet(name, self.config.rootpath),
+                    )
+                    for name in fence.includes
+                ]
             else:
                 item = TestBlock.from_parent(self, name=f"line {fence.lineno}")
-                item.obj = CodeBlock(fence.text + "\n", fence.lineno, fence.info,
-                                     fence.shown_output + "\n" if fence.shown_output is not None else None, marks=fence.marks)
+                item.obj = CodeBlock(
+                    fence.text + "\n",
+                    fence.lineno,
+                    fence.info,
+                    fence.shown_output + "\n" if fence.shown_output is not None else None,
+                    marks=fence.marks,
+                )
                 items = [item]
             for item in items:
                 for mark in fence.marks:
@@ -142,7 +190,8 @@ class PageGrammar(CourseItem):
 
     def runtest(self) -> None:
         problems = self.page.problems() + prose_claims.failures(
-            self.page.claims, lambda snippet: quotes.output_of(snippet, self.page.text, self.page.root / DOCS_DIR))
+            self.page.claims, lambda snippet: quotes.output_of(snippet, self.page.text, self.page.root / DOCS_DIR)
+        )
         if problems:
             raise PageError(f"{self.path.name}: " + "\n".join(problems))
 
@@ -158,24 +207,44 @@ class SnippetScript(CourseItem):
         if snippet.path.is_file() and snippet.needs_network:
             self.run_on_hub_or_twin(snippet, where)
             return
-        run = run_snippet_checked(snippet, where, SNIPPET_STOP_S)
-        if run.peak_mib > SNIPPET_BUDGET_MIB:
+        reused = reused_run(self.config, runs.ALONE, snippet.name, snippet.script) if snippet.path.is_file() else None
+        record = reused or self.run_alone(snippet, where)
+        if record.peak_mib is not None and record.peak_mib > SNIPPET_BUDGET_MIB:
             raise PageError(
-                f"{where}: {SNIPPETS_DIR}/{snippet.name} took {run.peak_mib:,.0f} MiB at peak (and {run.wall_s:.1f} s); "
+                f"{where}: {SNIPPETS_DIR}/{snippet.name} took {record.peak_mib:,.0f} MiB at peak (and {record.wall_s:.1f} s); "
                 f"the memory budget is {SNIPPET_BUDGET_MIB:,.0f} MiB"
             )
         if (shown := self.fence.shown_output) is not None:
-            mismatch = claim_mismatch(self.path, self.config.rootpath, snippet.name, snippet.script, shown, run.stdout)
+            mismatch = claim_mismatch(
+                self.path, self.config.rootpath, snippet.name, snippet.script, shown, record.stdout
+            )
             if mismatch and self.config.getoption("update_outputs"):
-                rewrite_output(self.page, self.fence, run.stdout)
+                rewrite_output(self.page, self.fence, record.stdout)
             elif mismatch:
                 raise PageError(f"{where}: the output shown on the page no longer matches {snippet.name}: {mismatch}")
-        check_claims_on_run(self.page, snippet.name, run.stdout, where)
-        from mi_course.runtime import device_description  # after the run: the worker's start imports mi_course in a thread
+        check_claims_on_run(self.page, snippet.name, record.stdout, where)
+        if reused is None:
+            keep_and_compare(self.config.rootpath, record, where)
 
-        keep_and_compare(self.config.rootpath, runs.RunRecord(
-            snippet.name, runs.ALONE, runs.RunKey.of(snippet.script), run.stdout, run.figures, cpu_s=round(run.cpu_s, 1),
-            wall_s=round(run.wall_s, 1), peak_mib=round(run.peak_mib), device=device_description()), where)
+    @staticmethod
+    def run_alone(snippet: Snippet, where: str) -> runs.RunRecord:
+        """Run the snippet as a learner would, into a record (kept once every check has passed)."""
+        run = run_snippet_checked(snippet, where, SNIPPET_STOP_S)
+        from mi_course.runtime import (
+            device_description,
+        )  # after the run: the worker's start imports mi_course in a thread
+
+        return runs.RunRecord(
+            snippet.name,
+            runs.ALONE,
+            runs.RunKey.of(snippet.script),
+            run.stdout,
+            run.figures,
+            cpu_s=round(run.cpu_s, 1),
+            wall_s=round(run.wall_s, 1),
+            peak_mib=round(run.peak_mib),
+            device=device_description(),
+        )
 
     def run_on_hub_or_twin(self, snippet: Snippet, where: str) -> None:
         """A hub snippet runs as it is; offline, the same file runs on its twin (``MI_COURSE_HUB_TWINS=1``).
@@ -190,9 +259,14 @@ class SnippetScript(CourseItem):
         run = run_snippet_checked(snippet, where, SNIPPET_STOP_S, env=env)
         if (shown := self.fence.shown_output) is not None and (mismatch := structure_mismatch(shown, run.stdout)):
             on = f"on {snippet.twin_model} (offline)" if env else "on the hub model"
-            raise PageError(f"{where}: {SNIPPETS_DIR}/{snippet.name}, run {on}, no longer prints what the page shows: {mismatch}")
-        keep_and_compare(self.config.rootpath, runs.RunRecord(snippet.name, runs.ALONE, runs.RunKey.of(snippet.script),
-                                                              run.stdout), where)
+            raise PageError(
+                f"{where}: {SNIPPETS_DIR}/{snippet.name}, run {on}, no longer prints what the page shows: {mismatch}"
+            )
+        keep_and_compare(
+            self.config.rootpath,
+            runs.RunRecord(snippet.name, runs.ALONE, runs.RunKey.of(snippet.script), run.stdout),
+            where,
+        )
 
 
 class ConsoleClaim(CourseItem):
@@ -202,7 +276,21 @@ class ConsoleClaim(CourseItem):
         self.lineno = fence.lineno
 
     def runtest(self) -> None:
-        command, where = self.fence.course_command, f"{self.path.name}, line {self.fence.lineno}"
+        (command, shown), where = self.fence.console_claim(), f"{self.path.name}, line {self.fence.lineno}"
+        source = command_source(command, self.config.rootpath)
+        reused = reused_run(self.config, runs.COMMAND, command, source)
+        printed = reused.stdout if reused else self.run(command, where)
+        mismatch = claim_mismatch(self.path, self.config.rootpath, command, source, shown, printed, live_timings=True)
+        if mismatch and self.config.getoption("update_outputs"):
+            rewrite_output(self.page, self.fence, printed)
+        elif mismatch:
+            raise PageError(f"{where}: the page no longer shows what `{command}` prints: {mismatch}")
+        if reused is None:
+            runs.save(self.config.rootpath, runs.RunRecord(command, runs.COMMAND, runs.RunKey.of(source), printed))
+
+    @staticmethod
+    def run(command: str, where: str) -> str:
+        """What ``command`` prints, run as a reader would; fail if it cannot run or fails without a verdict."""
         try:
             done = run_command(command)
         except subprocess.TimeoutExpired:
@@ -211,15 +299,11 @@ class ConsoleClaim(CourseItem):
             raise PageError(f"{where}: {error}") from None
         if done.returncode != 0 and "FAIL" not in done.stdout:
             raise PageError(f"{where}: `{command}` failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-        mismatch = claim_mismatch(self.path, self.config.rootpath, command, command_source(command, self.config.rootpath),
-                                  self.fence.shown_output, done.stdout, live_timings=True)
-        if mismatch and self.config.getoption("update_outputs"):
-            rewrite_output(self.page, self.fence, done.stdout)
-        elif mismatch:
-            raise PageError(f"{where}: the page no longer shows what `{command}` prints: {mismatch}")
+        return done.stdout
 
 
 # ---- notebook pages ------------------------------------------------------------------------------
+
 
 class NotebookPage(pytest.File):
     def collect(self):
@@ -252,10 +336,17 @@ class NotebookRun(CourseItem):
     def runtest(self) -> None:
         import nbformat
 
-        try:
-            record = run_page(self.config.rootpath, self.path, SNIPPET_TIMEOUT_S)
-        except CellError as error:
-            raise PageError(f"{self.path.name}: a cell raised:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}") from None
+        source = self.path.read_bytes()
+        record = reused_run(self.config, runs.PAGE, page_name(self.config.rootpath, self.path), source)
+        if record is None:
+            try:
+                record = run_page(self.config.rootpath, self.path, SNIPPET_TIMEOUT_S)
+            except CellError as error:
+                raise PageError(
+                    f"{self.path.name}: a cell raised:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}"
+                ) from None
         notebook = nbformat.reads(record.notebook, as_version=4)
-        if problems := prose_claims.failures(notebook_claims(notebook), lambda name: quotes.cell_output(name, notebook)):
+        if problems := prose_claims.failures(
+            notebook_claims(notebook), lambda name: quotes.cell_output(name, notebook)
+        ):
             raise PageError(f"{self.path.name}: " + "\n".join(problems))

@@ -8,7 +8,9 @@ names a code cell of that notebook by its cell id (``printed("cell:ablation", ..
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
+from typing import Any
 
 from site_tools.claims import NUMBER
 from site_tools.pages import Fence, parse
@@ -18,8 +20,12 @@ CELL_QUOTE = "cell:"  # printed("cell:ID", ...) in a notebook page quotes its co
 
 def expected_outputs(markdown: str) -> dict[str, str]:
     """The expected-output block of each snippet a page includes: snippet path -> the block's text."""
-    return {name: fence.shown_output for fence in parse(markdown.split("\n")) if isinstance(fence, Fence)
-            and fence.is_include_block and fence.shown_output is not None for name in fence.includes}
+    return {
+        name: fence.shown_output
+        for fence in parse(markdown.split("\n"))
+        if isinstance(fence, Fence) and fence.is_include_block and fence.shown_output is not None
+        for name in fence.includes
+    }
 
 
 def output_of(snippet: str, markdown: str, docs_dir: Path) -> str:
@@ -35,7 +41,9 @@ def output_of(snippet: str, markdown: str, docs_dir: Path) -> str:
 def cell_output(name: str, notebook: dict) -> str:
     """What code cell ``name`` (``"cell:ID"``) of an executed ``notebook``, as nbformat reads it, printed."""
     if not name.startswith(CELL_QUOTE):
-        raise ValueError(f"{name!r}: a notebook's claim quotes one of its code cells, as {CELL_QUOTE}ID (the cell's id)")
+        raise ValueError(
+            f"{name!r}: a notebook's claim quotes one of its code cells, as {CELL_QUOTE}ID (the cell's id)"
+        )
     cell_id = name.removeprefix(CELL_QUOTE)
     cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code" and cell.get("id") == cell_id]
     if len(cells) != 1:
@@ -45,8 +53,11 @@ def cell_output(name: str, notebook: dict) -> str:
 
 def cell_printed(cell: dict) -> str:
     """What a run code cell printed to stdout."""
-    return "".join(out.get("text", "") for out in cell.get("outputs", [])
-                   if out.get("output_type") == "stream" and out.get("name") == "stdout")
+    return "".join(
+        out.get("text", "")
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream" and out.get("name") == "stdout"
+    )
 
 
 def printed(output: str, text: str, after: str | None = None, nth: int = 1) -> str:
@@ -74,6 +85,20 @@ def printed(output: str, text: str, after: str | None = None, nth: int = 1) -> s
         what = "no number follows" if not numbers else f"only {len(numbers)} numbers follow"
         raise ValueError(f"{what} {text!r} on the line {line.strip()!r}")
     return numbers[nth - 1]
+
+
+def literal_keywords(call: ast.Call) -> dict[str, Any]:
+    """The keyword arguments of a macro's or a claim's ``call``, each written out as a literal (else ``ValueError``).
+
+    A ``**mapping`` fails with the ``TypeError`` that calling a function with it would raise.
+    """
+    options: dict[str, Any] = {}
+    for keyword in call.keywords:
+        value = ast.literal_eval(keyword.value)
+        if keyword.arg is None:  # a **mapping
+            raise TypeError("keywords must be strings")
+        options[keyword.arg] = value
+    return options
 
 
 def card_field(name: str, field: str) -> int | float:

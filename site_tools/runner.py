@@ -26,7 +26,11 @@ from pathlib import Path
 WORKER = Path(__file__).with_name("worker.py")
 # What torch fixes at import time: a worker serves only runs that ask for the same values.
 IMPORT_TIME_SETTINGS = (
-    "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MI_COURSE_SNIPPET_PRELOAD",
+    "ATEN_CPU_CAPABILITY",
+    "MKL_ENABLE_INSTRUCTIONS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "MI_COURSE_SNIPPET_PRELOAD",
 )
 WORKER_START_TIMEOUT_S = 120
 
@@ -50,13 +54,23 @@ class SnippetRun:
 
 def installed_places() -> list[str]:
     """Where the course is installed: the folders of ``mi_course`` and its snippets (the checkout, if editable)."""
-    return [place for name in ("mi_course", "mi_course.snippets")
-            for place in importlib.util.find_spec(name).submodule_search_locations]
+    return [place for name in ("mi_course", "mi_course.snippets") for place in package_folders(name)]
+
+
+def package_folders(name: str) -> list[str]:
+    """The folders the package ``name`` is imported from; ``ModuleNotFoundError`` if it is not an installed package."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.submodule_search_locations is None:
+        raise ModuleNotFoundError(f"{name} is not an installed package", name=name)
+    return list(spec.submodule_search_locations)
 
 
 def package_root() -> str:
     """The folder holding the ``mi_course`` this process imports: snippets must run against the same one."""
-    return str(Path(importlib.util.find_spec("mi_course").origin).parents[1])
+    spec = importlib.util.find_spec("mi_course")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("mi_course is not installed", name="mi_course")
+    return str(Path(spec.origin).parents[1])
 
 
 class Worker:
@@ -65,17 +79,23 @@ class Worker:
     def __init__(self, env: dict[str, str], repo: str):
         self.process = subprocess.Popen(
             [sys.executable, "-I", str(WORKER), repo, package_root(), *installed_places()],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tempfile.gettempdir(),
         )
+        assert self.process.stdin is not None and self.process.stdout is not None, "both pipes were asked for"
+        self.requests, self.replies = self.process.stdin, self.process.stdout
         self.imported = self.answer(WORKER_START_TIMEOUT_S)
         self.lock = threading.Lock()  # one request at a time
 
     def answer(self, timeout_s: float) -> dict:
         """The worker's next JSON line; ``subprocess.TimeoutExpired`` if it takes longer than ``timeout_s``."""
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
+        ready, _, _ = select.select([self.replies], [], [], timeout_s)
         if not ready:
             raise subprocess.TimeoutExpired(WORKER.name, timeout_s)
-        line = self.process.stdout.readline()
+        line = self.replies.readline()
         if not line:
             raise SnippetError(f"the snippet worker exited (status {self.process.wait()}) before answering")
         return json.loads(line)
@@ -83,8 +103,8 @@ class Worker:
     def run(self, request: dict, timeout_s: float) -> int:
         """Run one request; return the snippet's exit status, or kill it and raise ``TimeoutExpired`` after ``timeout_s``."""
         with self.lock:
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
+            self.requests.write(json.dumps(request) + "\n")
+            self.requests.flush()
             pid = self.answer(10)["pid"]
             try:
                 return self.answer(timeout_s)["status"]
@@ -118,8 +138,12 @@ def close_workers() -> None:
 
 
 def run_snippet(
-    snippet_file: Path, timeout_s: float = 300, repo: Path | None = None, env: dict[str, str] | None = None,
-    script: str | None = None, figures: bool = False,
+    snippet_file: Path,
+    timeout_s: float = 300,
+    repo: Path | None = None,
+    env: dict[str, str] | None = None,
+    script: str | None = None,
+    figures: bool = False,
 ) -> SnippetRun:
     """Run ``snippet_file`` from a copy in an empty folder; measure its time, memory, file reads and network use.
 
@@ -131,11 +155,17 @@ def run_snippet(
     with tempfile.TemporaryDirectory(prefix="mi-course-snippet-") as folder:
         copy = Path(folder) / snippet_file.name
         copy.write_text(snippet_file.read_text(encoding="utf-8") if script is None else script, encoding="utf-8")
-        return _run_in_worker({"script": str(copy)}, folder, f"snippets/{snippet_file.name}", timeout_s, repo, env, figures)
+        return _run_in_worker(
+            {"script": str(copy)}, folder, f"snippets/{snippet_file.name}", timeout_s, repo, env, figures
+        )
 
 
 def run_module(
-    module: str, args: list[str], timeout_s: float = 300, repo: Path | None = None, env: dict[str, str] | None = None,
+    module: str,
+    args: list[str],
+    timeout_s: float = 300,
+    repo: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> SnippetRun:
     """Run ``python -m module args`` from an empty folder, measured as ``run_snippet`` measures a snippet."""
     with tempfile.TemporaryDirectory(prefix="mi-course-command-") as folder:
@@ -153,7 +183,12 @@ def _worker_key_args(repo: Path | None, env: dict[str, str] | None) -> tuple[dic
 
 
 def _run_in_worker(
-    what: dict, folder: str, name: str, timeout_s: float, repo: Path | None, env: dict[str, str] | None,
+    what: dict,
+    folder: str,
+    name: str,
+    timeout_s: float,
+    repo: Path | None,
+    env: dict[str, str] | None,
     figures: bool = False,
 ) -> SnippetRun:
     environment, repo_path = _worker_key_args(repo, env)
@@ -164,7 +199,9 @@ def _run_in_worker(
         returncode = worker.run({**what, "cwd": folder, "env": environment, **files}, timeout_s)
         own_wall_s = time.perf_counter() - start
         stdout, stderr = (Path(files[stream]).read_text(errors="replace") for stream in ("stdout", "stderr"))
-        if not Path(files["report"]).is_file():  # it left without running atexit handlers: its cost and audits are unknown
+        if not Path(
+            files["report"]
+        ).is_file():  # it left without running atexit handlers: its cost and audits are unknown
             raise SnippetError(
                 f"{name} exited (status {returncode}) without writing its measurements, so its time, memory, "
                 f"file reads and network use are unknown (os._exit, or a crash?):\n{stderr[-3000:]}"
@@ -173,7 +210,13 @@ def _run_in_worker(
         sink = Path(files.get("figures", ""))
         shown = sink.read_text(encoding="utf-8").splitlines() if figures and sink.is_file() else []
     return SnippetRun(
-        returncode, stdout, stderr, wall_s=measured["import_wall_s"] + own_wall_s, cpu_s=measured["cpu_s"],
-        peak_mib=measured["peak_mib"], read_from_checkout=tuple(measured["read_from_checkout"]),
-        network=tuple(measured["network"]), figures=tuple(json.loads(line) for line in shown),
+        returncode,
+        stdout,
+        stderr,
+        wall_s=measured["import_wall_s"] + own_wall_s,
+        cpu_s=measured["cpu_s"],
+        peak_mib=measured["peak_mib"],
+        read_from_checkout=tuple(measured["read_from_checkout"]),
+        network=tuple(measured["network"]),
+        figures=tuple(json.loads(line) for line in shown),
     )

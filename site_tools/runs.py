@@ -2,18 +2,21 @@
 
 A test that runs code keeps what the run gave (``RunRecord``): what it printed, the figures it
 showed, its cost and device, and the key it ran under (``RunKey``: the digest of its source, of the
-``mi_course`` it imported, and the kernel settings). The store is the folder that mkdocs.yml's
-``extra.run_records`` names, one JSON file per record: ``<context>/<name>.json``. A snippet has two
-contexts: run alone, as a learner runs a file (``ALONE``), and as a cell of its page's generated
-notebook (``NOTEBOOK``); a notebook page's run is kept as ``PAGE``, with the executed notebook the
-site renders.
+``mi_course`` it imported, and the kernel settings and libraries). The store is the folder that
+mkdocs.yml's ``extra.run_records`` names, one JSON file per record: ``<context>/<name>.json``. A
+snippet has two contexts: run alone, as a learner runs a file (``ALONE``), and as a cell of its
+page's generated notebook (``NOTEBOOK``). A notebook page's run is kept as ``PAGE``, with the
+executed notebook the site renders; a Markdown page's generated notebook, run whole, as ``COLAB``;
+a console claim's ``python -m mi_course`` command as ``COMMAND``.
 
 Readers take a record only for the source as it is now (``current``); a missing or stale one is
-named with the command that makes it (``missing``). Nothing reuses an old run silently.
+named with the command that makes it (``missing``). Nothing reuses an old run silently: the tests
+reuse a run only under its very key, and say so.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import json
@@ -21,19 +24,42 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML has no type hints; types-PyYAML is not installed
 
-ALONE, NOTEBOOK, PAGE = "alone", "notebook", "page"
-# What a run's numbers depend on besides its code: the device and the CPU kernels.
+ALONE, NOTEBOOK, PAGE, COLAB, COMMAND = "alone", "notebook", "page", "colab", "command"
+DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)  # what can start with a docstring
+# What a run's numbers depend on besides its code: the device, the CPU kernels and the libraries' versions.
 KERNEL_VARIABLES = ("MI_COURSE_DEVICE", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
+LIBRARIES = ("torch", "transformer-lens", "transformers", "numpy", "nnsight")
 
 
 def digest(source: str | bytes) -> str:
-    """The one digest of a source: a snippet's script, a console command, a notebook's text."""
-    data = source.encode("utf-8") if isinstance(source, str) else source
-    return hashlib.sha256(data).hexdigest()[:16]
+    """The one digest of a source: a snippet's script, a console command, a notebook's text.
+
+    Python source is digested as a program (``program_text``), so that reformatting it or editing its
+    comments keeps its recordings and runs; any other text, and bytes, as they are.
+    """
+    data = program_text(source) if isinstance(source, str) else source
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()[:16]
+
+
+def program_text(source: str) -> str:
+    """What a Python source computes, without its layout: the dump of its syntax tree (comments and
+    line breaks gone, adjacent strings joined), docstrings' whitespace evened out, as a formatter or a
+    rewrap leaves it; ``source`` itself if it is not Python."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, DOCUMENTED) and body and isinstance(first := body[0], ast.Expr):
+            if isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                first.value.value = " ".join(first.value.value.split())
+    return ast.dump(tree)
 
 
 @cache
@@ -51,9 +77,14 @@ def package_digest() -> str:
 
 
 def kernel_environment(env: dict[str, str] | None = None) -> str:
-    """The kernel settings of ``env`` (this process's environment by default), as a key part."""
+    """The kernel settings of ``env`` (this process's environment by default) and the libraries' versions, as a key part."""
     values = os.environ if env is None else env
-    return " ".join(f"{name}={values.get(name, '')}" for name in KERNEL_VARIABLES)
+    return " ".join([*(f"{name}={values.get(name, '')}" for name in KERNEL_VARIABLES), library_versions()])
+
+
+@cache
+def library_versions() -> str:
+    return " ".join(f"{name}=={version(name)}" for name in LIBRARIES)
 
 
 @dataclass(frozen=True)
@@ -74,7 +105,7 @@ class RunRecord:
     """One run of a snippet (alone or as a notebook cell) or of a notebook page."""
 
     name: str  # a snippet's path under snippets/, or a notebook page's under docs/
-    context: str  # ALONE, NOTEBOOK or PAGE
+    context: str  # ALONE, NOTEBOOK, PAGE, COLAB or COMMAND
     key: RunKey
     stdout: str
     figures: tuple[str, ...] = ()  # the page HTML of each figure it showed
@@ -130,7 +161,9 @@ def since(rootpath: Path, context: str, start: float) -> list[RunRecord]:
     return [record for record in records if record is not None and record.finished_at >= start]
 
 
-def current(rootpath: Path, context: str, name: str, source: str | bytes, *, same_kernels: bool = False) -> RunRecord | None:
+def current(
+    rootpath: Path, context: str, name: str, source: str | bytes, *, same_kernels: bool = False
+) -> RunRecord | None:
     """The last run of ``name`` in ``context`` if it ran ``source`` on the package as it is now, else None.
 
     ``same_kernels`` also asks for this process's kernel settings (the determinism check compares
@@ -146,5 +179,5 @@ def current(rootpath: Path, context: str, name: str, source: str | bytes, *, sam
 
 def missing(name: str, context: str, command: str) -> str:
     """Why a reader has no run of ``name`` to show, and the command that makes one."""
-    kind = {ALONE: "run", NOTEBOOK: "notebook run", PAGE: "run"}[context]
+    kind = "notebook run" if context == NOTEBOOK else "run"
     return f"no {kind} of {name} as it is now (missing, stale or from another key): {command} makes one"

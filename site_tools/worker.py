@@ -37,8 +37,11 @@ hosts_reached: set[str] = set()
 def audit(event: str, args: tuple) -> None:
     if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
         path = os.path.realpath(os.fsdecode(args[0]))
-        if (path.startswith(REPO + os.sep) and path != THIS_FILE  # the worker itself: traces and warnings read it
-                and not any(path.startswith(place + os.sep) for place in INSTALLED_PLACES)):
+        if (
+            path.startswith(REPO + os.sep)
+            and path != THIS_FILE  # the worker itself: traces and warnings read it
+            and not any(path.startswith(place + os.sep) for place in INSTALLED_PLACES)
+        ):
             opened_in_checkout.add(path)
     elif event == "socket.getaddrinfo" and args[0] not in LOCAL_HOSTS:
         hosts_reached.add(str(args[0]))
@@ -68,8 +71,11 @@ def preload() -> dict[str, float]:
 
 def run_child(request: dict, imported: dict[str, float]) -> None:
     """In the forked child: become the snippet's process and run it; never returns."""
-    for fd, path, flags in ((0, os.devnull, os.O_RDONLY), (1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
-                            (2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
+    for fd, path, flags in (
+        (0, os.devnull, os.O_RDONLY),
+        (1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+        (2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+    ):
         os.dup2(os.open(path, flags, 0o644), fd)
     os.chdir(request["cwd"])
     os.environ.clear()
@@ -79,11 +85,20 @@ def run_child(request: dict, imported: dict[str, float]) -> None:
     def report() -> None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         with open("/proc/self/status") as status:
-            peak_kib = int(re.search(r"VmHWM:\s+(\d+)", status.read()).group(1))
+            peak = re.search(r"VmHWM:\s+(\d+)", status.read())
+        assert peak is not None, "Linux's /proc/self/status shows the peak resident memory (VmHWM)"
+        peak_kib = int(peak.group(1))
         with open(request["report"], "w") as out:
-            json.dump({"cpu_s": imported["cpu_s"] + usage.ru_utime + usage.ru_stime, "import_wall_s": imported["wall_s"],
-                       "peak_mib": peak_kib / 1024, "read_from_checkout": sorted(opened_in_checkout),
-                       "network": sorted(hosts_reached)}, out)
+            json.dump(
+                {
+                    "cpu_s": imported["cpu_s"] + usage.ru_utime + usage.ru_stime,
+                    "import_wall_s": imported["wall_s"],
+                    "peak_mib": peak_kib / 1024,
+                    "read_from_checkout": sorted(opened_in_checkout),
+                    "network": sorted(hosts_reached),
+                },
+                out,
+            )
 
     atexit.register(report)
     if request.get("figures"):
@@ -135,8 +150,11 @@ def use_package_under_test() -> None:
     import importlib.util
 
     installed = importlib.util.find_spec("mi_course")
-    if installed is None or os.path.dirname(os.path.dirname(installed.origin)) != os.path.realpath(PACKAGE_ROOT):
-        sys.path.insert(0, PACKAGE_ROOT)
+    if installed is not None:
+        assert installed.origin is not None, "mi_course is a regular package, with an __init__.py"
+        if os.path.dirname(os.path.dirname(installed.origin)) == os.path.realpath(PACKAGE_ROOT):
+            return
+    sys.path.insert(0, PACKAGE_ROOT)
 
 
 def serve() -> None:

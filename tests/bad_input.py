@@ -62,6 +62,14 @@ class Kit:
         return patching_case(self.twin, 4)
 
     @cached_property
+    def twin_patching_case(self):
+        """Two IOI prompts of one template on ``twin``, their corruptions and a metric of the logits."""
+        from mi_course.ioi import TEMPLATES, corrupted, ioi_prompts
+
+        prompts = ioi_prompts(2, templates=TEMPLATES[:1])
+        return self.twin, prompts.tokens, corrupted(prompts).tokens, lambda logits: logits[:, -1, 0].mean()
+
+    @cached_property
     def repeated(self) -> torch.Tensor:
         from mi_course.induction import repeated_random_tokens
 
@@ -129,7 +137,11 @@ def shared_kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
 
 def bad_input_params(cases: dict[str, list[Bad]]) -> list:
     """One pytest param per case, named ``function-index``."""
-    return [pytest.param(case, id=f"{key.split(':')[1]}-{index}") for key, group in cases.items() for index, case in enumerate(group)]
+    return [
+        pytest.param(case, id=f"{key.split(':')[1]}-{index}")
+        for key, group in cases.items()
+        for index, case in enumerate(group)
+    ]
 
 
 def assert_refused(case: Bad, kit: Kit) -> None:

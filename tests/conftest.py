@@ -1,4 +1,4 @@
-"""Fixtures shared by the test modules: the site, built once per test session."""
+"""Fixtures shared by the test modules: the site, built once per test session, and gpt2-twin on IOI prompts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+
+from mi_course import ioi, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,10 +24,25 @@ def site(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("site")
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, timeout=1200,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        timeout=1200,
     )
     assert done.returncode == 0, done.stderr
     return folder
+
+
+@pytest.fixture(scope="module")
+def twin():
+    """gpt2-twin with 12 IOI prompts of the held-out templates, their corruptions and the IOI metric of that pair."""
+    model = load_model("gpt2-twin", device="cpu")
+    prompts = ioi.ioi_prompts(12, templates=ioi.HELD_OUT_TEMPLATES, names=ioi.HELD_OUT_NAMES, seed=3)
+    abc = ioi.corrupted(prompts)
+    with torch.inference_mode():
+        metric = ioi.ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
+    return model, prompts.tokens, abc.tokens, metric
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -7,11 +7,10 @@ import re
 import pytest
 import torch
 
-from mi_course import attribution_patching, ioi, load_model
+from mi_course import attribution_patching
 from mi_course.checkers.ioi import check_attribution_patching
 from mi_course.interventions import patch_by_position
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
-from tests.test_path_patching import _twin_case, twin  # noqa: F401 (a fixture)
 
 
 def test_attribution_patching_estimates_activation_patching_and_leaves_no_gradient_on_the_model(twin):
@@ -20,13 +19,22 @@ def test_attribution_patching_estimates_activation_patching_and_leaves_no_gradie
     assert estimates.shape == (model.cfg.n_layers, model.cfg.n_heads, clean.shape[1])
     assert all(parameter.grad is None for parameter in model.parameters())
     with torch.inference_mode():
-        actual = torch.stack([torch.stack([patch_by_position(model, clean, corrupted, [f"blocks.{layer}.attn.hook_z"], metric, head=head)[0]
-                                           for head in range(model.cfg.n_heads)]) for layer in range(model.cfg.n_layers)])
+        actual = torch.stack(
+            [
+                torch.stack(
+                    [
+                        patch_by_position(model, clean, corrupted, [f"blocks.{layer}.attn.hook_z"], metric, head=head)[
+                            0
+                        ]
+                        for head in range(model.cfg.n_heads)
+                    ]
+                )
+                for layer in range(model.cfg.n_layers)
+            ]
+        )
     assert torch.corrcoef(torch.stack([estimates.flatten(), actual.flatten()]))[0, 1] > 0.7
     # Where nothing differs between the runs (the first token and the template's words before the first name), nothing is estimated.
     assert estimates[..., 0].abs().max() < 1e-6
-
-
 
 
 def test_the_courses_attribution_patching_passes_its_checker():
@@ -48,13 +56,16 @@ def attribution_variant(sign=1, gradient_run="corrupted", reduce="sum"):
 
         model.zero_grad()
         tokens = corrupted_tokens if gradient_run == "corrupted" else clean_tokens
-        metric(model.run_with_hooks(tokens, fwd_hooks=[(name, functools.partial(keep, name=name)) for name in names])).backward()
+        metric(
+            model.run_with_hooks(tokens, fwd_hooks=[(name, functools.partial(keep, name=name)) for name in names])
+        ).backward()
         out = []
         for name in names:
             product = sign * (clean[name] - corrupted[name]) * kept[name].grad
             out.append(product.sum(dim=(0, 3)) if reduce == "sum" else product.mean(dim=0).sum(dim=-1))
         model.zero_grad(set_to_none=True)
         return torch.stack(out).transpose(1, 2)
+
     return attribution_patch_heads
 
 
@@ -80,12 +91,27 @@ def test_the_learners_attribution_patching_with_backward_passes():
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.attribution_patching:attribution_patch_heads": [
-        Bad(lambda k: attribution_patching.attribution_patch_heads(*_twin_case()[:3], lambda logits: logits[:, -1, 0].mean().item()),
-            TypeError, re.escape("attribution_patch_heads expected metric to return a one-element tensor it can differentiate, got float")),
-        Bad(lambda k: attribution_patching.attribution_patch_heads(*_twin_case()[:3], lambda logits: logits[:, -1, 0]), TypeError,
-            re.escape("got torch.float32 of shape (2,)")),
-        Bad(lambda k: torch.inference_mode()(attribution_patching.attribution_patch_heads)(*_twin_case()), RuntimeError,
-            re.escape("attribution_patch_heads needs gradients: call it outside torch.inference_mode()")),
+        Bad(
+            lambda k: attribution_patching.attribution_patch_heads(
+                *k.twin_patching_case[:3], lambda logits: logits[:, -1, 0].mean().item()
+            ),
+            TypeError,
+            re.escape(
+                "attribution_patch_heads expected metric to return a one-element tensor it can differentiate, got float"
+            ),
+        ),
+        Bad(
+            lambda k: attribution_patching.attribution_patch_heads(
+                *k.twin_patching_case[:3], lambda logits: logits[:, -1, 0]
+            ),
+            TypeError,
+            re.escape("got torch.float32 of shape (2,)"),
+        ),
+        Bad(
+            lambda k: torch.inference_mode()(attribution_patching.attribution_patch_heads)(*k.twin_patching_case),
+            RuntimeError,
+            re.escape("attribution_patch_heads needs gradients: call it outside torch.inference_mode()"),
+        ),
     ],
 }
 NO_BAD_INPUT: dict[str, str] = {}

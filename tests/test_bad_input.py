@@ -20,8 +20,11 @@ from mi_course import plotting
 
 def public_names() -> set[str]:
     """``module:name`` of every public function and class defined in a module of mi_course or mi_course.checkers."""
-    modules = ["mi_course"] + [info.name for info in pkgutil.walk_packages(mi_course.__path__, "mi_course.")
-                               if not any(part.startswith("_") for part in info.name.split("."))]  # __main__ runs the CLI
+    modules = ["mi_course"] + [
+        info.name
+        for info in pkgutil.walk_packages(mi_course.__path__, "mi_course.")
+        if not any(part.startswith("_") for part in info.name.split("."))
+    ]  # __main__ runs the CLI
     names = set()
     for module_name in modules:
         module = importlib.import_module(module_name)
@@ -56,14 +59,26 @@ def test_every_public_function_has_a_bad_input_case():
     cases, excused = registered(files)
     missing = sorted(names - set(cases) - set(excused))
     assert not missing, "public functions without a bad-input case: " + ", ".join(
-        f"{name} (add it to BAD_INPUTS or NO_BAD_INPUT in tests/{case_file(name).split('.')[1]}.py)" for name in missing)
+        f"{name} (add it to BAD_INPUTS or NO_BAD_INPUT in tests/{case_file(name).split('.')[1]}.py)" for name in missing
+    )
     for file, module in files.items():
         for key in {**getattr(module, "BAD_INPUTS", {}), **getattr(module, "NO_BAD_INPUT", {})}:
-            assert case_file(key) == file, f"{key} is registered in {file}, not beside its module's tests in {case_file(key)}"
-    public = {f"{key.split(':')[0]}:{key.split(':')[1].split('.')[0]}" for key in set(cases) | set(excused)}  # a method's key counts as its class
-    stale = sorted(key for key in public - names
-                   if not (key.split(":")[1].startswith("_") and hasattr(importlib.import_module(key.split(":")[0]), key.split(":")[1])))
-    assert not stale, "BAD_INPUTS or NO_BAD_INPUT name functions that no longer exist: " + ", ".join(stale)  # private helpers may keep cases
+            assert case_file(key) == file, (
+                f"{key} is registered in {file}, not beside its module's tests in {case_file(key)}"
+            )
+    public = {
+        f"{key.split(':')[0]}:{key.split(':')[1].split('.')[0]}" for key in set(cases) | set(excused)
+    }  # a method's key counts as its class
+    stale = sorted(
+        key
+        for key in public - names
+        if not (
+            key.split(":")[1].startswith("_") and hasattr(importlib.import_module(key.split(":")[0]), key.split(":")[1])
+        )
+    )
+    assert not stale, "BAD_INPUTS or NO_BAD_INPUT name functions that no longer exist: " + ", ".join(
+        stale
+    )  # private helpers may keep cases
     assert not set(cases) & set(excused), "a function is both tested and excused"
     assert all(cases.values()), "every registered function needs at least one case"
 
@@ -89,5 +104,9 @@ def test_the_enumeration_finds_a_function_added_later(monkeypatch):
     names = public_names()
     cases, excused = registered(case_files(names))
     assert "mi_course.plotting:new_plot" in names - set(cases) - set(excused)
-    assert {"mi_course.checkers.step2:check_attention", "mi_course.zoo:load_model", "mi_course.recipes.grokking_113:train_grokking"} <= names
+    assert {
+        "mi_course.checkers.step2:check_attention",
+        "mi_course.zoo:load_model",
+        "mi_course.recipes.grokking_113:train_grokking",
+    } <= names
     assert case_file("mi_course.checkers.step2:check_attention") == "tests.test_checkers"

@@ -23,12 +23,24 @@ def test_random_directions_have_the_norm_asked_for_and_no_preferred_axis():
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.baselines:Distribution": [
-        Bad(lambda k: Distribution((0.5,)), ValueError, "Distribution expected at least 2 values, got 1: one draw has no spread"),
+        Bad(
+            lambda k: Distribution((0.5,)),
+            ValueError,
+            "Distribution expected at least 2 values, got 1: one draw has no spread",
+        ),
     ],
     "mi_course.baselines:random_directions": [
         Bad(lambda k: random_directions(1, 8), ValueError, "random_directions expected count >= 2, got 1"),
-        Bad(lambda k: random_directions(4, 8, norm=0), ValueError, r"random_directions expected norm to be a finite number > 0, got 0"),
-        Bad(lambda k: random_directions(4, 8, generator=1), TypeError, "random_directions expected generator to be a Generator, got int"),
+        Bad(
+            lambda k: random_directions(4, 8, norm=0),
+            ValueError,
+            r"random_directions expected norm to be a finite number > 0, got 0",
+        ),
+        Bad(
+            lambda k: random_directions(4, 8, generator=1),
+            TypeError,
+            "random_directions expected generator to be a Generator, got int",
+        ),
     ],
 }
 NO_BAD_INPUT: dict[str, str] = {}

@@ -37,13 +37,19 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from dev import NO_BROWSER, find_browser
-from tools import check_external_links
 from tests.conftest import ROOT, SUMMARY
+from tools import check_external_links
 
 REQUIRE_BROWSER = os.environ.get("MI_COURSE_REQUIRE_BROWSER") == "1"
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 OUT = ROOT / "build" / "browser"
 SITE_PATH = urlsplit(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]).path  # "/mi-course/"
@@ -142,7 +148,7 @@ def resolve(site: Path, page: Path, reference: str) -> tuple[Path | None, str] |
     path = unquote(target.path)
     if not path.startswith(SITE_PATH):
         return (None, target.fragment)
-    file = site / path[len(SITE_PATH):]
+    file = site / path[len(SITE_PATH) :]
     if path.endswith("/") or file.is_dir():
         file = file / "index.html"
     return (file if file.is_file() else None, target.fragment)
@@ -165,7 +171,9 @@ def check_links(site: Path) -> tuple[list[str], set[str]]:
             if file is None:
                 broken.append(f"{where}: <{link.tag} {link.attribute}={link.value!r}> points to no file of the site")
             elif fragment and file.suffix == ".html" and unquote(fragment) not in parse(file).ids:
-                broken.append(f"{where}: <{link.tag} {link.attribute}={link.value!r}> names no id of {file.relative_to(site).as_posix()}")
+                broken.append(
+                    f"{where}: <{link.tag} {link.attribute}={link.value!r}> names no id of {file.relative_to(site).as_posix()}"
+                )
     return broken, external
 
 
@@ -181,7 +189,11 @@ def page_weights(site: Path) -> tuple[dict[str, dict], dict[str, tuple[int, int]
                 files_loaded.add(resolved[0].relative_to(site).as_posix())
         loads[page.relative_to(site).as_posix()] = files_loaded
     users = Counter(file for files_loaded in loads.values() for file in files_loaded)
-    shared = {file: ((site / file).stat().st_size, count) for file, count in users.items() if count > 1 or file in SHARED_BUNDLES}
+    shared = {
+        file: ((site / file).stat().st_size, count)
+        for file, count in users.items()
+        if count > 1 or file in SHARED_BUNDLES
+    }
     weights = {}
     for page, files_loaded in loads.items():
         own = {file: (site / file).stat().st_size for file in sorted(files_loaded - set(shared))}
@@ -198,7 +210,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def translate_path(self, path):
         path = urlsplit(path).path
-        return super().translate_path("/" + path[len(SITE_PATH):] if path.startswith(SITE_PATH) else "/.outside-the-site")
+        return super().translate_path(
+            "/" + path[len(SITE_PATH) :] if path.startswith(SITE_PATH) else "/.outside-the-site"
+        )
 
     def log_message(self, *args):
         pass
@@ -288,9 +302,13 @@ def click_palette_toggle(page, wanted: str) -> str | None:
         return f"{toggle.count()} visible palette toggles"
     toggle.click()
     try:
-        page.wait_for_function(f"() => document.body.getAttribute('data-md-color-scheme') === {wanted!r}", timeout=5_000)
+        page.wait_for_function(
+            f"() => document.body.getAttribute('data-md-color-scheme') === {wanted!r}", timeout=5_000
+        )
     except PlaywrightError:
-        return f"the scheme went from {before!r} to {page.get_attribute('body', 'data-md-color-scheme')!r}, not {wanted!r}"
+        return (
+            f"the scheme went from {before!r} to {page.get_attribute('body', 'data-md-color-scheme')!r}, not {wanted!r}"
+        )
     return None
 
 
@@ -398,7 +416,8 @@ def test_no_serious_or_critical_accessibility_violation(visits):
     bad = failures(visits, Visit.failing_violations)
     lines = [
         f"{page}, {v['scheme']} scheme: {v['id']} ({v['impact']}: {v['help']}) at {len(v['targets'])} places: {'; '.join(v['targets'][:5])}"
-        for page, found in bad.items() for v in found
+        for page, found in bad.items()
+        for v in found
     ]
     assert not bad, "\n".join(lines)
 
@@ -428,15 +447,27 @@ def test_no_page_weighs_over_a_megabyte_and_the_report_is_written(site, request)
 
 def page_report(weights, shared, seen: dict[str, Visit], seconds: float | None) -> str:
     kb = lambda n: f"{n / 1000:,.1f} kB"
-    lines = ["# Page report", "", "| page | HTML | page-specific assets | total | load (ms) | axe violations |", "|---|---:|---|---:|---:|---|"]
+    lines = [
+        "# Page report",
+        "",
+        "| page | HTML | page-specific assets | total | load (ms) | axe violations |",
+        "|---|---:|---|---:|---:|---|",
+    ]
     for page, w in sorted(weights.items(), key=lambda item: -item[1]["total"]):
         v = seen.get(page)
         assets = ", ".join(f"{Path(f).name} {kb(b)}" for f, b in w["assets"].items()) or "-"
         load = f"{v.load_ms:,.0f}" if v and v.load_ms else "n/a"
-        axe = ", ".join(f"{n} {i}" for i, n in sorted(Counter(x["impact"] for x in v.violations).items())) if v else "n/a"
+        axe = (
+            ", ".join(f"{n} {i}" for i, n in sorted(Counter(x["impact"] for x in v.violations).items())) if v else "n/a"
+        )
         lines.append(f"| {page} | {kb(w['html'])} | {assets} | {kb(w['total'])} | {load} | {axe or 'none'} |")
-    lines += ["", "Shared files (loaded by several pages, or a shared figure bundle; not counted against a page):", "",
-              "| file | size | pages |", "|---|---:|---:|"]
+    lines += [
+        "",
+        "Shared files (loaded by several pages, or a shared figure bundle; not counted against a page):",
+        "",
+        "| file | size | pages |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {file} | {kb(size)} | {count} |" for file, (size, count) in shared.items()]
     heaviest = max(weights.items(), key=lambda item: item[1]["total"])
     lines += ["", f"Heaviest page: {heaviest[0]}, {kb(heaviest[1]['total'])} (limit {kb(MAX_PAGE_BYTES)})."]
@@ -473,9 +504,17 @@ def write(folder: Path, relative: str, text: str) -> Path:
 
 
 def test_the_link_check_finds_a_missing_file_and_a_missing_anchor(tmp_path):
-    write(tmp_path, "index.html", '<a href="a/">a</a> <a href="a/#there">ok</a> <a href="a/#nowhere">bad</a> '
-                                  '<img src="missing.png"> <a href="https://example.org/x">out</a> <a href="#top" id="top">top</a>')
-    write(tmp_path, "a/index.html", f'<h2 id="there">there</h2> <a href="{SITE_PATH}index.html#top">home</a> <a href="../b.html">b</a>')
+    write(
+        tmp_path,
+        "index.html",
+        '<a href="a/">a</a> <a href="a/#there">ok</a> <a href="a/#nowhere">bad</a> '
+        '<img src="missing.png"> <a href="https://example.org/x">out</a> <a href="#top" id="top">top</a>',
+    )
+    write(
+        tmp_path,
+        "a/index.html",
+        f'<h2 id="there">there</h2> <a href="{SITE_PATH}index.html#top">home</a> <a href="../b.html">b</a>',
+    )
     broken, external = check_links(tmp_path)
     assert external == {"https://example.org/x"}
     assert broken == [
@@ -499,11 +538,15 @@ ROBOTO = "https://fonts.googleapis.com/css?family=Roboto:300,400&display=fallbac
 
 
 def test_the_browser_checks_catch_errors_unrendered_figures_violations_and_other_hosts(tmp_path):
-    write(tmp_path, "index.html", f"""<!doctype html><html><head><title>broken</title>
+    write(
+        tmp_path,
+        "index.html",
+        f"""<!doctype html><html><head><title>broken</title>
 <link rel="stylesheet" href="{ROBOTO}"></head><body>
 <main><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><div class="plotly-graph-div"></div>
 <div class="mi-course-circuitsvis"></div>
-<script>console.error("injected error"); throw new Error("injected exception");</script></main></body></html>""")
+<script>console.error("injected error"); throw new Error("injected exception");</script></main></body></html>""",
+    )
     with serve(tmp_path) as origin, browser_context(origin) as context:
         result = visit(context, origin + SITE_PATH, None, figure_timeout_ms=2_000)
     assert any("injected error" in e for e in result.errors) and any("injected exception" in e for e in result.errors)

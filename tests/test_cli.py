@@ -22,8 +22,13 @@ def test_a_failing_criterion_exits_non_zero(monkeypatch, capsys):
 def test_verbose_check_shows_what_the_solution_prints_and_the_plain_one_hides_it(monkeypatch, capsys, tmp_path):
     solution = tmp_path / "solution.py"
     solution.write_text('print("the solution speaks")\nanswer = 42\n')
-    stand_in = StepCheck("Step 3: a stand-in", ("the answer is 42",), check=lambda ns: CheckReport(
-        "step3", (CriterionResult("answer", ns["answer"] == 42, str(ns["answer"]), "42"),)))
+    stand_in = StepCheck(
+        "Step 3: a stand-in",
+        ("the answer is 42",),
+        check=lambda ns: CheckReport(
+            "step3", (CriterionResult("answer", ns["answer"] == 42, str(ns["answer"]), "42"),)
+        ),
+    )
     monkeypatch.setattr(StepCheck, "solution_paths", lambda self: [solution])
     monkeypatch.setitem(STEP_CHECKS, "step3", stand_in)
     assert cli.main(["check", "step3"]) == 0
@@ -62,7 +67,10 @@ def test_check_with_no_step_lists_every_criterion_runs_the_automated_ones_and_su
     for step in STEP_CHECKS.values():
         assert step.title in out and all(f"  criterion: {criterion}" in out for criterion in step.criteria)
     assert "no automated check: these criteria are yours to judge" in out
-    assert out.splitlines()[-1] == "summary: step1 PASS · step2 FAIL · step3 PASS · step4 PASS · ioi PASS · features PASS · step5 self-assessed"
+    assert (
+        out.splitlines()[-1]
+        == "summary: step1 PASS · step2 FAIL · step3 PASS · step4 PASS · ioi PASS · features PASS · step5 self-assessed"
+    )
 
 
 def test_train_help_gives_each_models_training_time_from_its_card(monkeypatch, capsys):
@@ -71,13 +79,24 @@ def test_train_help_gives_each_models_training_time_from_its_card(monkeypatch, c
     from mi_course import zoo
 
     card = zoo.model_card
-    seconds = {"shakespeare-char": 252.5, "induction-2l": 42.0, "grokking-113": 600.0, "gpt2-twin": 136.3, "shakespeare-char-sae": 63.6}
-    monkeypatch.setattr(zoo, "model_card", lambda name: replace(card(name), training={**card(name).training, "seconds": seconds[name]}))
+    seconds = {
+        "shakespeare-char": 252.5,
+        "induction-2l": 42.0,
+        "grokking-113": 600.0,
+        "gpt2-twin": 136.3,
+        "shakespeare-char-sae": 63.6,
+    }
+    monkeypatch.setattr(
+        zoo, "model_card", lambda name: replace(card(name), training={**card(name).training, "seconds": seconds[name]})
+    )
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "-h"])
     assert exit_info.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "shakespeare-char (about 4 min), induction-2l (about 42 s), grokking-113 (about 10 min), gpt2-twin (about 2 min), shakespeare-char-sae (about 64 s)" in help_text
+    assert (
+        "shakespeare-char (about 4 min), induction-2l (about 42 s), grokking-113 (about 10 min), gpt2-twin (about 2 min), shakespeare-char-sae (about 64 s)"
+        in help_text
+    )
 
 
 def _cli(argv: list[str]) -> None:

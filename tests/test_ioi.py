@@ -84,19 +84,29 @@ def test_position_names_finds_the_names_and_the_end_in_order():
 def test_position_names_refuses_a_batch_whose_roles_differ_by_row():
     """The review's finding: a mixed ABBA/BABA batch was labelled by its first row, wrong for the others."""
     prompts = ioi.ioi_prompts(8, templates=ioi.TEMPLATES[:1], order="mixed", seed=0)
-    with pytest.raises(ValueError, match=r"position_names expected prompts whose names stand at the same positions in every row, "
-                                         r"got row 0 2:\w+ 4:\w+ 10:S2 14:END and row \d+ "):
+    with pytest.raises(
+        ValueError,
+        match=r"position_names expected prompts whose names stand at the same positions in every row, "
+        r"got row 0 2:\w+ 4:\w+ 10:S2 14:END and row \d+ ",
+    ):
         ioi.position_names(prompts)
 
 
 def test_role_masks_follow_each_prompts_own_roles():
     prompts = ioi.ioi_prompts(20, templates=ioi.TEMPLATES[:2], order="mixed", seed=1)  # two lengths, so padding too
     rows = torch.arange(len(prompts))
-    for role, positions in (("IO", prompts.io_position), ("S1", prompts.s1_position), ("S2", prompts.s2_position), ("END", prompts.end)):
+    for role, positions in (
+        ("IO", prompts.io_position),
+        ("S1", prompts.s1_position),
+        ("S2", prompts.s2_position),
+        ("END", prompts.end),
+    ):
         mask = ioi.role_mask(prompts, [role])
         assert mask.sum().item() == len(prompts) and mask[rows, positions].all(), role
     everything = ioi.role_mask(prompts, ioi.ROLES)
-    assert everything.sum(1).tolist() == (prompts.end + 1).tolist()  # every position up to the end, none of the padding, once
+    assert (
+        everything.sum(1).tolist() == (prompts.end + 1).tolist()
+    )  # every position up to the end, none of the padding, once
 
 
 def test_patching_by_role_matches_patching_by_position_in_a_batch_of_one_order():
@@ -113,7 +123,9 @@ def test_patching_by_role_matches_patching_by_position_in_a_batch_of_one_order()
 
 
 def test_as_written_keeps_the_slots_where_the_template_puts_them():
-    prompts = ioi.ioi_prompts(6, templates=["After {S} left the {PLACE}, {S} met {IO} and gave a {OBJECT} to"], order="as written")
+    prompts = ioi.ioi_prompts(
+        6, templates=["After {S} left the {PLACE}, {S} met {IO} and gave a {OBJECT} to"], order="as written"
+    )
     assert (prompts.s1_position < prompts.s2_position).all() and (prompts.s2_position < prompts.io_position).all()
 
 
@@ -137,14 +149,21 @@ def metric_variant(position=lambda logits, prompts: prompts.end, normalise=True,
             return value.item() if item else value
 
         return metric
+
     return ioi_metric
 
 
 @pytest.mark.parametrize(
     ("wrong", "hint"),
     [
-        (metric_variant(position=lambda logits, prompts: -1), "you read the last position of the tensor, -1, which is padding"),
-        (metric_variant(position=lambda logits, prompts: prompts.end[0]), "you read every prompt at the first prompt's last position"),
+        (
+            metric_variant(position=lambda logits, prompts: -1),
+            "you read the last position of the tensor, -1, which is padding",
+        ),
+        (
+            metric_variant(position=lambda logits, prompts: prompts.end[0]),
+            "you read every prompt at the first prompt's last position",
+        ),
         (metric_variant(scores=lambda last: last.softmax(dim=-1)), "that is a difference of probabilities"),
         (metric_variant(normalise=False), "that is the mean logit difference itself: rescale it"),
         (metric_variant(item=True), "return the tensor, not .item()"),
@@ -163,71 +182,169 @@ def test_a_sign_error_in_the_logit_difference_cancels_in_the_normalised_metric()
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.ioi:ioi_prompts": [
-        Bad(lambda k: ioi.ioi_prompts(4, names=["Mary", "Zachary"]), ioi.NotOneTokenError,
-            re.escape("ioi_prompts: the name 'Zachary' is 2 GPT-2 tokens after a space, ['Zach', 'ary']; use a name that is one token")),
-        Bad(lambda k: ioi.ioi_prompts(4, templates=["When {IO} and John went to the {PLACE}, he gave a {OBJECT} to"]), ValueError,
-            "ioi_prompts expected each template to hold the slot {IO} once and {S} twice, got the name slots IO in"),
-        Bad(lambda k: ioi.ioi_prompts(4, templates=["When Mary and {S} went to the {PLACE}, {S} gave a {OBJECT} to"]), ValueError,
-            "ioi_prompts expected each template to hold the slot {IO} once and {S} twice, got the name slots S-S in"),
+        Bad(
+            lambda k: ioi.ioi_prompts(4, names=["Mary", "Zachary"]),
+            ioi.NotOneTokenError,
+            re.escape(
+                "ioi_prompts: the name 'Zachary' is 2 GPT-2 tokens after a space, ['Zach', 'ary']; use a name that is one token"
+            ),
+        ),
+        Bad(
+            lambda k: ioi.ioi_prompts(4, templates=["When {IO} and John went to the {PLACE}, he gave a {OBJECT} to"]),
+            ValueError,
+            "ioi_prompts expected each template to hold the slot {IO} once and {S} twice, got the name slots IO in",
+        ),
+        Bad(
+            lambda k: ioi.ioi_prompts(4, templates=["When Mary and {S} went to the {PLACE}, {S} gave a {OBJECT} to"]),
+            ValueError,
+            "ioi_prompts expected each template to hold the slot {IO} once and {S} twice, got the name slots S-S in",
+        ),
         # the IOI page's old "Try it" template: IO twice, S three times
-        Bad(lambda k: ioi.ioi_prompts(4, templates=["When {S} and {IO} met, {S} said hello to {IO}. Then {S} gave a book to"]), ValueError,
-            re.escape("got the name slots S-IO-S-IO-S in")),
-        Bad(lambda k: ioi.ioi_prompts(4, templates=["After {S} left the {PLACE}, {S} met {IO} and gave a {OBJECT} to"]), ValueError,
-            re.escape("ioi_prompts expected a template written IO-S-S, got the name slots S-S-IO in 'After {S} left the {PLACE}, "
-                      "{S} met {IO} and gave a {OBJECT} to'; order 'ABBA', 'BABA' or 'mixed' read a template written IO-S-S (ABBA) "
-                      "and swap its first two names for BABA; for any other order of the three slots, such as S-S-IO, where the "
-                      "last name is IO, pass order='as written'")),
-        Bad(lambda k: ioi.ioi_prompts(4, order="ABAB"), ValueError,
-            "ioi_prompts expected order to be one of ABBA, BABA, mixed, as written, got 'ABAB'"),
+        Bad(
+            lambda k: ioi.ioi_prompts(
+                4, templates=["When {S} and {IO} met, {S} said hello to {IO}. Then {S} gave a book to"]
+            ),
+            ValueError,
+            re.escape("got the name slots S-IO-S-IO-S in"),
+        ),
+        Bad(
+            lambda k: ioi.ioi_prompts(4, templates=["After {S} left the {PLACE}, {S} met {IO} and gave a {OBJECT} to"]),
+            ValueError,
+            re.escape(
+                "ioi_prompts expected a template written IO-S-S, got the name slots S-S-IO in 'After {S} left the {PLACE}, "
+                "{S} met {IO} and gave a {OBJECT} to'; order 'ABBA', 'BABA' or 'mixed' read a template written IO-S-S (ABBA) "
+                "and swap its first two names for BABA; for any other order of the three slots, such as S-S-IO, where the "
+                "last name is IO, pass order='as written'"
+            ),
+        ),
+        Bad(
+            lambda k: ioi.ioi_prompts(4, order="ABAB"),
+            ValueError,
+            "ioi_prompts expected order to be one of ABBA, BABA, mixed, as written, got 'ABAB'",
+        ),
         Bad(lambda k: ioi.ioi_prompts(0), ValueError, "ioi_prompts expected n >= 1, got 0"),
-        Bad(lambda k: ioi.ioi_prompts(4, names=["Mary"]), ValueError, "ioi_prompts expected at least 2 distinct names, got 1"),
-        Bad(lambda k: ioi.ioi_prompts(4, templates="When {IO} and {S} left, {S} gave it to"), TypeError,
-            "ioi_prompts expected templates to be a list or tuple, got str"),
+        Bad(
+            lambda k: ioi.ioi_prompts(4, names=["Mary"]),
+            ValueError,
+            "ioi_prompts expected at least 2 distinct names, got 1",
+        ),
+        Bad(
+            lambda k: ioi.ioi_prompts(4, templates="When {IO} and {S} left, {S} gave it to"),
+            TypeError,
+            "ioi_prompts expected templates to be a list or tuple, got str",
+        ),
     ],
     "mi_course.ioi:corrupted": [
-        Bad(lambda k: ioi.corrupted("When Mary and John went"), TypeError, "corrupted expected prompts to be a IOIPrompts, got str"),
-        Bad(lambda k: ioi.corrupted(ioi.ioi_prompts(2), names=["Mary", "John"]), ValueError, "corrupted expected at least 5 distinct names, got 2"),
+        Bad(
+            lambda k: ioi.corrupted("When Mary and John went"),
+            TypeError,
+            "corrupted expected prompts to be a IOIPrompts, got str",
+        ),
+        Bad(
+            lambda k: ioi.corrupted(ioi.ioi_prompts(2), names=["Mary", "John"]),
+            ValueError,
+            "corrupted expected at least 5 distinct names, got 2",
+        ),
     ],
     "mi_course.ioi:logit_diff": [
-        Bad(lambda k: ioi.logit_diff(torch.zeros(2, 50257), ioi.ioi_prompts(2)), ValueError,
-            re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 50257)")),
-        Bad(lambda k: ioi.logit_diff(torch.zeros(3, 2, 5), ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1])), ValueError,
-            re.escape("logit_diff expected logits of shape (batch, seq, vocab) with (batch, seq) = (2, 15), got (3, 2, 5)")),
+        Bad(
+            lambda k: ioi.logit_diff(torch.zeros(2, 50257), ioi.ioi_prompts(2)),
+            ValueError,
+            re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 50257)"),
+        ),
+        Bad(
+            lambda k: ioi.logit_diff(torch.zeros(3, 2, 5), ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1])),
+            ValueError,
+            re.escape(
+                "logit_diff expected logits of shape (batch, seq, vocab) with (batch, seq) = (2, 15), got (3, 2, 5)"
+            ),
+        ),
     ],
     "mi_course.ioi:ioi_metric": [
-        Bad(lambda k: ioi.ioi_metric(ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15, 50257), torch.zeros(2, 15, 50257)),
-            ValueError, re.escape("ioi_metric: the clean and corrupted runs have one mean logit difference (0), so there is no gap")),
-        Bad(lambda k: ioi.ioi_metric(ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15), torch.zeros(2, 15, 5)),
-            ValueError, re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 15)")),
+        Bad(
+            lambda k: ioi.ioi_metric(
+                ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15, 50257), torch.zeros(2, 15, 50257)
+            ),
+            ValueError,
+            re.escape(
+                "ioi_metric: the clean and corrupted runs have one mean logit difference (0), so there is no gap"
+            ),
+        ),
+        Bad(
+            lambda k: ioi.ioi_metric(
+                ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1]), torch.zeros(2, 15), torch.zeros(2, 15, 5)
+            ),
+            ValueError,
+            re.escape("logit_diff expected logits of shape (batch, seq, vocab), got torch.float32 of shape (2, 15)"),
+        ),
     ],
     "mi_course.ioi:patching_prompts": [
         Bad(lambda k: ioi.patching_prompts(0), ValueError, "patching_prompts expected n >= 1, got 0"),
         Bad(lambda k: ioi.patching_prompts(2, seed=-1), ValueError, "patching_prompts expected seed >= 0, got -1"),
-        Bad(lambda k: ioi.patching_prompts(2, order="as written"), ValueError,
-            "patching_prompts expected order to be one of ABBA, BABA, mixed, got 'as written'"),
+        Bad(
+            lambda k: ioi.patching_prompts(2, order="as written"),
+            ValueError,
+            "patching_prompts expected order to be one of ABBA, BABA, mixed, got 'as written'",
+        ),
     ],
     "mi_course.ioi:patching_case": [
-        Bad(lambda k: ioi.patching_case("gpt2-twin"), TypeError, "patching_case expected model to be a TransformerBridge"),
+        Bad(
+            lambda k: ioi.patching_case("gpt2-twin"),
+            TypeError,
+            "patching_case expected model to be a TransformerBridge",
+        ),
     ],
     "mi_course.ioi:position_names": [
-        Bad(lambda k: ioi.position_names("When Mary and John"), TypeError, "position_names expected prompts to be a IOIPrompts, got str"),
+        Bad(
+            lambda k: ioi.position_names("When Mary and John"),
+            TypeError,
+            "position_names expected prompts to be a IOIPrompts, got str",
+        ),
     ],
     "mi_course.ioi:role_mask": [
-        Bad(lambda k: ioi.role_mask(ioi.ioi_prompts(2), ["S3"]), ValueError, r"role_mask expected roles from S1, IO, S2, END, other, got \['S3'\]"),
-        Bad(lambda k: ioi.role_mask(ioi.ioi_prompts(2), "IO"), TypeError, "role_mask expected roles to be a list or tuple, got str"),
+        Bad(
+            lambda k: ioi.role_mask(ioi.ioi_prompts(2), ["S3"]),
+            ValueError,
+            r"role_mask expected roles from S1, IO, S2, END, other, got \['S3'\]",
+        ),
+        Bad(
+            lambda k: ioi.role_mask(ioi.ioi_prompts(2), "IO"),
+            TypeError,
+            "role_mask expected roles to be a list or tuple, got str",
+        ),
     ],
     "mi_course.ioi:patch_roles": [
-        Bad(lambda k: ioi.patch_roles(k.twin, *k.ioi_case[:2], "blocks.0.hook_resid_pre", k.ioi_case[2]), TypeError,
-            "patch_roles expected hook_names to be a list of hook names, got the str 'blocks.0.hook_resid_pre'"),
-        Bad(lambda k: ioi.patch_roles(k.twin, k.ioi_case[0], k.ioi_case[1].tokens, ["blocks.0.hook_resid_pre"], k.ioi_case[2]), TypeError,
-            "patch_roles expected corrupted_prompts to be a IOIPrompts, got Tensor"),
-        Bad(lambda k: ioi.patch_roles(k.twin, *k.ioi_case[:2], ["blocks.0.hook_resid_pre"], k.ioi_case[2], [("IO", "S4")]), ValueError,
-            r"role_mask expected roles from S1, IO, S2, END, other, got \['IO', 'S4'\]"),
-        Bad(lambda k: ioi.patch_roles(k.twin, *k.ioi_case[:2], ["blocks.0.attn.hook_z"], k.ioi_case[2], head=4), ValueError,
-            "patch_roles expected head >= 0 and <= 3, got 4"),
+        Bad(
+            lambda k: ioi.patch_roles(k.twin, *k.ioi_case[:2], "blocks.0.hook_resid_pre", k.ioi_case[2]),
+            TypeError,
+            "patch_roles expected hook_names to be a list of hook names, got the str 'blocks.0.hook_resid_pre'",
+        ),
+        Bad(
+            lambda k: ioi.patch_roles(
+                k.twin, k.ioi_case[0], k.ioi_case[1].tokens, ["blocks.0.hook_resid_pre"], k.ioi_case[2]
+            ),
+            TypeError,
+            "patch_roles expected corrupted_prompts to be a IOIPrompts, got Tensor",
+        ),
+        Bad(
+            lambda k: ioi.patch_roles(
+                k.twin, *k.ioi_case[:2], ["blocks.0.hook_resid_pre"], k.ioi_case[2], [("IO", "S4")]
+            ),
+            ValueError,
+            r"role_mask expected roles from S1, IO, S2, END, other, got \['IO', 'S4'\]",
+        ),
+        Bad(
+            lambda k: ioi.patch_roles(k.twin, *k.ioi_case[:2], ["blocks.0.attn.hook_z"], k.ioi_case[2], head=4),
+            ValueError,
+            "patch_roles expected head >= 0 and <= 3, got 4",
+        ),
     ],
     "mi_course.ioi:name_token": [
-        Bad(lambda k: ioi.name_token("Zachary"), ioi.NotOneTokenError, "name_token: the name 'Zachary' is 2 GPT-2 tokens"),
+        Bad(
+            lambda k: ioi.name_token("Zachary"),
+            ioi.NotOneTokenError,
+            "name_token: the name 'Zachary' is 2 GPT-2 tokens",
+        ),
     ],
 }
 NO_BAD_INPUT: dict[str, str] = {

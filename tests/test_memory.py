@@ -13,29 +13,67 @@ from tests.bad_input import FAST, Bad, assert_refused, bad_input_params, shared_
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.memory:TransformerShape": [
-        Bad(lambda k: memory.TransformerShape(n_layers=0, d_model=64, n_heads=4, d_vocab=50, n_ctx=64), ValueError,
-            "TransformerShape: n_layers must be a positive integer, got 0"),
-        Bad(lambda k: memory.TransformerShape(n_layers=2, d_model=100, n_heads=3, d_vocab=50, n_ctx=64), ValueError,
-            r"d_model \(100\) is not divisible by n_heads \(3\)"),
-        Bad(lambda k: memory.TransformerShape(n_layers=2, d_model=64, n_heads=4, d_vocab=50, n_ctx=64, d_mlp="256"), ValueError,
-            "TransformerShape: d_mlp must be a positive integer or None, got '256'"),
+        Bad(
+            lambda k: memory.TransformerShape(n_layers=0, d_model=64, n_heads=4, d_vocab=50, n_ctx=64),
+            ValueError,
+            "TransformerShape: n_layers must be a positive integer, got 0",
+        ),
+        Bad(
+            lambda k: memory.TransformerShape(n_layers=2, d_model=100, n_heads=3, d_vocab=50, n_ctx=64),
+            ValueError,
+            r"d_model \(100\) is not divisible by n_heads \(3\)",
+        ),
+        Bad(
+            lambda k: memory.TransformerShape(n_layers=2, d_model=64, n_heads=4, d_vocab=50, n_ctx=64, d_mlp="256"),
+            ValueError,
+            "TransformerShape: d_mlp must be a positive integer or None, got '256'",
+        ),
     ],
     "mi_course.memory:TransformerShape.from_config": [
-        Bad(lambda k: memory.TransformerShape.from_config({"n_layers": 2}), ValueError,
-            "TransformerShape.from_config expected a config with n_layers, .* got one without d_model, n_heads, d_vocab, n_ctx"),
-        Bad(lambda k: memory.TransformerShape.from_config("induction-2l"), TypeError, "TransformerShape.from_config expected config to be a dict, got str"),
+        Bad(
+            lambda k: memory.TransformerShape.from_config({"n_layers": 2}),
+            ValueError,
+            "TransformerShape.from_config expected a config with n_layers, .* got one without d_model, n_heads, d_vocab, n_ctx",
+        ),
+        Bad(
+            lambda k: memory.TransformerShape.from_config("induction-2l"),
+            TypeError,
+            "TransformerShape.from_config expected config to be a dict, got str",
+        ),
     ],
     "mi_course.memory:count_parameters": [
-        Bad(lambda k: memory.count_parameters({"n_layers": 2}), TypeError, "count_parameters expected shape to be a TransformerShape, got dict"),
+        Bad(
+            lambda k: memory.count_parameters({"n_layers": 2}),
+            TypeError,
+            "count_parameters expected shape to be a TransformerShape, got dict",
+        ),
     ],
     "mi_course.memory:estimate_memory": [
-        Bad(lambda k: memory.estimate_memory(k.shape, batch=1, seq_len=8, dtype="float32"), TypeError, "estimate_memory expected dtype to be a dtype, got str"),
-        Bad(lambda k: memory.estimate_memory(k.shape, batch=1, seq_len=8, dtype=torch.int64), ValueError,
-            "estimate_memory expected a floating-point dtype such as torch.float32 or torch.bfloat16, got torch.int64"),
-        Bad(lambda k: memory.estimate_memory(k.shape, batch=0, seq_len=8), ValueError, "estimate_memory expected batch >= 1"),
-        Bad(lambda k: memory.estimate_memory(k.shape, batch=1, seq_len=65), ValueError,
-            r"estimate_memory expected batch >= 1 and 1 <= seq_len <= n_ctx \(64\), got batch 1, seq_len 65"),
-        Bad(lambda k: memory.estimate_memory(k.shape, batch=1.5, seq_len=8), TypeError, "estimate_memory expected batch to be an int, got float"),
+        Bad(
+            lambda k: memory.estimate_memory(k.shape, batch=1, seq_len=8, dtype="float32"),
+            TypeError,
+            "estimate_memory expected dtype to be a dtype, got str",
+        ),
+        Bad(
+            lambda k: memory.estimate_memory(k.shape, batch=1, seq_len=8, dtype=torch.int64),
+            ValueError,
+            "estimate_memory expected a floating-point dtype such as torch.float32 or torch.bfloat16, got torch.int64",
+        ),
+        Bad(
+            lambda k: memory.estimate_memory(k.shape, batch=0, seq_len=8),
+            ValueError,
+            "estimate_memory expected batch >= 1",
+        ),
+        Bad(
+            lambda k: memory.estimate_memory(k.shape, batch=1, seq_len=65),
+            ValueError,
+            r"estimate_memory expected batch >= 1 and 1 <= seq_len <= n_ctx \(64\), got batch 1, seq_len 65",
+        ),
+        Bad(
+            lambda k: memory.estimate_memory(k.shape, batch=1.5, seq_len=8),
+            TypeError,
+            "estimate_memory expected batch to be an int, got float",
+        ),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.
@@ -50,12 +88,30 @@ def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
 
 
 @FAST
-@given(n_layers=sizes, d_model=sizes, n_heads=sizes, d_vocab=sizes, n_ctx=sizes, d_mlp=sizes, d_head=sizes,
-       batch=st.integers(-2, 4), seq_len=st.integers(-2, 16))
-def test_memory_calculator_takes_any_config_or_says_what_is_wrong(n_layers, d_model, n_heads, d_vocab, n_ctx, d_mlp, d_head, batch, seq_len):
+@given(
+    n_layers=sizes,
+    d_model=sizes,
+    n_heads=sizes,
+    d_vocab=sizes,
+    n_ctx=sizes,
+    d_mlp=sizes,
+    d_head=sizes,
+    batch=st.integers(-2, 4),
+    seq_len=st.integers(-2, 16),
+)
+def test_memory_calculator_takes_any_config_or_says_what_is_wrong(
+    n_layers, d_model, n_heads, d_vocab, n_ctx, d_mlp, d_head, batch, seq_len
+):
     try:
-        shape = memory.TransformerShape(n_layers=n_layers, d_model=d_model, n_heads=n_heads, d_vocab=d_vocab, n_ctx=n_ctx,
-                                        d_mlp=d_mlp, d_head=d_head)
+        shape = memory.TransformerShape(
+            n_layers=n_layers,
+            d_model=d_model,
+            n_heads=n_heads,
+            d_vocab=d_vocab,
+            n_ctx=n_ctx,
+            d_mlp=d_mlp,
+            d_head=d_head,
+        )
     except ValueError as error:
         assert str(error).startswith("TransformerShape: "), error
         return

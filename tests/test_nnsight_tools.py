@@ -44,17 +44,23 @@ def nnsight_metric(model: TransformersModel, prompts, abc):
 
 def test_nnsight_patching_equals_transformer_lens_patch_by_position():
     prompts, abc = patching_prompts(20)
-    nnsight = nt.patch_residual(twin(), prompts.tokens, abc.tokens, nnsight_metric(twin(), prompts, abc), LAYERS, POSITIONS)
+    nnsight = nt.patch_residual(
+        twin(), prompts.tokens, abc.tokens, nnsight_metric(twin(), prompts, abc), LAYERS, POSITIONS
+    )
     bridge = load_model("gpt2-twin", device="cpu")
     with torch.inference_mode():
         metric = ioi_metric(prompts, bridge(prompts.tokens), bridge(abc.tokens))
-    reference = patch_by_position(bridge, prompts.tokens, abc.tokens, [f"blocks.{layer}.hook_resid_pre" for layer in LAYERS], metric)
+    reference = patch_by_position(
+        bridge, prompts.tokens, abc.tokens, [f"blocks.{layer}.hook_resid_pre" for layer in LAYERS], metric
+    )
     assert nnsight.shape == reference.shape == (2, 15)
     assert (nnsight - reference).abs().max() <= TOLERANCE
     assert reference.abs().max() > 0.5  # the sweep measures something: the last position before block 1 restores most
 
 
-def patched_by_hooks(model: torch.nn.Module, clean: torch.Tensor, corrupt: torch.Tensor, metric, layers, positions) -> torch.Tensor:
+def patched_by_hooks(
+    model: torch.nn.Module, clean: torch.Tensor, corrupt: torch.Tensor, metric, layers, positions
+) -> torch.Tensor:
     """The same sweep with plain PyTorch forward pre-hooks on ``model.model.layers``, the reference for a Llama-style model."""
     captured: dict[int, torch.Tensor] = {}
 
@@ -64,7 +70,9 @@ def patched_by_hooks(model: torch.nn.Module, clean: torch.Tensor, corrupt: torch
     def capture(layer):
         return lambda module, args, kwargs: captured.__setitem__(layer, hidden(args, kwargs).clone())
 
-    handles = [model.model.layers[layer].register_forward_pre_hook(capture(layer), with_kwargs=True) for layer in layers]
+    handles = [
+        model.model.layers[layer].register_forward_pre_hook(capture(layer), with_kwargs=True) for layer in layers
+    ]
     with torch.inference_mode():
         model(clean)
         for handle in handles:
@@ -72,6 +80,7 @@ def patched_by_hooks(model: torch.nn.Module, clean: torch.Tensor, corrupt: torch
         scores = torch.zeros(len(layers), len(positions))
         for row, layer in enumerate(layers):
             for column, position in enumerate(positions):
+
                 def patch(module, args, kwargs, layer=layer, position=position):
                     hidden(args, kwargs)[:, position] = captured[layer][:, position]
 
@@ -84,8 +93,15 @@ def patched_by_hooks(model: torch.nn.Module, clean: torch.Tensor, corrupt: torch
 @cache
 def tiny_llama() -> LlamaForCausalLM:
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=50257, hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4,
-                         num_key_value_heads=2, max_position_embeddings=64)
+    config = LlamaConfig(
+        vocab_size=50257,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+    )
     return LlamaForCausalLM(config).eval()
 
 
@@ -136,7 +152,12 @@ def server_without_the_course(monkeypatch):
 
 def test_the_ndif_request_carries_a_script_metric_and_no_course_code(server_without_the_course):
     prompts, abc = patching_prompts(20)
-    rows, end, io, s = torch.arange(len(prompts)), prompts.end, prompts.io, prompts.s  # tensors: an IOIPrompts is mi_course's
+    rows, end, io, s = (
+        torch.arange(len(prompts)),
+        prompts.end,
+        prompts.io,
+        prompts.s,
+    )  # tensors: an IOIPrompts is mi_course's
 
     def logit_diff(logits):  # defined outside mi_course, like the NDIF snippet's: it travels with the request
         return (logits[rows, end, io] - logits[rows, end, s]).mean()
@@ -147,7 +168,9 @@ def test_the_ndif_request_carries_a_script_metric_and_no_course_code(server_with
     assert torch.equal(shipped, here)
 
 
-def test_the_ndif_snippet_runs_offline_as_on_a_server_without_the_course(server_without_the_course, monkeypatch, capsys):
+def test_the_ndif_snippet_runs_offline_as_on_a_server_without_the_course(
+    server_without_the_course, monkeypatch, capsys
+):
     monkeypatch.setenv(HUB_TWINS_SWITCH, "1")  # gpt2-twin, through nnsight's dry run of the NDIF request
     runpy.run_path(str(Path(__file__).parents[1] / "snippets" / "nnsight" / "ndif_llama.py"), run_name="__main__")
     printed = capsys.readouterr().out
@@ -157,22 +180,36 @@ def test_the_ndif_snippet_runs_offline_as_on_a_server_without_the_course(server_
 def test_a_metric_from_mi_course_cannot_reach_ndif(server_without_the_course):
     prompts, abc = patching_prompts(20)
     with pytest.raises(Exception, match="No module named 'mi_course"):
-        nt.patch_residual(twin(), prompts.tokens, abc.tokens, nnsight_metric(twin(), prompts, abc), [1], [-1], remote="local")
+        nt.patch_residual(
+            twin(), prompts.tokens, abc.tokens, nnsight_metric(twin(), prompts, abc), [1], [-1], remote="local"
+        )
 
 
 def test_blocks_finds_the_blocks_of_gpt2_llama_and_pythia():
     torch.manual_seed(0)
-    pythia = GPTNeoXForCausalLM(GPTNeoXConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                                              num_attention_heads=2, max_position_embeddings=16))
-    found = {name: nt.blocks(model).path for name, model in
-             (("gpt2", twin()), ("llama", NNsight(tiny_llama())), ("pythia", NNsight(pythia)))}
+    pythia = GPTNeoXForCausalLM(
+        GPTNeoXConfig(
+            vocab_size=64,
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            max_position_embeddings=16,
+        )
+    )
+    found = {
+        name: nt.blocks(model).path
+        for name, model in (("gpt2", twin()), ("llama", NNsight(tiny_llama())), ("pythia", NNsight(pythia)))
+    }
     assert found == {"gpt2": "model.transformer.h", "llama": "model.model.layers", "pythia": "model.gpt_neox.layers"}
     assert len(nt.blocks(NNsight(tiny_llama()))) == 3
 
 
 def test_a_missing_module_path_lists_the_nearest_module_paths():
     assert nt.module(twin(), "transformer.h.1.attn").path == "model.transformer.h.1.attn"
-    with pytest.raises(ValueError, match=r"got 'transformer\.h\.0\.atn'; the nearest module paths are transformer\.h\.0\.attn, "):
+    with pytest.raises(
+        ValueError, match=r"got 'transformer\.h\.0\.atn'; the nearest module paths are transformer\.h\.0\.attn, "
+    ):
         nt.module(twin(), "transformer.h.0.atn")
     with pytest.raises(ValueError, match=r"got 'model\.layers\.0'; the nearest module paths are .*transformer\.h\.0"):
         nt.module(twin(), "model.layers.0")  # a Llama path on a GPT-2 model
@@ -188,9 +225,14 @@ def test_without_a_key_remote_model_fails_at_once_naming_the_variable(monkeypatc
     monkeypatch.delenv(HUB_TWINS_SWITCH, raising=False)
     monkeypatch.delenv(nt.NDIF_KEY_VARIABLE, raising=False)
     monkeypatch.setattr(nt.CONFIG.API, "APIKEY", None)
-    monkeypatch.setattr(nt, "reachable", lambda url, timeout_s: pytest.fail("asked the network before checking the key"))
-    with pytest.raises(nt.NDIFUnavailableError, match=r"needs an NDIF API key: get one free at https://login\.ndif\.us, "
-                                                      r"then set the environment variable NDIF_API_KEY"):
+    monkeypatch.setattr(
+        nt, "reachable", lambda url, timeout_s: pytest.fail("asked the network before checking the key")
+    )
+    with pytest.raises(
+        nt.NDIFUnavailableError,
+        match=r"needs an NDIF API key: get one free at https://login\.ndif\.us, "
+        r"then set the environment variable NDIF_API_KEY",
+    ):
         nt.remote_model("meta-llama/Llama-3.1-70B")
 
 
@@ -199,7 +241,9 @@ def test_with_a_key_but_no_answer_remote_model_says_so(monkeypatch):
     monkeypatch.setenv(nt.NDIF_KEY_VARIABLE, "a-key")
     asked = []
     monkeypatch.setattr(nt, "reachable", lambda url, timeout_s: asked.append(url) or False)
-    with pytest.raises(nt.NDIFUnavailableError, match=re.escape(f"NDIF at {nt.CONFIG.API.HOST} did not answer within 5 s")):
+    with pytest.raises(
+        nt.NDIFUnavailableError, match=re.escape(f"NDIF at {nt.CONFIG.API.HOST} did not answer within 5 s")
+    ):
         nt.remote_model("meta-llama/Llama-3.1-70B")
     assert asked == [nt.CONFIG.API.HOST]
 
@@ -210,46 +254,107 @@ def _tokens(n: int = 15) -> torch.Tensor:
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.nnsight_tools:local_model": [
-        Bad(lambda k: nt.local_model("induction-2l"), ValueError,
-            "local_model expected the name of a shipped Hugging Face GPT-2 model \\(gpt2-twin\\), got 'induction-2l'"),
-        Bad(lambda k: nt.local_model(2), TypeError, "local_model expected the name \\(str\\) of a shipped Hugging Face GPT-2 model .*, got int"),
-        Bad(lambda k: nt.local_model(device="gpu"), ValueError, "local_model expected device to be a device such as 'cpu'.*, got 'gpu'"),
+        Bad(
+            lambda k: nt.local_model("induction-2l"),
+            ValueError,
+            "local_model expected the name of a shipped Hugging Face GPT-2 model \\(gpt2-twin\\), got 'induction-2l'",
+        ),
+        Bad(
+            lambda k: nt.local_model(2),
+            TypeError,
+            "local_model expected the name \\(str\\) of a shipped Hugging Face GPT-2 model .*, got int",
+        ),
+        Bad(
+            lambda k: nt.local_model(device="gpu"),
+            ValueError,
+            "local_model expected device to be a device such as 'cpu'.*, got 'gpu'",
+        ),
     ],
     "mi_course.nnsight_tools:remote_model": [
-        Bad(lambda k: nt.remote_model(70), TypeError, "remote_model expected a Hugging Face repo id \\(str\\) .*, got int"),
-        Bad(lambda k: nt.remote_model("Llama-3.1-70B"), ValueError,
-            "remote_model expected a Hugging Face repo id 'owner/name' such as 'meta-llama/Llama-3.1-70B', got 'Llama-3.1-70B'"),
+        Bad(
+            lambda k: nt.remote_model(70),
+            TypeError,
+            "remote_model expected a Hugging Face repo id \\(str\\) .*, got int",
+        ),
+        Bad(
+            lambda k: nt.remote_model("Llama-3.1-70B"),
+            ValueError,
+            "remote_model expected a Hugging Face repo id 'owner/name' such as 'meta-llama/Llama-3.1-70B', got 'Llama-3.1-70B'",
+        ),
     ],
     "mi_course.nnsight_tools:blocks": [
-        Bad(lambda k: nt.blocks(k.bridge), TypeError, "blocks expected model to be an nnsight Envoy .*, got TransformerBridge"),
-        Bad(lambda k: nt.blocks(NNsight(torch.nn.Sequential(torch.nn.Linear(2, 2)))), ValueError,
-            "blocks expected a model with its blocks at transformer.h, model.layers, gpt_neox.layers, got one whose numbered module lists are none"),
+        Bad(
+            lambda k: nt.blocks(k.bridge),
+            TypeError,
+            "blocks expected model to be an nnsight Envoy .*, got TransformerBridge",
+        ),
+        Bad(
+            lambda k: nt.blocks(NNsight(torch.nn.Sequential(torch.nn.Linear(2, 2)))),
+            ValueError,
+            "blocks expected a model with its blocks at transformer.h, model.layers, gpt_neox.layers, got one whose numbered module lists are none",
+        ),
     ],
     "mi_course.nnsight_tools:module": [
         Bad(lambda k: nt.module(twin(), 0), TypeError, "module expected path to be a str, got int"),
-        Bad(lambda k: nt.module(twin(), "transformer.h.0.attn.c_attn.weight"), ValueError,
-            "module expected the path of a module of this model, got 'transformer.h.0.attn.c_attn.weight'; the nearest"),
-        Bad(lambda k: nt.module("gpt2", "transformer"), TypeError, "module expected model to be an nnsight Envoy .*, got str"),
+        Bad(
+            lambda k: nt.module(twin(), "transformer.h.0.attn.c_attn.weight"),
+            ValueError,
+            "module expected the path of a module of this model, got 'transformer.h.0.attn.c_attn.weight'; the nearest",
+        ),
+        Bad(
+            lambda k: nt.module("gpt2", "transformer"),
+            TypeError,
+            "module expected model to be an nnsight Envoy .*, got str",
+        ),
     ],
     "mi_course.nnsight_tools:patch_residual": [
-        Bad(lambda k: nt.patch_residual(k.bridge, _tokens(), _tokens(), sum, [0], [0]), TypeError,
-            "patch_residual expected model to be an nnsight TransformersModel .*, got TransformerBridge"),
-        Bad(lambda k: nt.patch_residual(twin(), _tokens(), _tokens(14), sum, [0], [0]), ValueError,
-            re.escape("patch_residual expected clean and corrupted tokens of one shape, got (20, 15) and (20, 14)")),
-        Bad(lambda k: nt.patch_residual(twin(), ["When Mary and John"], _tokens(), sum, [0], [0]), TypeError,
-            "patch_residual expected clean to be token ids \\(batch, pos\\) or a tokenizer's output with input_ids, got list"),
-        Bad(lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), "logit diff", [0], [0]), TypeError,
-            "patch_residual expected metric to be a function of the logits, got str"),
-        Bad(lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, [2], [0]), ValueError,
-            "patch_residual expected each of layers >= 0 and <= 1, got 2"),
-        Bad(lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, [1, 0], [0]), ValueError,
-            re.escape("patch_residual expected layers in increasing order, each once (a run reaches them in that order), got [1, 0]")),
-        Bad(lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, [0], [15]), ValueError,
-            "patch_residual expected each of positions >= -15 and <= 14, got 15"),
-        Bad(lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, 0, [0]), TypeError,
-            "patch_residual expected layers to be a non-empty list of indices, got int 0"),
-        Bad(lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, [0], [0], remote="ndif"), ValueError,
-            "patch_residual expected remote to be False, True \\(NDIF\\) or 'local' .*, got 'ndif'"),
+        Bad(
+            lambda k: nt.patch_residual(k.bridge, _tokens(), _tokens(), sum, [0], [0]),
+            TypeError,
+            "patch_residual expected model to be an nnsight TransformersModel .*, got TransformerBridge",
+        ),
+        Bad(
+            lambda k: nt.patch_residual(twin(), _tokens(), _tokens(14), sum, [0], [0]),
+            ValueError,
+            re.escape("patch_residual expected clean and corrupted tokens of one shape, got (20, 15) and (20, 14)"),
+        ),
+        Bad(
+            lambda k: nt.patch_residual(twin(), ["When Mary and John"], _tokens(), sum, [0], [0]),
+            TypeError,
+            "patch_residual expected clean to be token ids \\(batch, pos\\) or a tokenizer's output with input_ids, got list",
+        ),
+        Bad(
+            lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), "logit diff", [0], [0]),
+            TypeError,
+            "patch_residual expected metric to be a function of the logits, got str",
+        ),
+        Bad(
+            lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, [2], [0]),
+            ValueError,
+            "patch_residual expected each of layers >= 0 and <= 1, got 2",
+        ),
+        Bad(
+            lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, [1, 0], [0]),
+            ValueError,
+            re.escape(
+                "patch_residual expected layers in increasing order, each once (a run reaches them in that order), got [1, 0]"
+            ),
+        ),
+        Bad(
+            lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, [0], [15]),
+            ValueError,
+            "patch_residual expected each of positions >= -15 and <= 14, got 15",
+        ),
+        Bad(
+            lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, 0, [0]),
+            TypeError,
+            "patch_residual expected layers to be a non-empty list of indices, got int 0",
+        ),
+        Bad(
+            lambda k: nt.patch_residual(twin(), _tokens(), _tokens(), sum, [0], [0], remote="ndif"),
+            ValueError,
+            "patch_residual expected remote to be False, True \\(NDIF\\) or 'local' .*, got 'ndif'",
+        ),
     ],
 }
 NO_BAD_INPUT: dict[str, str] = {

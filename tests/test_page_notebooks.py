@@ -23,13 +23,14 @@ import nbformat
 import pytest
 import yaml
 
+from site_tools import determinism, runs
+from site_tools.claims import PageError
 from site_tools.hooks import page_notebooks
 from site_tools.notebooks import CellError, execute
-from site_tools.pages import INCLUDE_LINE, Page, Prose, Snippet, markdown_pages, parse
-from site_tools.quotes import cell_printed
-from site_tools.claims import PageError
-from site_tools import determinism, runs
 from site_tools.page_checks import ANSI_ESCAPE, SNIPPET_TIMEOUT_S
+from site_tools.pages import INCLUDE_LINE, Page, Prose, Snippet, markdown_pages, parse
+from site_tools.pytest_plugin import reused_run
+from site_tools.quotes import cell_printed
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -78,6 +79,10 @@ def runnable(notebook: dict) -> tuple[dict, list[str]]:
     return {**notebook, "cells": kept}, removed
 
 
+def has_network_cells(notebook: dict) -> bool:
+    return any(page_notebooks.NETWORK_TAG in cell["metadata"].get("tags", []) for cell in notebook["cells"])
+
+
 def run_notebook(notebook: dict, name: str, online: bool | None = None) -> nbformat.NotebookNode:
     """Run every cell in a fresh kernel from an empty temporary folder; a raising cell fails with its traceback.
 
@@ -86,8 +91,7 @@ def run_notebook(notebook: dict, name: str, online: bool | None = None) -> nbfor
     """
     from mi_course.zoo import HUB_TWINS_SWITCH
 
-    offline = not (hub_reachable() if online is None else online) and any(
-        page_notebooks.NETWORK_TAG in cell["metadata"].get("tags", []) for cell in notebook["cells"])
+    offline = not (hub_reachable() if online is None else online) and has_network_cells(notebook)
     try:
         with pytest.MonkeyPatch.context() as patch:
             if offline:
@@ -101,17 +105,25 @@ def run_notebook(notebook: dict, name: str, online: bool | None = None) -> nbfor
 
 def snippet_runs(notebook: nbformat.NotebookNode) -> list[runs.RunRecord]:
     """A run record of each snippet cell of a run notebook: what it printed, keyed by the script it ran."""
-    cells = [cell for cell in notebook.cells if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})]
+    cells = [
+        cell for cell in notebook.cells if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})
+    ]
     return [
         runs.RunRecord(name, runs.NOTEBOOK, runs.RunKey.of(Snippet(name, ROOT).script), cell_printed(cell))
-        for cell in cells for name in [cell.metadata["mi_course"]["snippet"]]
+        for cell in cells
+        for name in [cell.metadata["mi_course"]["snippet"]]
     ]
 
 
 def headings(text: str) -> list[str]:
     """The Markdown headings of ``text``, outside code fences."""
-    return [line.strip() for part in parse(text.split("\n")) if isinstance(part, Prose)
-            for line in part.lines if re.match(r"#{1,6} ", line)]
+    return [
+        line.strip()
+        for part in parse(text.split("\n"))
+        if isinstance(part, Prose)
+        for line in part.lines
+        if re.match(r"#{1,6} ", line)
+    ]
 
 
 # ---- every page ----------------------------------------------------------------------------------
@@ -133,7 +145,9 @@ def test_the_notebook_is_valid_and_asks_colab_for_a_gpu(page):
     assert notebook["metadata"]["accelerator"] == "GPU"
     assert notebook["metadata"]["colab"] == {"gpuType": "T4", "provenance": []}
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
-    assert page_notebooks.notebook_json(notebook) == page_notebooks.notebook_json(notebook_of(page)), "not deterministic"
+    assert page_notebooks.notebook_json(notebook) == page_notebooks.notebook_json(notebook_of(page)), (
+        "not deterministic"
+    )
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
@@ -151,16 +165,21 @@ def test_the_cells_follow_the_page_with_every_snippet_expanded(page):
     expected = []  # ("snippet", path) or ("inline", code), in the page's order
     for fence in Page.read(page, ROOT).code_blocks:
         if fence.info == "python":
-            expected += [("snippet", path) for path in fence.includes] if fence.is_include_block else [("inline", fence.text)]
+            expected += (
+                [("snippet", path) for path in fence.includes] if fence.is_include_block else [("inline", fence.text)]
+            )
     notebook = notebook_of(page)
     cells = code_cells(notebook)[1:]
     actual = [
-        ("snippet", cell["metadata"]["mi_course"]["snippet"]) if "snippet" in cell["metadata"].get("mi_course", {})
+        ("snippet", cell["metadata"]["mi_course"]["snippet"])
+        if "snippet" in cell["metadata"].get("mi_course", {})
         else ("inline", cell["source"])
         for cell in cells
     ]
     assert [kind for kind, _ in actual] == [kind for kind, _ in expected]
-    assert [name for kind, name in actual if kind == "snippet"] == [name for kind, name in expected if kind == "snippet"]
+    assert [name for kind, name in actual if kind == "snippet"] == [
+        name for kind, name in expected if kind == "snippet"
+    ]
     for cell, (kind, name) in zip(cells, expected):
         if kind == "snippet":
             assert cell["source"] == Snippet(name, ROOT).script.rstrip("\n")
@@ -194,24 +213,29 @@ def test_snippets_that_need_the_network_are_tagged(page):
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
-def test_the_notebook_runs_top_to_bottom_offline(page, record_property):
+def test_the_notebook_runs_top_to_bottom_offline(page, record_property, request):
     notebook, removed = runnable(notebook_of(page))
     if len(code_cells(notebook)) <= 1:  # the install cell alone
         pytest.skip(f"every code cell of {src(page)} was removed: " + "; ".join(removed))
     for reason in removed:
         print(f"{src(page)}: removed before the run: {reason}")
     record_property("cells_removed", removed)
+    online = has_network_cells(notebook) and hub_reachable()
+    source = json.dumps({"notebook": notebook, "online": online}, sort_keys=True)
+    if reused_run(request.config, runs.COLAB, src(page), source) is not None:
+        return  # this very notebook passed on this package, kernels and libraries; the summary says so
     start = time.perf_counter()
-    done = run_notebook(notebook, src(page))
+    done = run_notebook(notebook, src(page), online)
     record_property("run_seconds", round(time.perf_counter() - start, 1))
     # Each snippet's run here is compared with its run alone under the same key, whichever came first.
     problems = [problem for record in snippet_runs(done) if (problem := determinism.keep(ROOT, record))]
     assert not problems, "\n".join(problems)
+    runs.save(ROOT, runs.RunRecord(src(page), runs.COLAB, runs.RunKey.of(source), ""))
 
 
 # ---- synthetic pages: each check can fail --------------------------------------------------------
 
-SYNTHETIC = '''# A page
+SYNTHETIC = """# A page
 
 Intro with a [link](other.md#part) and one to [the home page](../index.md).
 
@@ -243,7 +267,7 @@ hello
 ```python
 --8<-- "{last}"
 ```
-'''
+"""
 
 
 @pytest.fixture
@@ -253,12 +277,16 @@ def snippets(tmp_path) -> Path:
     (folder / "colab-install.txt").write_text((SNIPPETS / "colab-install.txt").read_text())
     (folder / "hello.py").write_text('print("hello")\n')
     (folder / "boom.py").write_text('raise RuntimeError("this snippet is broken")\n')
-    (folder / "net.py").write_text('# requires: network; offline, the tests run it on gpt2-twin\nimport os\nprint(os.environ.get("MI_COURSE_HUB_TWINS"))\n')
+    (folder / "net.py").write_text(
+        '# requires: network; offline, the tests run it on gpt2-twin\nimport os\nprint(os.environ.get("MI_COURSE_HUB_TWINS"))\n'
+    )
     return folder
 
 
 def synthetic(snippets: Path, last: str) -> dict:
-    return page_notebooks.page_notebook(SYNTHETIC.replace("{last}", last), snippets.parent, "sub/page.md", "https://example.org/site/")
+    return page_notebooks.page_notebook(
+        SYNTHETIC.replace("{last}", last), snippets.parent, "sub/page.md", "https://example.org/site/"
+    )
 
 
 def test_a_synthetic_page_becomes_install_then_the_page_in_order(snippets):
@@ -267,7 +295,9 @@ def test_a_synthetic_page_becomes_install_then_the_page_in_order(snippets):
     assert kinds == ["code", "markdown", "code", "markdown", "code", "code"]
     install, intro, hello, solution, inline, net = notebook["cells"]
     assert "google.colab" in install["source"]
-    assert intro["source"].startswith("# A page") and "**Set up**" in intro["source"] and "--8<--" not in intro["source"]
+    assert (
+        intro["source"].startswith("# A page") and "**Set up**" in intro["source"] and "--8<--" not in intro["source"]
+    )
     assert "[link](https://example.org/site/sub/other/#part)" in intro["source"]
     assert "[the home page](https://example.org/site/)" in intro["source"]
     assert hello["source"] == 'print("hello")' and hello["metadata"]["mi_course"]["snippet"] == "hello.py"
@@ -282,7 +312,12 @@ def test_a_network_cell_runs_on_its_twin_offline_and_as_it_is_online(snippets, o
     notebook, removed = runnable(synthetic(snippets, "net.py"))
     assert removed == []
     done = run_notebook(notebook, "page.md", online=online)
-    assert [cell_printed(cell) for cell in done.cells if cell.cell_type == "code"] == ["", "hello\n", "42\n", f"{switch}\n"]
+    assert [cell_printed(cell) for cell in done.cells if cell.cell_type == "code"] == [
+        "",
+        "hello\n",
+        "42\n",
+        f"{switch}\n",
+    ]
 
 
 def test_a_raising_snippet_fails_the_run(snippets):
@@ -353,7 +388,9 @@ def test_the_command_line_writes_what_the_workflow_pushes_to_the_colab_branch(tm
         page_notebooks.branch_path(src(page)) for page in PAGES_WITH_CODE
     )
     for page in PAGES_WITH_CODE:
-        assert (tmp_path / page_notebooks.branch_path(src(page))).read_text() == page_notebooks.notebook_json(notebook_of(page))
+        assert (tmp_path / page_notebooks.branch_path(src(page))).read_text() == page_notebooks.notebook_json(
+            notebook_of(page)
+        )
 
 
 def test_the_publish_workflow_pushes_the_notebooks_to_the_colab_branch():

@@ -7,20 +7,10 @@ import re
 import pytest
 import torch
 
-from mi_course import ioi, load_model, path_patching
+from mi_course import load_model, path_patching
 from mi_course.checkers.ioi import check_path_patch
 from mi_course.interventions import patch_heads
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
-
-
-@pytest.fixture(scope="module")
-def twin():
-    model = load_model("gpt2-twin", device="cpu")
-    prompts = ioi.ioi_prompts(12, templates=ioi.HELD_OUT_TEMPLATES, names=ioi.HELD_OUT_NAMES, seed=3)
-    abc = ioi.corrupted(prompts)
-    with torch.inference_mode():
-        metric = ioi.ioi_metric(prompts, model(prompts.tokens), model(abc.tokens))
-    return model, prompts.tokens, abc.tokens, metric
 
 
 def test_patching_every_sender_to_the_logits_restores_the_clean_run(twin):
@@ -37,7 +27,9 @@ def test_a_last_layer_sender_to_the_logits_is_its_activation_patching(twin):
     model, clean, corrupted, metric = twin
     last = model.cfg.n_layers - 1
     patched = patch_heads(model, clean, corrupted, metric)[last, 3]
-    assert path_patching.path_patch(model, clean, corrupted, [(last, 3)], metric).item() == pytest.approx(patched.item(), abs=1e-5)
+    assert path_patching.path_patch(model, clean, corrupted, [(last, 3)], metric).item() == pytest.approx(
+        patched.item(), abs=1e-5
+    )
 
 
 def test_the_receivers_queries_keys_and_values_together_carry_all_that_reaches_them(twin):
@@ -53,6 +45,7 @@ def test_the_receivers_queries_keys_and_values_together_carry_all_that_reaches_t
 
 # --- the exercises' checkers ----------------------------------------------------------------------------------------
 
+
 def test_the_courses_path_patching_passes_its_checker():
     report = check_path_patch(path_patching.path_patch)
     assert report.passed, str(report)
@@ -60,6 +53,7 @@ def test_the_courses_path_patching_passes_its_checker():
 
 def path_variant(freeze=True, swap=False, every_receiver_head=False, every_input=False, freeze_with_receivers=True):
     """A learner's path patching, written apart from the course's, with one mistake switched on."""
+
     def path_patch(model, clean_tokens, corrupted_tokens, senders, metric, receivers=None, receiver_inputs=("q",)):
         if swap:
             clean_tokens, corrupted_tokens = corrupted_tokens, clean_tokens
@@ -75,6 +69,7 @@ def path_variant(freeze=True, swap=False, every_receiver_head=False, every_input
                     if sender_layer == layer:
                         z[:, :, head] = clean[name][:, :, head]
                 return z
+
             hooks.append((name, hook))
         if receivers is None:
             return metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=hooks))
@@ -85,6 +80,7 @@ def path_variant(freeze=True, swap=False, every_receiver_head=False, every_input
         def remember(a, hook, name):
             seen[name] = a.clone()
             return a
+
         hooks += [(name, functools.partial(remember, name=name)) for name in names]
         model.run_with_hooks(corrupted_tokens, fwd_hooks=hooks)
         patches = []
@@ -95,8 +91,10 @@ def path_variant(freeze=True, swap=False, every_receiver_head=False, every_input
                 a = a.clone()
                 a[:, :, heads] = seen[name][:, :, heads]
                 return a
+
             patches.append((name, patch))
         return metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=patches))
+
     return path_patch
 
 
@@ -113,6 +111,7 @@ def frozen_between(model, clean_tokens, corrupted_tokens, senders, metric, recei
 
     def freeze(activation, hook, layer):
         return torch.where(sending[layer][:, None], clean[z(layer)], corrupted[z(layer)])
+
     step_1 = [(z(layer), functools.partial(freeze, layer=layer)) for layer in range(first, last)]
     if receivers is None:
         return metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=step_1))
@@ -120,10 +119,19 @@ def frozen_between(model, clean_tokens, corrupted_tokens, senders, metric, recei
     receiving[tuple(zip(*receivers, strict=True))] = True
     names = {f"blocks.{layer}.attn.hook_{part}": layer for layer, _ in receivers for part in receiver_inputs}
     sent = {}
-    model.run_with_hooks(corrupted_tokens, fwd_hooks=step_1 + [(name, lambda a, hook, name=name: sent.setdefault(name, a.clone()))
-                                                                for name in names])
-    return metric(model.run_with_hooks(corrupted_tokens, fwd_hooks=[
-        (name, lambda a, hook, name=name, layer=layer: torch.where(receiving[layer][:, None], sent[name], a)) for name, layer in names.items()]))
+    model.run_with_hooks(
+        corrupted_tokens,
+        fwd_hooks=step_1 + [(name, lambda a, hook, name=name: sent.setdefault(name, a.clone())) for name in names],
+    )
+    return metric(
+        model.run_with_hooks(
+            corrupted_tokens,
+            fwd_hooks=[
+                (name, lambda a, hook, name=name, layer=layer: torch.where(receiving[layer][:, None], sent[name], a))
+                for name, layer in names.items()
+            ],
+        )
+    )
 
 
 def test_freezing_the_heads_between_senders_and_receivers_changes_the_checkers_shakespeare_case():
@@ -144,8 +152,10 @@ def test_freezing_the_heads_between_senders_and_receivers_changes_the_checkers_s
     ("wrong", "hint"),
     [
         (path_variant(freeze=False), "nothing was frozen"),
-        (path_variant(freeze_with_receivers=False), "nothing was frozen, so the senders' effect also reached the receivers through "
-                                                    "the heads of layers 1, 2"),
+        (
+            path_variant(freeze_with_receivers=False),
+            "nothing was frozen, so the senders' effect also reached the receivers through the heads of layers 1, 2",
+        ),
         (path_variant(swap=True), "you patched the corrupted run into the clean one"),
         (path_variant(every_receiver_head=True), "every head of layer 1 received"),
         (path_variant(every_input=True), "you patched all of the receivers' inputs"),
@@ -164,24 +174,40 @@ def test_the_learners_path_patching_without_a_mistake_passes(learners):
 
 # --- bad input ------------------------------------------------------------------------------------------------------
 
-def _twin_case():
-    model = load_model("gpt2-twin", device="cpu")
-    prompts = ioi.ioi_prompts(2, templates=ioi.TEMPLATES[:1])
-    return model, prompts.tokens, ioi.corrupted(prompts).tokens, lambda logits: logits[:, -1, 0].mean()
-
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.path_patching:path_patch": [
-        Bad(lambda k: path_patching.path_patch(*_twin_case()[:3], [(2, 0)], _twin_case()[3]), ValueError,
-            re.escape("path_patch expected the layer of each of senders >= 0 and <= 1, got 2")),
-        Bad(lambda k: path_patching.path_patch(*_twin_case()[:3], (0, 1), _twin_case()[3]), TypeError,
-            re.escape("path_patch expected each of senders to be a (layer, head) pair, got 0")),
-        Bad(lambda k: path_patching.path_patch(*_twin_case()[:3], [(1, 0)], _twin_case()[3], [(1, 3)]), ValueError,
-            re.escape("path_patch: receivers 1.3 are not in a layer after every sender's (the first sender is in layer 1)")),
-        Bad(lambda k: path_patching.path_patch(*_twin_case()[:3], [(0, 0)], _twin_case()[3], [(1, 3)], "query"), ValueError,
-            re.escape("path_patch expected receiver_inputs to be some of q, k, v, got 'query'")),
-        Bad(lambda k: path_patching.path_patch(*_twin_case()[:2], _twin_case()[2][:, :-1], [(0, 0)], _twin_case()[3]), ValueError,
-            re.escape("path_patch expected clean and corrupted tokens of one shape, got (2, 15) and (2, 14)")),
+        Bad(
+            lambda k: path_patching.path_patch(*k.twin_patching_case[:3], [(2, 0)], k.twin_patching_case[3]),
+            ValueError,
+            re.escape("path_patch expected the layer of each of senders >= 0 and <= 1, got 2"),
+        ),
+        Bad(
+            lambda k: path_patching.path_patch(*k.twin_patching_case[:3], (0, 1), k.twin_patching_case[3]),
+            TypeError,
+            re.escape("path_patch expected each of senders to be a (layer, head) pair, got 0"),
+        ),
+        Bad(
+            lambda k: path_patching.path_patch(*k.twin_patching_case[:3], [(1, 0)], k.twin_patching_case[3], [(1, 3)]),
+            ValueError,
+            re.escape(
+                "path_patch: receivers 1.3 are not in a layer after every sender's (the first sender is in layer 1)"
+            ),
+        ),
+        Bad(
+            lambda k: path_patching.path_patch(
+                *k.twin_patching_case[:3], [(0, 0)], k.twin_patching_case[3], [(1, 3)], "query"
+            ),
+            ValueError,
+            re.escape("path_patch expected receiver_inputs to be some of q, k, v, got 'query'"),
+        ),
+        Bad(
+            lambda k: path_patching.path_patch(
+                *k.twin_patching_case[:2], k.twin_patching_case[2][:, :-1], [(0, 0)], k.twin_patching_case[3]
+            ),
+            ValueError,
+            re.escape("path_patch expected clean and corrupted tokens of one shape, got (2, 15) and (2, 14)"),
+        ),
     ],
 }
 NO_BAD_INPUT: dict[str, str] = {}
@@ -198,14 +224,23 @@ def test_the_ioi_check_judges_exactly_the_code_the_pages_solutions_show():
     from site_tools.pages import Snippet
     from tests.test_step3 import ROOT, as_shown
 
-    solutions = {"ioi_metric": ("ioi/ioi_metric_solution.py", "mi_course/ioi.py:ioi-metric"),
-                 "path_patch": ("ioi/path_patch_solution.py", "mi_course/path_patching.py:path-patch"),
-                 "attribution_patch_heads": ("ioi/attribution_patching_solution.py", "mi_course/attribution_patching.py:attribution-patch-heads")}
+    solutions = {
+        "ioi_metric": ("ioi/ioi_metric_solution.py", "mi_course/ioi.py:ioi-metric"),
+        "path_patch": ("ioi/path_patch_solution.py", "mi_course/path_patching.py:path-patch"),
+        "attribution_patch_heads": (
+            "ioi/attribution_patching_solution.py",
+            "mi_course/attribution_patching.py:attribution-patch-heads",
+        ),
+    }
     step = STEP_CHECKS["ioi"]
     assert set(step.taught_objects()) == set(solutions) and step.solution_paths() == []
     for name, taught in step.taught_objects().items():
         path, section = solutions[name]
         snippet = Snippet(path, ROOT)
-        assert section in snippet.includes and as_shown(taught) in snippet.script and snippet.script.count(f"def {name}(") == 1
+        assert (
+            section in snippet.includes
+            and as_shown(taught) in snippet.script
+            and snippet.script.count(f"def {name}(") == 1
+        )
     report = step.run()
     assert report.passed and [result.name for result in report.results] == list(solutions), str(report)

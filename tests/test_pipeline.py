@@ -10,6 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 import mi_course.checkers  # noqa: F401  imported before pytester snapshots sys.modules: torch cannot load twice
+from site_tools import runs
 from site_tools.claims import (
     KERNEL_SETTINGS,
     Recording,
@@ -19,7 +20,6 @@ from site_tools.claims import (
     spread_problem,
     tolerances,
 )
-from site_tools import runs
 from site_tools.determinism import first_difference
 from site_tools.page_checks import command_source, run_command
 
@@ -47,8 +47,11 @@ print(1 + 1)
 
 def recorded_as_printed(snippets: dict[str, str]) -> dict[str, dict[str, str]]:
     """A recording of each snippet printing its own ``print("...")`` text under every kernel setting."""
-    return {name: {setting: code.split('"')[1] for setting in KERNEL_SETTINGS} for name, code in snippets.items()
-            if code.startswith('print("')}
+    return {
+        name: {setting: code.split('"')[1] for setting in KERNEL_SETTINGS}
+        for name, code in snippets.items()
+        if code.startswith('print("')
+    }
 
 
 @pytest.fixture
@@ -92,10 +95,17 @@ def test_each_snippet_run_records_its_cpu_time_peak_memory_and_device(run_course
     assert measured.device.startswith("cpu: ") and measured.wall_s >= measured.cpu_s - 0.2
 
 
-@pytest.mark.parametrize("limit, snippet, breach", [
-    ("MI_COURSE_SNIPPET_STOP_S", "import time\ntime.sleep(3)\n", "was stopped after 1 s, as hung (its time budget is 60 s)"),
-    ("MI_COURSE_SNIPPET_BUDGET_MIB", "block = bytearray(300 * 2**20)\n", "the memory budget is 200 MiB"),
-])
+@pytest.mark.parametrize(
+    "limit, snippet, breach",
+    [
+        (
+            "MI_COURSE_SNIPPET_STOP_S",
+            "import time\ntime.sleep(3)\n",
+            "was stopped after 1 s, as hung (its time budget is 60 s)",
+        ),
+        ("MI_COURSE_SNIPPET_BUDGET_MIB", "block = bytearray(300 * 2**20)\n", "the memory budget is 200 MiB"),
+    ],
+)
 def test_a_snippet_over_its_memory_budget_or_hung_fails(run_course, monkeypatch, limit, snippet, breach):
     monkeypatch.setenv(limit, "1" if limit.endswith("_S") else "200")
     page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
@@ -116,7 +126,9 @@ def test_a_snippet_over_its_time_budget_is_reported_not_failed(run_course, monke
 
 
 def test_a_snippet_that_reads_the_repository_checkout_fails(run_course, pytester):
-    reader = "from pathlib import Path\nprint(len(Path(PAGE).read_text()))\n".replace("PAGE", repr(str(pytester.path / "docs" / "page.md")))
+    reader = "from pathlib import Path\nprint(len(Path(PAGE).read_text()))\n".replace(
+        "PAGE", repr(str(pytester.path / "docs" / "page.md"))
+    )
     page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
     result = run_course(page, {"demo/ok.py": reader})
     result.assert_outcomes(passed=2, failed=1)
@@ -143,7 +155,9 @@ def test_the_determinism_check_compares_numbers_but_not_durations_or_figure_summ
 def test_a_snippet_that_prints_other_numbers_in_its_notebook_fails(run_course, pytester):
     """Whichever runs second compares: here the notebook's run of the same key is on record before the page test."""
     (pytester.path / "mkdocs.yml").write_text(f"extra:\n  run_records: {RUN_RECORDS}\n")
-    runs.save(pytester.path, runs.RunRecord("demo/ok.py", runs.NOTEBOOK, runs.RunKey.of(GOOD_SNIPPET), "accuracy: 0.9712\n"))
+    runs.save(
+        pytester.path, runs.RunRecord("demo/ok.py", runs.NOTEBOOK, runs.RunKey.of(GOOD_SNIPPET), "accuracy: 0.9712\n")
+    )
     result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
     result.assert_outcomes(passed=2, failed=1)
     assert "is not deterministic" in result.stdout.str() and "'accuracy: 0.9808' alone" in result.stdout.str()
@@ -205,37 +219,49 @@ def test_a_prose_claim_that_holds_passes(run_course):
 
 
 def test_a_prose_claim_that_the_shown_output_contradicts_fails_the_grammar_check(run_course):
-    result = run_course(SCORES_PAGE.replace("mean-ablated 4.450", "mean-ablated 4.350"),
-                        {"demo/scores.py": SCORES_SNIPPET.replace("4.450", "4.350")})
+    result = run_course(
+        SCORES_PAGE.replace("mean-ablated 4.450", "mean-ablated 4.350"),
+        {"demo/scores.py": SCORES_SNIPPET.replace("4.450", "4.350")},
+    )
     result.assert_outcomes(failed=2)  # the grammar check, on the page's output; the snippet's test, on its run
     result.stdout.fnmatch_lines(["page.md: line 4: the prose claims *which no longer holds*mean-ablated* = 4.35,*"])
 
 
 def test_a_prose_claim_that_a_rerun_flips_fails_even_when_the_outputs_are_rewritten(run_course):
     retrained = SCORES_SNIPPET.replace("4.450", "4.250")
-    result = run_course(SCORES_PAGE, {"demo/scores.py": retrained},
-                        {"demo/scores.py": {setting: "zero-ablated 4.377\nmean-ablated 4.250" for setting in KERNEL_SETTINGS}},
-                        "--update-outputs")
+    result = run_course(
+        SCORES_PAGE,
+        {"demo/scores.py": retrained},
+        {"demo/scores.py": {setting: "zero-ablated 4.377\nmean-ablated 4.250" for setting in KERNEL_SETTINGS}},
+        "--update-outputs",
+    )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*run of snippets/demo/scores.py: line 4: the prose claims*no longer holds*"])
 
 
 def test_update_outputs_rewrites_every_block_that_changed(run_course, pytester):
-    page = GOOD_PAGE.replace("```python\nprint(1 + 1)\n```", '```python\n--8<-- "demo/two.py"\n```\n\n'
-                             '<!--pytest-codeblocks:expected-output-->\n```text\nloss: 2.5\n```')
+    page = GOOD_PAGE.replace(
+        "```python\nprint(1 + 1)\n```",
+        '```python\n--8<-- "demo/two.py"\n```\n\n<!--pytest-codeblocks:expected-output-->\n```text\nloss: 2.5\n```',
+    )
     snippets = {"demo/ok.py": 'print("accuracy: 0.9811")\n', "demo/two.py": 'print("loss: 1.25")\n'}
     run_course(page, snippets, recorded_as_printed(snippets), "--update-outputs")
     rewritten = (pytester.path / "docs" / "page.md").read_text()
     assert "accuracy: 0.9811" in rewritten and "loss: 1.25" in rewritten  # both, not only the last one rewritten
 
 
-@pytest.mark.parametrize("claim, message, failed", [  # a claim quoting the snippet fails its run's test too
-    ('printed("demo/scores.py", "mean-ablated")', "is a number, not a comparison", 2),
-    ('__import__("os") == 1', "is not allowed in a claim", 1),
-    ('printed("demo/scores.py", "median") > 1', "no line of the output holds 'median'", 2),
-])
+@pytest.mark.parametrize(
+    "claim, message, failed",
+    [  # a claim quoting the snippet fails its run's test too
+        ('printed("demo/scores.py", "mean-ablated")', "is a number, not a comparison", 2),
+        ('__import__("os") == 1', "is not allowed in a claim", 1),
+        ('printed("demo/scores.py", "median") > 1', "no line of the output holds 'median'", 2),
+    ],
+)
 def test_a_malformed_prose_claim_fails_and_says_why(run_course, claim, message, failed):
-    page = SCORES_PAGE.replace('printed("demo/scores.py", "mean-ablated") > printed("demo/scores.py", "zero-ablated")', claim)
+    page = SCORES_PAGE.replace(
+        'printed("demo/scores.py", "mean-ablated") > printed("demo/scores.py", "zero-ablated")', claim
+    )
     result = run_course(page, {"demo/scores.py": SCORES_SNIPPET})
     result.assert_outcomes(passed=2 - failed, failed=failed)
     result.stdout.fnmatch_lines([f"page.md: line 4: claim *{message}*"])
@@ -250,10 +276,17 @@ def test_a_console_claim_compares_a_live_timing_and_its_verdict_by_format_only()
     assert masked(shown, mask_durations=True) != masked(failing, mask_durations=True)
 
 
-SPREAD = {"default": "accuracy: 0.9808", "avx2": "accuracy: 0.9812", "no-vector": "accuracy: 0.9805", "mkl-avx2": "accuracy: 0.9808"}
+SPREAD = {
+    "default": "accuracy: 0.9808",
+    "avx2": "accuracy: 0.9812",
+    "no-vector": "accuracy: 0.9805",
+    "mkl-avx2": "accuracy: 0.9808",
+}
 
 
-@pytest.mark.parametrize(("printed", "passes"), [("0.9808", True), ("0.9821", True), ("0.9790", False), ("0.9840", False)])
+@pytest.mark.parametrize(
+    ("printed", "passes"), [("0.9808", True), ("0.9821", True), ("0.9790", False), ("0.9840", False)]
+)
 def test_a_claim_is_held_to_twice_its_measured_spread(run_course, printed, passes):
     snippet = f'print("accuracy: {printed}")\n'
     result = run_course(GOOD_PAGE, {"demo/ok.py": snippet}, recorded={"demo/ok.py": SPREAD})  # spread 0.0007
@@ -276,7 +309,9 @@ def test_a_console_block_of_a_course_command_is_run_and_compared(run_course, pyt
     printed = run_command(command).stdout.strip()  # what the page shows, as a recording made here would hold it
     shown = printed if passes else printed.replace("Step 4", "Step 5", 1)
     page = f"# A page\n\n```console\n$ {command}\n{shown}\n```\n"
-    recording = Recording(runs.digest(command_source(command, REPO)), dict.fromkeys(KERNEL_SETTINGS, printed), live_timings=True)
+    recording = Recording(
+        runs.digest(command_source(command, REPO)), dict.fromkeys(KERNEL_SETTINGS, printed), live_timings=True
+    )
     run_course(page, {}, recorded={})
     save_recording(pytester.path / "docs" / "page.md", command, recording, pytester.path)
     result = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
@@ -290,15 +325,44 @@ def test_a_console_block_of_a_course_command_is_run_and_compared(run_course, pyt
 def test_a_claim_without_a_recorded_spread_fails_with_the_command_that_records_it(run_course):
     result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET}, recorded={})
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*demo/ok.py has no recorded spread*record it with: python3 dev.py claims docs/page.md*"])
+    result.stdout.fnmatch_lines(
+        ["*demo/ok.py has no recorded spread*record it with: python3 dev.py claims docs/page.md*"]
+    )
 
 
 def test_a_claim_whose_snippet_changed_since_its_spread_was_recorded_fails(run_course, pytester):
     run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET}, recorded={"demo/ok.py": SPREAD}).assert_outcomes(passed=3)
-    (pytester.path / "snippets" / "demo" / "ok.py").write_text(GOOD_SNIPPET + "# edited\n")
+    (pytester.path / "snippets" / "demo" / "ok.py").write_text(GOOD_SNIPPET + "unused = 1\n")
     result = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*demo/ok.py changed since its spread was recorded*python3 dev.py claims docs/page.md*"])
+    result.stdout.fnmatch_lines(
+        ["*demo/ok.py changed since its spread was recorded*python3 dev.py claims docs/page.md*"]
+    )
+
+
+def test_reformatting_a_snippet_or_editing_its_comments_keeps_its_recording_and_its_run(run_course, pytester):
+    """A recording is of the program, not of its layout: ruff format or a rewrapped comment changes neither."""
+    run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET}, recorded={"demo/ok.py": SPREAD}).assert_outcomes(passed=3)
+    (pytester.path / "snippets" / "demo" / "ok.py").write_text("# a comment\nprint(\n    'accuracy: 0.9808'\n)\n")
+    result = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*runs reused*", "*checked from it, not run again*demo/ok.py*"])
+    assert (
+        runs.digest(GOOD_SNIPPET + "# edited\n") == runs.digest(GOOD_SNIPPET) != runs.digest(GOOD_SNIPPET + "x = 1\n")
+    )
+
+
+def test_a_run_of_the_same_key_is_reused_and_said_so_unless_rerun_is_asked(run_course, pytester):
+    run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET}).assert_outcomes(passed=3)
+    first = runs.last(pytester.path, runs.ALONE, "demo/ok.py")
+    again = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
+    again.assert_outcomes(passed=3)
+    again.stdout.fnmatch_lines(["*runs reused*", "*1 snippets, notebooks and commands had a run record*demo/ok.py*"])
+    assert runs.last(pytester.path, runs.ALONE, "demo/ok.py") == first, "a reused run leaves its record as it was"
+    rerun = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider", "--rerun")
+    rerun.assert_outcomes(passed=3)
+    assert "runs reused" not in rerun.stdout.str()
+    assert runs.last(pytester.path, runs.ALONE, "demo/ok.py").finished_at > first.finished_at
 
 
 def test_a_snippet_that_exits_without_its_measurements_fails(run_course, pytester):
@@ -320,7 +384,12 @@ def test_only_a_passing_run_is_measured_and_the_measurement_names_its_source(run
 
 def test_a_snippet_without_a_notebook_run_says_its_determinism_was_not_checked(run_course):
     result = run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET})
-    result.stdout.fnmatch_lines(["*determinism not checked*", "*1 snippets ran without a run of the same key in the other context*snippets/demo/ok.py*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*determinism not checked*",
+            "*1 snippets ran without a run of the same key in the other context*snippets/demo/ok.py*",
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -391,7 +460,9 @@ def test_output_comparison(shown, printed, ok):
     assert (output_mismatch(shown, printed, tolerances(shown, unmoved)) is None) is ok
 
 
-HUB_SNIPPET = "# requires: network; offline, the tests run it on gpt2-twin\nprint('layers:', 2, '| heads:', [0.1, 1.3])\n"
+HUB_SNIPPET = (
+    "# requires: network; offline, the tests run it on gpt2-twin\nprint('layers:', 2, '| heads:', [0.1, 1.3])\n"
+)
 HUB_PAGE = """# A page
 
 ```python
@@ -420,7 +491,9 @@ def test_a_network_snippet_runs_offline_on_its_twin_and_only_its_structure_is_co
 def test_a_network_snippet_whose_structure_changed_fails(run_course, twin_card):
     snippet = HUB_SNIPPET.replace("[0.1, 1.3]", "[]")
     result = run_course(HUB_PAGE, {"demo/hub.py": snippet}, {})
-    result.stdout.fnmatch_lines(["*demo/hub.py, run on gpt2-twin (offline), no longer prints what the page shows: line 1 reads*heads: []*"])
+    result.stdout.fnmatch_lines(
+        ["*demo/hub.py, run on gpt2-twin (offline), no longer prints what the page shows: line 1 reads*heads: []*"]
+    )
     assert result.ret != 0
 
 
@@ -433,7 +506,9 @@ def test_a_network_snippet_must_name_a_shipped_model_to_run_on(run_course):
 def test_a_network_snippet_must_say_what_it_runs_on_offline(run_course, twin_card):
     snippet = HUB_SNIPPET.replace("; offline, the tests run it on gpt2-twin", "")
     result = run_course(HUB_PAGE, {"demo/hub.py": snippet}, {})
-    result.stdout.fnmatch_lines(["*demo/hub.py: write its first line as '# requires: network; offline, the tests run it on <shipped model>'*"])
+    result.stdout.fnmatch_lines(
+        ["*demo/hub.py: write its first line as '# requires: network; offline, the tests run it on <shipped model>'*"]
+    )
     assert result.ret != 0
 
 
@@ -474,11 +549,14 @@ def test_a_notebook_claim_that_holds_on_its_run_passes(run_notebook):
     run_notebook(SCORES_CELL, prose).assert_outcomes(passed=2)
 
 
-@pytest.mark.parametrize("claim, message", [
-    (SCORES_CLAIM.replace(">", "<"), "the prose claims *which no longer holds (*mean-ablated*) = 4.45, *"),
-    ('printed("cell:gone", "mean-ablated") > 1', "claim *no code cells of the notebook have the id 'gone'"),
-    ('printed("demo/scores.py", "mean-ablated") > 1', "claim *quotes one of its code cells, as cell:ID*"),
-])
+@pytest.mark.parametrize(
+    "claim, message",
+    [
+        (SCORES_CLAIM.replace(">", "<"), "the prose claims *which no longer holds (*mean-ablated*) = 4.45, *"),
+        ('printed("cell:gone", "mean-ablated") > 1', "claim *no code cells of the notebook have the id 'gone'"),
+        ('printed("demo/scores.py", "mean-ablated") > 1', "claim *quotes one of its code cells, as cell:ID*"),
+    ],
+)
 def test_a_notebook_claim_that_its_run_contradicts_or_that_quotes_no_cell_fails(run_notebook, claim, message):
     prose = new_markdown_cell(f"# Scores\n\nHere mean ablation hurts less than zero ablation.\n<!--claim: {claim}-->")
     result = run_notebook(new_markdown_cell("Intro"), SCORES_CELL, prose)

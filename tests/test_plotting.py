@@ -38,17 +38,25 @@ def test_line_draws_one_named_trace_per_curve_with_title_and_axis_labels():
 
 
 def test_line_rejects_a_curve_that_is_not_1d_and_a_mismatched_x():
-    with pytest.raises(ValueError, match=re.escape("line expected a 1-D tensor (points) for curve 'train', got shape (2, 3)")):
+    with pytest.raises(
+        ValueError, match=re.escape("line expected a 1-D tensor (points) for curve 'train', got shape (2, 3)")
+    ):
         line({"train": torch.zeros(2, 3)}, **LABELS)
     with pytest.raises(ValueError, match="line got 2 x values but 3 points in curve 'train'"):
         line({"train": [1.0, 2.0, 3.0]}, x=[0, 1], **LABELS)
 
 
 def test_scatter_labels_axes_and_names_points_on_hover():
-    figure = scatter(torch.tensor([0.1, 0.9]), [0.8, 0.2], hover=["2.1", "0.3"], title="Heads", x_label="prev", y_label="induction")
+    figure = scatter(
+        torch.tensor([0.1, 0.9]), [0.8, 0.2], hover=["2.1", "0.3"], title="Heads", x_label="prev", y_label="induction"
+    )
     (trace,) = figure.data
     assert (trace.type, trace.mode, list(trace.text)) == ("scatter", "markers", ["2.1", "0.3"])
-    assert (figure.layout.title.text, figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == ("Heads", "prev", "induction")
+    assert (figure.layout.title.text, figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == (
+        "Heads",
+        "prev",
+        "induction",
+    )
     with pytest.raises(ValueError, match="scatter got 1 hover labels for 2 points"):
         scatter([0, 1], [0, 1], hover=["a"], title="t", x_label="x", y_label="y")
     with pytest.raises(ValueError, match=re.escape("scatter expected a 1-D tensor (points) for y, got shape (2, 1)")):
@@ -64,25 +72,39 @@ def test_imshow_centres_a_diverging_scale_on_zero_and_keeps_a_column_per_repeate
     for axis in (figure.layout.xaxis, figure.layout.yaxis):
         assert list(axis.tickvals) == [0, 1, 2, 3, 4] and list(axis.ticktext) == tokens
     assert figure.layout.yaxis.autorange == "reversed"  # row 0 on top, as a matrix is written
-    assert (figure.layout.title.text, figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == ("Head 2.1", "key", "query")
+    assert (figure.layout.title.text, figure.layout.xaxis.title.text, figure.layout.yaxis.title.text) == (
+        "Head 2.1",
+        "key",
+        "query",
+    )
 
 
 def test_imshow_draws_values_from_zero_up_on_a_sequential_scale_from_zero():
     heatmap = imshow(torch.rand(3, 3), title="Head 2.1", x_label="key", y_label="query", diverging=False).data[0]
-    assert heatmap.zmin == 0 and heatmap.zmid is None and heatmap.colorscale == go.Heatmap(colorscale="Blues").colorscale
+    assert (
+        heatmap.zmin == 0 and heatmap.zmid is None and heatmap.colorscale == go.Heatmap(colorscale="Blues").colorscale
+    )
 
 
 def test_imshow_says_which_shape_and_how_many_labels_it_wanted():
-    with pytest.raises(ValueError, match=re.escape("imshow expected a 2-D tensor (rows, columns), got shape (2, 3, 4)")):
+    with pytest.raises(
+        ValueError, match=re.escape("imshow expected a 2-D tensor (rows, columns), got shape (2, 3, 4)")
+    ):
         imshow(torch.zeros(2, 3, 4), title="t", x_label="x", y_label="y")
     with pytest.raises(ValueError, match="imshow got 2 y_ticks for 3 rows: give one label per row"):
         imshow(torch.zeros(3, 4), y_ticks=["a", "b"], title="t", x_label="x", y_label="y")
 
 
 def test_attention_patterns_checks_the_shape_against_the_tokens():
-    with pytest.raises(ValueError, match=re.escape("attention_patterns expected patterns of shape (heads, 3, 3) for 3 tokens, got (2, 4, 4)")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("attention_patterns expected patterns of shape (heads, 3, 3) for 3 tokens, got (2, 4, 4)"),
+    ):
         attention_patterns(["a", "b", "c"], torch.zeros(2, 4, 4))
-    with pytest.raises(ValueError, match=re.escape("attention_patterns expected a 3-D tensor (heads, query, key) for patterns, got shape (3, 3)")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("attention_patterns expected a 3-D tensor (heads, query, key) for patterns, got shape (3, 3)"),
+    ):
         attention_patterns(["a", "b", "c"], torch.zeros(3, 3))
     with pytest.raises(ValueError, match="got 1 head names for 2 heads"):
         attention_patterns(["a", "b"], torch.zeros(2, 2, 2), head_names=["2.0"])
@@ -123,7 +145,11 @@ def test_attention_view_uses_the_sites_bundle_in_a_site_build_and_unpkg_elsewher
     view = attention_patterns(["a", "b"], torch.eye(2)[None])
     plotting.draw_for_site()
     site_html = view._repr_html_()
-    assert "CircuitsVis.render(" in site_html and "https://" not in site_html and 'class="mi-course-circuitsvis"' in site_html
+    assert (
+        "CircuitsVis.render(" in site_html
+        and "https://" not in site_html
+        and 'class="mi-course-circuitsvis"' in site_html
+    )
     plotting.draw_for_site(False)
     from importlib.metadata import version
 
@@ -171,7 +197,10 @@ def test_show_in_a_script_hands_the_page_html_to_the_installed_sink(capsys):
     show(line({"train": [2.0, 1.0]}, **LABELS))
     show(attention_patterns(["a", "b"], torch.eye(2)[None]))
     out = capsys.readouterr().out
-    assert out.splitlines() == ['figure "Loss curves": 1 trace (train)', "attention patterns: 1 head (0) over 2 tokens"], out
+    assert out.splitlines() == [
+        'figure "Loss curves": 1 trace (train)',
+        "attention patterns: 1 head (0) over 2 tokens",
+    ], out
     assert len(figures) == 2
     assert 'class="plotly-graph-div"' in figures[0] and "plotly.js v" not in figures[0]
     assert "CircuitsVis.render(" in figures[1] and "https://" not in figures[1]
@@ -191,50 +220,125 @@ def test_show_draws_inline_in_a_notebook(monkeypatch):
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.plotting:line": [
-        Bad(lambda k: plotting.line({"train": [[1, 2, 3], [4, 5, 6]]}, title="t", x_label="x", y_label="y"), ValueError,
-            r"line expected a 1-D tensor \(points\) for curve 'train', got shape \(2, 3\)"),
-        Bad(lambda k: plotting.line([1, 2], title="t", x_label="x", y_label="y"), TypeError, r"line expected curves to be a dict \{name: values\}, got list"),
-        Bad(lambda k: plotting.line({}, title="t", x_label="x", y_label="y"), ValueError, "line expected at least one curve, got none"),
-        Bad(lambda k: plotting.line({"train": ["a", "b"]}, title="t", x_label="x", y_label="y"), TypeError,
-            r"line expected a 1-D tensor \(points\) of numbers for curve 'train', got a list numpy cannot read as one"),
-        Bad(lambda k: plotting.line({"train": [1, 2, 3]}, x=[0, 1], title="t", x_label="x", y_label="y"), ValueError, "line got 2 x values but 3 points"),
+        Bad(
+            lambda k: plotting.line({"train": [[1, 2, 3], [4, 5, 6]]}, title="t", x_label="x", y_label="y"),
+            ValueError,
+            r"line expected a 1-D tensor \(points\) for curve 'train', got shape \(2, 3\)",
+        ),
+        Bad(
+            lambda k: plotting.line([1, 2], title="t", x_label="x", y_label="y"),
+            TypeError,
+            r"line expected curves to be a dict \{name: values\}, got list",
+        ),
+        Bad(
+            lambda k: plotting.line({}, title="t", x_label="x", y_label="y"),
+            ValueError,
+            "line expected at least one curve, got none",
+        ),
+        Bad(
+            lambda k: plotting.line({"train": ["a", "b"]}, title="t", x_label="x", y_label="y"),
+            TypeError,
+            r"line expected a 1-D tensor \(points\) of numbers for curve 'train', got a list numpy cannot read as one",
+        ),
+        Bad(
+            lambda k: plotting.line({"train": [1, 2, 3]}, x=[0, 1], title="t", x_label="x", y_label="y"),
+            ValueError,
+            "line got 2 x values but 3 points",
+        ),
     ],
     "mi_course.plotting:scatter": [
-        Bad(lambda k: plotting.scatter([1, 2], [[1], [2]], title="t", x_label="x", y_label="y"), ValueError, r"scatter expected a 1-D tensor \(points\) for y, got shape \(2, 1\)"),
-        Bad(lambda k: plotting.scatter([1, 2], [1], title="t", x_label="x", y_label="y"), ValueError, "scatter got 2 x values but 1 y values"),
-        Bad(lambda k: plotting.scatter([1, 2], [1, 2], hover="ab", title="t", x_label="x", y_label="y"), TypeError,
-            "scatter expected hover to be a list of labels, one per point, got str"),
-        Bad(lambda k: plotting.scatter([[1], [2, 3]], [1, 2], title="t", x_label="x", y_label="y"), TypeError, "scatter expected .* for x, got a list numpy cannot read"),
+        Bad(
+            lambda k: plotting.scatter([1, 2], [[1], [2]], title="t", x_label="x", y_label="y"),
+            ValueError,
+            r"scatter expected a 1-D tensor \(points\) for y, got shape \(2, 1\)",
+        ),
+        Bad(
+            lambda k: plotting.scatter([1, 2], [1], title="t", x_label="x", y_label="y"),
+            ValueError,
+            "scatter got 2 x values but 1 y values",
+        ),
+        Bad(
+            lambda k: plotting.scatter([1, 2], [1, 2], hover="ab", title="t", x_label="x", y_label="y"),
+            TypeError,
+            "scatter expected hover to be a list of labels, one per point, got str",
+        ),
+        Bad(
+            lambda k: plotting.scatter([[1], [2, 3]], [1, 2], title="t", x_label="x", y_label="y"),
+            TypeError,
+            "scatter expected .* for x, got a list numpy cannot read",
+        ),
     ],
     "mi_course.plotting:imshow": [
-        Bad(lambda k: plotting.imshow(torch.zeros(2, 3, 4), title="t", x_label="x", y_label="y"), ValueError,
-            r"imshow expected a 2-D tensor \(rows, columns\), got shape \(2, 3, 4\)"),
-        Bad(lambda k: plotting.imshow(torch.zeros(3, 2), y_ticks=["a", "b"], title="t", x_label="x", y_label="y"), ValueError, "imshow got 2 y_ticks for 3 rows"),
-        Bad(lambda k: plotting.imshow(torch.zeros(2, 2, dtype=torch.complex64), title="t", x_label="x", y_label="y"), TypeError,
-            "imshow expected real numbers, got a torch.complex64 tensor"),
+        Bad(
+            lambda k: plotting.imshow(torch.zeros(2, 3, 4), title="t", x_label="x", y_label="y"),
+            ValueError,
+            r"imshow expected a 2-D tensor \(rows, columns\), got shape \(2, 3, 4\)",
+        ),
+        Bad(
+            lambda k: plotting.imshow(torch.zeros(3, 2), y_ticks=["a", "b"], title="t", x_label="x", y_label="y"),
+            ValueError,
+            "imshow got 2 y_ticks for 3 rows",
+        ),
+        Bad(
+            lambda k: plotting.imshow(torch.zeros(2, 2, dtype=torch.complex64), title="t", x_label="x", y_label="y"),
+            TypeError,
+            "imshow expected real numbers, got a torch.complex64 tensor",
+        ),
     ],
     "mi_course.plotting:attention_patterns": [
-        Bad(lambda k: plotting.attention_patterns(["a", "b", "c"], torch.zeros(2, 4, 4)), ValueError,
-            r"attention_patterns expected patterns of shape \(heads, 3, 3\) for 3 tokens, got \(2, 4, 4\)"),
-        Bad(lambda k: plotting.attention_patterns(["a"], torch.zeros(2, 1, 1), head_names=["0.0"]), ValueError, "got 1 head names for 2 heads"),
-        Bad(lambda k: plotting.attention_patterns("abc", torch.zeros(1, 3, 3)), TypeError, "attention_patterns expected tokens to be a list of strings, got str"),
+        Bad(
+            lambda k: plotting.attention_patterns(["a", "b", "c"], torch.zeros(2, 4, 4)),
+            ValueError,
+            r"attention_patterns expected patterns of shape \(heads, 3, 3\) for 3 tokens, got \(2, 4, 4\)",
+        ),
+        Bad(
+            lambda k: plotting.attention_patterns(["a"], torch.zeros(2, 1, 1), head_names=["0.0"]),
+            ValueError,
+            "got 1 head names for 2 heads",
+        ),
+        Bad(
+            lambda k: plotting.attention_patterns("abc", torch.zeros(1, 3, 3)),
+            TypeError,
+            "attention_patterns expected tokens to be a list of strings, got str",
+        ),
     ],
     "mi_course.plotting:token_activations": [
-        Bad(lambda k: plotting.token_activations(["a", "b"], torch.zeros(3), title="latent 7"), ValueError,
-            "token_activations expected one value per token, got 3 values for 2 tokens"),
-        Bad(lambda k: plotting.token_activations("ab", torch.zeros(2), title="latent 7"), TypeError,
-            "token_activations expected tokens to be a list of strings, got str"),
-        Bad(lambda k: plotting.token_activations(["a"], torch.zeros(1), title=""), ValueError, "token_activations expected a non-empty title, got ''"),
+        Bad(
+            lambda k: plotting.token_activations(["a", "b"], torch.zeros(3), title="latent 7"),
+            ValueError,
+            "token_activations expected one value per token, got 3 values for 2 tokens",
+        ),
+        Bad(
+            lambda k: plotting.token_activations("ab", torch.zeros(2), title="latent 7"),
+            TypeError,
+            "token_activations expected tokens to be a list of strings, got str",
+        ),
+        Bad(
+            lambda k: plotting.token_activations(["a"], torch.zeros(1), title=""),
+            ValueError,
+            "token_activations expected a non-empty title, got ''",
+        ),
     ],
     "mi_course.plotting:show": [
-        Bad(lambda k: plotting.show("figure"), TypeError, r"show expected a plotly Figure or a CircuitsVis view \(from mi_course.plotting\), got str"),
+        Bad(
+            lambda k: plotting.show("figure"),
+            TypeError,
+            r"show expected a plotly Figure or a CircuitsVis view \(from mi_course.plotting\), got str",
+        ),
     ],
     "mi_course.plotting:describe": [
-        Bad(lambda k: plotting.describe(None), TypeError, "describe expected a plotly Figure or a CircuitsVis view .*got NoneType"),
+        Bad(
+            lambda k: plotting.describe(None),
+            TypeError,
+            "describe expected a plotly Figure or a CircuitsVis view .*got NoneType",
+        ),
     ],
     "mi_course.plotting:send_figures_to": [
-        Bad(lambda k: plotting.send_figures_to("figures.html"), TypeError,
-            "send_figures_to expected sink to be a function of one string, or None, got str"),
+        Bad(
+            lambda k: plotting.send_figures_to("figures.html"),
+            TypeError,
+            "send_figures_to expected sink to be a function of one string, or None, got str",
+        ),
     ],
     "mi_course.plotting:draw_for_site": [
         Bad(lambda k: plotting.draw_for_site("1"), TypeError, "draw_for_site expected enabled to be a bool, got str"),
@@ -256,7 +360,7 @@ def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
 def test_a_token_view_escapes_its_text_and_renders_colored_tokens():
     view = plotting.token_activations(["</script>", "&", "a"], [0.0, 1.5, 0.25], title="latent 7")
     html = view.html(for_site=True)
-    assert "CircuitsVis.ColoredTokens" in html and "</script>\"" not in html and "\\u003c/script\\u003e" in html
+    assert "CircuitsVis.ColoredTokens" in html and '</script>"' not in html and "\\u003c/script\\u003e" in html
     assert repr(view) == "token activations: latent 7, 3 tokens, largest 1.50"
 
 
@@ -279,7 +383,9 @@ def test_plots_refuse_any_wrong_shape_clearly(shape, dtype, as_tensor):
         if len(shape) == ndim:
             assert isinstance(call(), go.Figure)
         else:
-            with pytest.raises(ValueError, match=rf"^{name} expected a {ndim}-D tensor .*got shape {re.escape(str(shape))}"):
+            with pytest.raises(
+                ValueError, match=rf"^{name} expected a {ndim}-D tensor .*got shape {re.escape(str(shape))}"
+            ):
                 call()
 
 

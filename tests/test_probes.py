@@ -30,7 +30,10 @@ def test_a_random_model_has_the_shape_and_tokenizer_of_the_shipped_one_and_none_
     from mi_course import load_model
 
     trained, untrained = load_model("shakespeare-char", device="cpu"), probes.random_model_like("shakespeare-char")
-    assert untrained.cfg.n_layers == trained.cfg.n_layers and untrained.to_tokens("ROMEO.").tolist() == trained.to_tokens("ROMEO.").tolist()
+    assert (
+        untrained.cfg.n_layers == trained.cfg.n_layers
+        and untrained.to_tokens("ROMEO.").tolist() == trained.to_tokens("ROMEO.").tolist()
+    )
     assert not torch.allclose(untrained.W_E, trained.W_E)
 
 
@@ -38,7 +41,11 @@ def test_probes_fitted_to_shuffled_labels_score_about_chance_and_differ_by_draw(
     x, y = separable(400)
     test_x, test_y = separable(400, seed=1)
     chance = probes.shuffled_label_accuracies(x, y, test_x, test_y, draws=5)
-    assert len(chance.values) == 5 and len(set(chance.values)) > 1 and chance.p95 < probes.probe_accuracy(probes.train_probe(x, y), test_x, test_y) - 0.1
+    assert (
+        len(chance.values) == 5
+        and len(set(chance.values)) > 1
+        and chance.p95 < probes.probe_accuracy(probes.train_probe(x, y), test_x, test_y) - 0.1
+    )
 
 
 def test_the_courses_probe_passes_its_checker():
@@ -50,10 +57,13 @@ def accuracy_variant(rule):
     @torch.no_grad()
     def probe_accuracy(probe, activations, labels):
         return (rule(probe(activations).squeeze(-1)).float() == labels).float().mean().item()
+
     return probe_accuracy
 
 
-def training_variant(bias=True, step=True, flip=False, seed_offset=0, optimizer=torch.optim.Adam, lr=0.01, hidden=None, steps=500):
+def training_variant(
+    bias=True, step=True, flip=False, seed_offset=0, optimizer=torch.optim.Adam, lr=0.01, hidden=None, steps=500
+):
     def train_probe(activations, labels, *, steps=steps, lr=lr, seed=0):
         torch.manual_seed(seed + seed_offset)
         if hidden is None:
@@ -69,6 +79,7 @@ def training_variant(bias=True, step=True, flip=False, seed_offset=0, optimizer=
             if step:
                 optimizer_.step()
         return probe
+
     return train_probe
 
 
@@ -87,13 +98,25 @@ class SigmoidProbe(nn.Module):
     ("train", "accuracy", "hint"),
     [
         (probes.train_probe, accuracy_variant(lambda logits: logits > 0.5), "you compared the logit with 0.5"),
-        (probes.train_probe, accuracy_variant(lambda logits: logits.sigmoid() > 0), "every prediction is the same class"),
+        (
+            probes.train_probe,
+            accuracy_variant(lambda logits: logits.sigmoid() > 0),
+            "every prediction is the same class",
+        ),
         (training_variant(step=False), probes.probe_accuracy, "as if it had not trained"),
         (training_variant(flip=True), probes.probe_accuracy, "it learned the labels the wrong way round"),
         # Wrong answers that score as well as the reference: a non-linear probe, and one without a bias.
-        (training_variant(hidden=32, steps=200), probes.probe_accuracy, "your probe has 2 linear layers: a probe must be linear"),
+        (
+            training_variant(hidden=32, steps=200),
+            probes.probe_accuracy,
+            "your probe has 2 linear layers: a probe must be linear",
+        ),
         (training_variant(bias=False), probes.probe_accuracy, "it has no bias, so it cannot set its threshold"),
-        (lambda x, y: SigmoidProbe(probes.train_probe(x, y)), probes.probe_accuracy, "your probe's output is not its linear layer's logit"),
+        (
+            lambda x, y: SigmoidProbe(probes.train_probe(x, y)),
+            probes.probe_accuracy,
+            "your probe's output is not its linear layer's logit",
+        ),
         (lambda x, y: nn.Linear(x.shape[1], 2), probes.probe_accuracy, "the exercise's is nn.Linear(128, 1)"),
         (training_variant(lr=0.001), probes.probe_accuracy, "it reads another direction than the reference"),
     ],
@@ -108,11 +131,23 @@ def test_an_mlp_probe_scores_as_well_as_the_reference_so_only_its_shape_rejects_
 
     train_x, train_y, test_x, test_y = _case()
     mlp = training_variant(hidden=32, steps=200)(train_x, train_y)
-    assert probes.probe_accuracy(mlp, test_x, test_y) >= probes.probe_accuracy(probes.train_probe(train_x, train_y), test_x, test_y) - 0.02
+    assert (
+        probes.probe_accuracy(mlp, test_x, test_y)
+        >= probes.probe_accuracy(probes.train_probe(train_x, train_y), test_x, test_y) - 0.02
+    )
 
 
-@pytest.mark.parametrize("variant", [dict(), dict(seed_offset=1), dict(seed_offset=2), dict(optimizer=torch.optim.AdamW),
-                                     dict(optimizer=torch.optim.SGD, lr=0.1, steps=2000)], ids=["own", "seed 1", "seed 2", "adamw", "sgd"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        dict(),
+        dict(seed_offset=1),
+        dict(seed_offset=2),
+        dict(optimizer=torch.optim.AdamW),
+        dict(optimizer=torch.optim.SGD, lr=0.1, steps=2000),
+    ],
+    ids=["own", "seed 1", "seed 2", "adamw", "sgd"],
+)
 def test_a_learners_own_correct_probe_passes(variant):
     report = check_probe(training_variant(**variant), accuracy_variant(lambda logits: logits > 0))
     assert report.passed, str(report)
@@ -120,34 +155,74 @@ def test_a_learners_own_correct_probe_passes(variant):
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.probes:train_probe": [
-        Bad(lambda k: probes.train_probe(torch.zeros(10, 4), torch.zeros(9)), ValueError,
-            re.escape("train_probe expected one label per activation, labels of shape (10,), got shape (9,)")),
-        Bad(lambda k: probes.train_probe(torch.zeros(10, 4), torch.full((10,), 2.0)), ValueError,
-            re.escape("train_probe expected labels of 0.0 and 1.0 (a float tensor), got torch.float32 of shape (10,)")),
-        Bad(lambda k: probes.train_probe(torch.zeros(10), torch.zeros(10)), ValueError,
-            re.escape("train_probe expected activations of shape (n, d_model), got torch.float32 of shape (10,)")),
+        Bad(
+            lambda k: probes.train_probe(torch.zeros(10, 4), torch.zeros(9)),
+            ValueError,
+            re.escape("train_probe expected one label per activation, labels of shape (10,), got shape (9,)"),
+        ),
+        Bad(
+            lambda k: probes.train_probe(torch.zeros(10, 4), torch.full((10,), 2.0)),
+            ValueError,
+            re.escape("train_probe expected labels of 0.0 and 1.0 (a float tensor), got torch.float32 of shape (10,)"),
+        ),
+        Bad(
+            lambda k: probes.train_probe(torch.zeros(10), torch.zeros(10)),
+            ValueError,
+            re.escape("train_probe expected activations of shape (n, d_model), got torch.float32 of shape (10,)"),
+        ),
     ],
     "mi_course.probes:probe_accuracy": [
-        Bad(lambda k: probes.probe_accuracy(nn.Linear(4, 1), torch.zeros(10, 4), [0, 1]), ValueError,
-            re.escape("probe_accuracy expected one label per activation, labels of shape (10,), got list")),
+        Bad(
+            lambda k: probes.probe_accuracy(nn.Linear(4, 1), torch.zeros(10, 4), [0, 1]),
+            ValueError,
+            re.escape("probe_accuracy expected one label per activation, labels of shape (10,), got list"),
+        ),
     ],
     "mi_course.probes:shuffled_label_accuracies": [
-        Bad(lambda k: probes.shuffled_label_accuracies(torch.zeros(10, 4), torch.zeros(10), torch.zeros(6, 4), torch.zeros(6), draws=1), ValueError,
-            "shuffled_label_accuracies expected draws >= 2, got 1"),
-        Bad(lambda k: probes.shuffled_label_accuracies(torch.zeros(10, 4), torch.zeros(9), torch.zeros(6, 4), torch.zeros(6)), ValueError,
-            re.escape("shuffled_label_accuracies expected train_labels of 0.0 and 1.0, one per activation (shape (10,)), got")),
-        Bad(lambda k: probes.shuffled_label_accuracies(torch.zeros(10, 4), torch.zeros(10), torch.zeros(6, 3), torch.zeros(6)), ValueError,
-            "shuffled_label_accuracies expected train and test activations of one width, got 4 and 3"),
+        Bad(
+            lambda k: probes.shuffled_label_accuracies(
+                torch.zeros(10, 4), torch.zeros(10), torch.zeros(6, 4), torch.zeros(6), draws=1
+            ),
+            ValueError,
+            "shuffled_label_accuracies expected draws >= 2, got 1",
+        ),
+        Bad(
+            lambda k: probes.shuffled_label_accuracies(
+                torch.zeros(10, 4), torch.zeros(9), torch.zeros(6, 4), torch.zeros(6)
+            ),
+            ValueError,
+            re.escape(
+                "shuffled_label_accuracies expected train_labels of 0.0 and 1.0, one per activation (shape (10,)), got"
+            ),
+        ),
+        Bad(
+            lambda k: probes.shuffled_label_accuracies(
+                torch.zeros(10, 4), torch.zeros(10), torch.zeros(6, 3), torch.zeros(6)
+            ),
+            ValueError,
+            "shuffled_label_accuracies expected train and test activations of one width, got 4 and 3",
+        ),
     ],
     "mi_course.probes:balanced_positions": [
-        Bad(lambda k: probes.balanced_positions(torch.zeros(4, dtype=torch.bool), torch.ones(4, dtype=torch.bool), seed=0), ValueError,
-            "balanced_positions needs positions of both classes, got 0 positive and 4 negative"),
-        Bad(lambda k: probes.balanced_positions(torch.zeros(4), torch.ones(4, dtype=torch.bool), seed=0), ValueError,
-            "balanced_positions expected positive to be a 1-D boolean mask, got torch.float32 of shape"),
+        Bad(
+            lambda k: probes.balanced_positions(
+                torch.zeros(4, dtype=torch.bool), torch.ones(4, dtype=torch.bool), seed=0
+            ),
+            ValueError,
+            "balanced_positions needs positions of both classes, got 0 positive and 4 negative",
+        ),
+        Bad(
+            lambda k: probes.balanced_positions(torch.zeros(4), torch.ones(4, dtype=torch.bool), seed=0),
+            ValueError,
+            "balanced_positions expected positive to be a 1-D boolean mask, got torch.float32 of shape",
+        ),
     ],
     "mi_course.probes:random_model_like": [
-        Bad(lambda k: probes.random_model_like("gpt2-twin"), ValueError,
-            "random_model_like expected a shipped model of TransformerLens' native kind, got 'gpt2-twin'"),
+        Bad(
+            lambda k: probes.random_model_like("gpt2-twin"),
+            ValueError,
+            "random_model_like expected a shipped model of TransformerLens' native kind, got 'gpt2-twin'",
+        ),
     ],
 }
 NO_BAD_INPUT: dict[str, str] = {}

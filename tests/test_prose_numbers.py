@@ -32,7 +32,7 @@ def page_as_built(page: Path) -> str:
 
 # ---- the macros ----------------------------------------------------------------------------------
 
-SYNTHETIC = '''# A page
+SYNTHETIC = """# A page
 
 The clean loss is {{ printed("demo/loss.py", "clean") }} nats, about {{ printed("demo/loss.py", "clean", round=1) }};
 ablated, {{ printed("demo/loss.py", "ablated",
@@ -49,7 +49,7 @@ model a: clean 1.7748 nats
 model b:
   ablated 3.595
 ```
-'''
+"""
 
 
 def expand(page: str, docs_dir: Path = DOCS) -> str:
@@ -77,17 +77,20 @@ def test_inline_code_shows_a_macro_as_written_and_a_text_block_expands_it():
 
 def test_printed_finds_a_block_on_another_page(tmp_path):
     (tmp_path / "other.md").write_text(SYNTHETIC)
-    assert expand('As [the other page](other.md) shows, {{ printed("demo/loss.py", "clean", round=2) }}.', tmp_path) == (
-        "As [the other page](other.md) shows, 1.77."
-    )
+    assert expand(
+        'As [the other page](other.md) shows, {{ printed("demo/loss.py", "clean", round=2) }}.', tmp_path
+    ) == ("As [the other page](other.md) shows, 1.77.")
 
 
-@pytest.mark.parametrize(("field", "decimals"), [
-    ("metrics.held_out_loss_nats_per_char", None),
-    ("training.seconds", -1),
-    ("training.induction_phase.steps", None),
-    ("metrics.induction_scores_len13.2.1", 2),
-])
+@pytest.mark.parametrize(
+    ("field", "decimals"),
+    [
+        ("metrics.held_out_loss_nats_per_char", None),
+        ("training.seconds", -1),
+        ("training.induction_phase.steps", None),
+        ("metrics.induction_scores_len13.2.1", 2),
+    ],
+)
 def test_card_quotes_a_field_of_a_shipped_card(field, decimals):
     from mi_course import model_card
 
@@ -98,27 +101,39 @@ def test_card_quotes_a_field_of_a_shipped_card(field, decimals):
     assert expand(f'{{{{ card("shakespeare-char", "{field}"{option}) }}}}') == prose_numbers.formatted(value, decimals)
 
 
-@pytest.mark.parametrize(("number", "decimals", "shown"), [
-    ("0.099", 1, "0.1"), ("4.450", 1, "4.5"), ("-1.27", 1, "-1.3"), (252.5, -1, "250"), (1410, -2, "1,400"),
-    (130.6, 0, "131"), (1500, None, "1,500"), ("98.08", None, "98.08"),
-])
+@pytest.mark.parametrize(
+    ("number", "decimals", "shown"),
+    [
+        ("0.099", 1, "0.1"),
+        ("4.450", 1, "4.5"),
+        ("-1.27", 1, "-1.3"),
+        (252.5, -1, "250"),
+        (1410, -2, "1,400"),
+        (130.6, 0, "131"),
+        (1500, None, "1,500"),
+        ("98.08", None, "98.08"),
+    ],
+)
 def test_rounding_is_half_up_with_thousands_separators(number, decimals, shown):
     assert prose_numbers.formatted(number, decimals) == shown
 
 
-@pytest.mark.parametrize(("macro", "message"), [
-    ('printed("demo/missing.py", "clean")', "no page shows an expected-output block for snippets/demo/missing.py"),
-    ('printed("demo/loss.py", "corrupted")', "no line of the output holds 'corrupted'"),
-    ('printed("demo/loss.py", "ablated")', "2 lines of the output hold 'ablated'; say which with after="),
-    ('printed("demo/loss.py", "clean", after="model c:")', "after='model c:' must sit on exactly one line"),
-    ('printed("demo/loss.py", "model b")', "no number follows 'model b'"),
-    ('card("no-such-model", "metrics.loss")', "no shipped model 'no-such-model'"),
-    ('card("shakespeare-char", "metrics.no_such_metric")', "has no field 'metrics.no_such_metric'"),
-    ('card("shakespeare-char", "metrics.induction_heads")', "is ['2.3', '2.1', '2.0', '2.2'], not a number"),
-    ('printed("demo/loss.py", "clean", rounding=1)', "unexpected keyword argument 'rounding'"),
-    ('printed("demo/loss.py", clean)', "malformed node"),
-    ('quoted("demo/loss.py", "clean")', "unknown macro"),
-])
+@pytest.mark.parametrize(
+    ("macro", "message"),
+    [
+        ('printed("demo/missing.py", "clean")', "no page shows an expected-output block for snippets/demo/missing.py"),
+        ('printed("demo/loss.py", "corrupted")', "no line of the output holds 'corrupted'"),
+        ('printed("demo/loss.py", "ablated")', "2 lines of the output hold 'ablated'; say which with after="),
+        ('printed("demo/loss.py", "clean", after="model c:")', "after='model c:' must sit on exactly one line"),
+        ('printed("demo/loss.py", "model b")', "no number follows 'model b'"),
+        ('card("no-such-model", "metrics.loss")', "no shipped model 'no-such-model'"),
+        ('card("shakespeare-char", "metrics.no_such_metric")', "has no field 'metrics.no_such_metric'"),
+        ('card("shakespeare-char", "metrics.induction_heads")', "is ['2.3', '2.1', '2.0', '2.2'], not a number"),
+        ('printed("demo/loss.py", "clean", rounding=1)', "unexpected keyword argument 'rounding'"),
+        ('printed("demo/loss.py", clean)', "malformed node"),
+        ('quoted("demo/loss.py", "clean")', "unknown macro"),
+    ],
+)
 def test_a_broken_reference_fails_the_build_and_says_what_is_wrong(macro, message):
     with pytest.raises(PluginError, match=re.escape(message)) as failure:
         expand(SYNTHETIC + f"\nAnd {{{{ {macro} }}}}.\n")
@@ -180,8 +195,11 @@ def repeats(shown: str, source: str) -> bool:
     if shown_value == source_value:
         return True
     digits, places = shown_value.as_tuple().digits, -shown_value.as_tuple().exponent
-    return (len(digits) >= 2 and -source_value.as_tuple().exponent > places
-            and source_value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) == shown_value)
+    return (
+        len(digits) >= 2
+        and -source_value.as_tuple().exponent > places
+        and source_value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) == shown_value
+    )
 
 
 def retyped_numbers(page: Path) -> list[str]:
@@ -190,10 +208,14 @@ def retyped_numbers(page: Path) -> list[str]:
 
     text = page.read_text(encoding="utf-8")
     if page.suffix == ".ipynb":  # committed without outputs: the build prints them
-        text = "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"] if cell["cell_type"] == "markdown")
+        text = "\n".join(
+            "".join(cell["source"]) for cell in json.loads(text)["cells"] if cell["cell_type"] == "markdown"
+        )
     prose, checked = prose_and_checked(text)
     sources = [number.lstrip("-") for output in checked for number in quotes.NUMBER.findall(output)]
-    sources += [number for name in list_models() if name in text and name not in HUB_MODELS for number in card_results(name)]
+    sources += [
+        number for name in list_models() if name in text and name not in HUB_MODELS for number in card_results(name)
+    ]
     found = []
     for line in prose.split("\n"):
         for shown in DECIMAL.findall(line):
@@ -203,8 +225,11 @@ def retyped_numbers(page: Path) -> list[str]:
     return found
 
 
-PAGES = sorted(page for page in [*DOCS.rglob("*.md"), *DOCS.rglob("*.ipynb")]
-               if not any(part.startswith(".") for part in page.relative_to(DOCS).parts))
+PAGES = sorted(
+    page
+    for page in [*DOCS.rglob("*.md"), *DOCS.rglob("*.ipynb")]
+    if not any(part.startswith(".") for part in page.relative_to(DOCS).parts)
+)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.relative_to(DOCS).as_posix())
@@ -212,7 +237,8 @@ def test_no_page_retypes_a_number_that_a_run_produced(page):
     retyped = retyped_numbers(page)
     assert not retyped, (
         f"{page.relative_to(ROOT)} retypes numbers a run produced; quote them with "
-        "{{ printed(snippet, text) }} or {{ card(model, field) }} (site_tools/hooks/prose_numbers.py):\n" + "\n".join(retyped)
+        "{{ printed(snippet, text) }} or {{ card(model, field) }} (site_tools/hooks/prose_numbers.py):\n"
+        + "\n".join(retyped)
     )
 
 
@@ -220,15 +246,19 @@ def test_no_page_retypes_a_number_that_a_run_produced(page):
 def test_the_lint_catches_a_planted_repeat(tmp_path, planted):
     page = tmp_path / "page.md"
     page.write_text(SYNTHETIC + f"\nSo the loss was {planted} nats, and head 0.5 at temperature 0.8 did it.\n")
-    assert retyped_numbers(page) == [f"{planted} (repeats {'3.595' if planted == '3.6' else '1.7748'}) in: "
-                                     f"So the loss was {planted} nats, and head 0.5 at temperature 0.8 did it."]
+    assert retyped_numbers(page) == [
+        f"{planted} (repeats {'3.595' if planted == '3.6' else '1.7748'}) in: "
+        f"So the loss was {planted} nats, and head 0.5 at temperature 0.8 did it."
+    ]
 
 
 def test_the_lint_reads_text_blocks_but_not_code_nor_what_the_tests_compare_with_a_run(tmp_path):
     page = tmp_path / "page.md"
     checked_command = "```console\n$ python -m mi_course check demo\nclean 2.25\n```"
     other_command = "```console\n$ demo\nclean 1.7748\n```"
-    page.write_text(f"{SYNTHETIC}\n{checked_command}\n\n{other_command}\n\n```python\nprint(1.7748, 2.25)\n```\n\nSo 2.25.\n")
+    page.write_text(
+        f"{SYNTHETIC}\n{checked_command}\n\n{other_command}\n\n```python\nprint(1.7748, 2.25)\n```\n\nSo 2.25.\n"
+    )
     assert retyped_numbers(page) == ["1.7748 (repeats 1.7748) in: clean 1.7748", "2.25 (repeats 2.25) in: So 2.25."]
 
 

@@ -27,13 +27,16 @@ ENTRIES = glossary.load_glossary(DOCS / glossary.GLOSSARY_FILE)
 
 # --- glossary -------------------------------------------------------------------------------------
 
+
 def abbreviated(html: str) -> list[str]:
     return re.findall(r"<abbr [^>]*>([^<]*)</abbr>", html)
 
 
 def test_glossary_terms_get_their_definition_in_text_and_nowhere_else():
-    entries = [glossary.Entry("induction head", "Copies what came next.", ("induction heads",)),
-               glossary.Entry("residual stream", "The running sum.")]
+    entries = [
+        glossary.Entry("induction head", "Copies what came next.", ("induction heads",)),
+        glossary.Entry("residual stream", "The running sum."),
+    ]
     html = (
         "<p>Induction heads read the residual stream; an induction head copies.</p>"
         "<h2>Induction heads</h2><p><a href='#x'>induction head</a> <code>residual stream</code></p>"
@@ -51,7 +54,10 @@ def test_glossary_terms_get_their_definition_in_text_and_nowhere_else():
 def test_a_definition_cannot_break_out_of_its_attribute():
     entries = [glossary.Entry("logit lens", 'Reads "early" <predictions> & more.')]
     annotated = glossary.annotate("<p>the logit lens</p>", entries)
-    assert annotated == '<p>the <abbr title="Reads &quot;early&quot; &lt;predictions&gt; &amp; more.">logit lens</abbr></p>'
+    assert (
+        annotated
+        == '<p>the <abbr title="Reads &quot;early&quot; &lt;predictions&gt; &amp; more.">logit lens</abbr></p>'
+    )
 
 
 def test_a_glossary_file_with_a_repeated_term_or_no_definition_is_refused(tmp_path):
@@ -77,6 +83,7 @@ def test_every_glossary_term_is_listed_on_the_glossary_page_and_explained_where_
 
 # --- progress -------------------------------------------------------------------------------------
 
+
 def files_holding(pages: dict[str, str]):
     docs = [SimpleNamespace(src_uri=uri, content_string=text) for uri, text in pages.items()]
     return SimpleNamespace(documentation_pages=lambda: docs)
@@ -98,7 +105,9 @@ def test_the_step_pages_and_the_progress_page_show_every_criterion_with_the_same
     progress_page = (site / "progress" / "index.html").read_text()
     for step, check in STEP_CHECKS.items():
         keys = [f'data-progress-key="{step}:{index}"' for index in range(len(check.criteria))]
-        pages = [built for built in site.rglob("*.html") if keys[0] in built.read_text() and built.parent.name != "progress"]
+        pages = [
+            built for built in site.rglob("*.html") if keys[0] in built.read_text() and built.parent.name != "progress"
+        ]
         assert len(pages) == 1, f"{step}'s checklist should be on one step page, found {pages}"
         for key in keys:
             assert key in pages[0].read_text() and key in progress_page
@@ -107,13 +116,16 @@ def test_the_step_pages_and_the_progress_page_show_every_criterion_with_the_same
 
 # --- badges ---------------------------------------------------------------------------------------
 
+
 def demo_record(name: str, script: str, **cost) -> runs.RunRecord:
     return runs.RunRecord(name, runs.ALONE, runs.RunKey.of(script), "", **cost)
 
 
 def test_a_badge_shows_the_measurement_or_says_how_to_get_one():
     measured = demo_record("demo.py", "print(1)\n", cpu_s=12.34, wall_s=13.0, peak_mib=1234, device="cpu: 2 cores")
-    assert ">12.3 s CPU · 1,234 MiB peak · cpu: 2 cores</span>" in snippet_links.badge(measured, "python3 dev.py test x.md")
+    assert ">12.3 s CPU · 1,234 MiB peak · cpu: 2 cores</span>" in snippet_links.badge(
+        measured, "python3 dev.py test x.md"
+    )
     missing = snippet_links.badge(None, "python3 dev.py test x.md")
     assert "not measured yet" in missing and 'title="python3 dev.py test x.md measures it"' in missing
 
@@ -124,10 +136,14 @@ def test_a_reader_takes_only_a_run_of_the_snippet_as_it_is_now(tmp_path):
     runs.save(tmp_path, record)
     assert runs.current(tmp_path, runs.ALONE, "demo.py", "print(1)\n") == record
     assert runs.current(tmp_path, runs.ALONE, "demo.py", "print(2)\n") is None  # edited since
-    other_package = runs.RunRecord("demo.py", runs.ALONE, runs.RunKey(record.key.source, "0" * 16, record.key.environment), "")
+    other_package = runs.RunRecord(
+        "demo.py", runs.ALONE, runs.RunKey(record.key.source, "0" * 16, record.key.environment), ""
+    )
     runs.save(tmp_path, other_package)
     assert runs.current(tmp_path, runs.ALONE, "demo.py", "print(1)\n") is None  # made by another mi_course
-    assert "python3 dev.py test x.md makes one" in runs.missing("snippets/demo.py", runs.ALONE, "python3 dev.py test x.md")
+    assert "python3 dev.py test x.md makes one" in runs.missing(
+        "snippets/demo.py", runs.ALONE, "python3 dev.py test x.md"
+    )
 
 
 def test_every_included_snippet_has_a_badge_beside_it(site):
@@ -141,7 +157,9 @@ def test_every_included_snippet_has_a_badge_beside_it(site):
         for snippet in snippets:
             after_link = built.split(f"snippets/{snippet}</code></a>", 1)
             assert len(after_link) == 2, f"{page.name}: no source link for {snippet}"
-            assert after_link[1].lstrip().startswith('<span class="snippet-badge'), f"{page.name}: no badge beside {snippet}"
+            assert after_link[1].lstrip().startswith('<span class="snippet-badge'), (
+                f"{page.name}: no badge beside {snippet}"
+            )
 
 
 def test_the_badges_show_what_the_run_records_hold(tmp_path):
@@ -151,7 +169,10 @@ def test_the_badges_show_what_the_run_records_hold(tmp_path):
     (tmp_path / "snippets" / "demo" / "a.py").write_text("print(1)\n")
     (tmp_path / "snippets" / "demo" / "b.py").write_text("print(2)\n")
     (tmp_path / "mkdocs.yml").write_text("extra:\n  run_records: build/runs\n")
-    runs.save(tmp_path, demo_record("demo/a.py", "print(1)\n", cpu_s=3.2, wall_s=4.0, peak_mib=512, device="cuda: NVIDIA H100"))
+    runs.save(
+        tmp_path,
+        demo_record("demo/a.py", "print(1)\n", cpu_s=3.2, wall_s=4.0, peak_mib=512, device="cuda: NVIDIA H100"),
+    )
     config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r"}
     page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))
     markdown = '```python\n--8<-- "demo/a.py"\n```\n\n```python\n--8<-- "demo/b.py"\n```\n'
@@ -162,13 +183,16 @@ def test_the_badges_show_what_the_run_records_hold(tmp_path):
 
 # --- versions -------------------------------------------------------------------------------------
 
+
 def test_every_page_names_the_versions_it_was_built_with(site):
     from importlib.metadata import version
 
     expected = f"TransformerLens {version('transformer-lens').split('+')[0]}"
     for built in site.rglob("*.html"):
         footer = built.read_text().rsplit('<div class="md-copyright__highlight">', 1)[-1]
-        assert "Verified on" in footer and expected in footer and f"torch {version('torch').split('+')[0]}" in footer, built
+        assert "Verified on" in footer and expected in footer and f"torch {version('torch').split('+')[0]}" in footer, (
+            built
+        )
 
 
 def test_no_two_figures_on_a_page_share_an_element_id(site):
@@ -180,9 +204,16 @@ def test_no_two_figures_on_a_page_share_an_element_id(site):
 
 # --- claim precision ------------------------------------------------------------------------------
 
+
 def test_the_precision_line_says_how_far_numbers_moved_or_that_none_did():
-    summary = {"settings": 4, "numbers": 12, "moved": 3, "widest_relative_spread": 0.0153,
-               "widest_in": "step4/sparse_autoencoder.py", "margin": 2.0}
+    summary = {
+        "settings": 4,
+        "numbers": 12,
+        "moved": 3,
+        "widest_relative_spread": 0.0153,
+        "widest_in": "step4/sparse_autoencoder.py",
+        "margin": 2.0,
+    }
     line = claim_precision.precision_line(summary)
     assert "12 printed numbers were measured under 4 CPU kernel settings, 3 moved, by at most 1.53%" in line
     assert "`step4/sparse_autoencoder.py`" in line and "within 2 times that spread" in line

@@ -26,7 +26,9 @@ def test_each_shipped_model_has_a_recipe_module_whose_trainer_is_registered():
 
 
 def test_a_scaled_down_sae_run_trains_and_measures_against_both_random_baselines():
-    recipe = dataclasses.replace(shakespeare_sae.SAE_RECIPE, d_sae=32, steps=5, batch_size=256, windows=16, held_out_windows=8)
+    recipe = dataclasses.replace(
+        shakespeare_sae.SAE_RECIPE, d_sae=32, steps=5, batch_size=256, windows=16, held_out_windows=8
+    )
     trained = shakespeare_sae.train_shakespeare_sae(recipe)
     assert set(trained.card.metrics) == {"trained", "random", "random at the trained L0"}
     assert trained.card.config["kind"] == "sparse-autoencoder" and trained.state_dict["W_dec"].shape == (32, 128)
@@ -38,8 +40,15 @@ def test_a_scaled_down_twin_run_trains_saves_tied_weights_and_measures_ioi_again
     assert "lm_head.weight" not in trained.state_dict and "transformer.wte.weight" in trained.state_dict
     assert '"model_type": "gpt2"' in trained.extra_files["config.json"]
     metrics = trained.card.metrics
-    assert set(metrics["ioi"]) == set(metrics["ioi_untrained"]) == {
-        "training templates, training names", "held-out templates, held-out names", "held-out templates, unseen names"}
+    assert (
+        set(metrics["ioi"])
+        == set(metrics["ioi_untrained"])
+        == {
+            "training templates, training names",
+            "held-out templates, held-out names",
+            "held-out templates, unseen names",
+        }
+    )
     assert metrics["held_out_shakespeare_loss"] < metrics["uniform_loss"] + 1
 
 
@@ -57,62 +66,143 @@ def test_periodic_rows_repeat_with_a_period_drawn_per_row():
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.recipes.shakespeare_sae:train_shakespeare_sae": [
-        Bad(lambda k: shakespeare_sae.train_shakespeare_sae("fast"), TypeError,
-            "train_shakespeare_sae expected recipe to be a SAERecipe, got str"),
+        Bad(
+            lambda k: shakespeare_sae.train_shakespeare_sae("fast"),
+            TypeError,
+            "train_shakespeare_sae expected recipe to be a SAERecipe, got str",
+        ),
     ],
     "mi_course.recipes:with_induction_metrics": [
-        Bad(lambda k: recipes.with_induction_metrics({"name": "induction-2l"}, {}, 50, 50), TypeError,
-            "with_induction_metrics expected card to be a ModelCard, got dict"),
-        Bad(lambda k: recipes.with_induction_metrics(zoo.model_card("induction-2l"), {}, 1, 50), ValueError, "with_induction_metrics expected n_symbols >= 2, got 1"),
+        Bad(
+            lambda k: recipes.with_induction_metrics({"name": "induction-2l"}, {}, 50, 50),
+            TypeError,
+            "with_induction_metrics expected card to be a ModelCard, got dict",
+        ),
+        Bad(
+            lambda k: recipes.with_induction_metrics(zoo.model_card("induction-2l"), {}, 1, 50),
+            ValueError,
+            "with_induction_metrics expected n_symbols >= 2, got 1",
+        ),
     ],
     "mi_course.recipes.gpt2_twin:train_twin": [
-        Bad(lambda k: gpt2_twin.train_twin(induction_2l.INDUCTION_RECIPE), TypeError, "train_twin expected recipe to be a TwinRecipe, got Recipe"),
+        Bad(
+            lambda k: gpt2_twin.train_twin(induction_2l.INDUCTION_RECIPE),
+            TypeError,
+            "train_twin expected recipe to be a TwinRecipe, got Recipe",
+        ),
     ],
     "mi_course.recipes.gpt2_twin:ioi_metrics": [
-        Bad(lambda k: gpt2_twin.ioi_metrics(k.bridge), TypeError, "ioi_metrics expected model to be a GPT2LMHeadModel, got TransformerBridge"),
+        Bad(
+            lambda k: gpt2_twin.ioi_metrics(k.bridge),
+            TypeError,
+            "ioi_metrics expected model to be a GPT2LMHeadModel, got TransformerBridge",
+        ),
     ],
     "mi_course.recipes.grokking_113:equals_logits": [
-        Bad(lambda k: grokking_113.equals_logits(k.native, torch.tensor([0]), torch.tensor([0])), ValueError,
-            "equals_logits expects a 1-layer model with an MLP and no normalization"),
-        Bad(lambda k: grokking_113.equals_logits("model", torch.tensor([0]), torch.tensor([0])), TypeError, "equals_logits expected model to be a NativeModel, got str"),
-        Bad(lambda k: grokking_113.equals_logits(k.native, torch.tensor([0, 1]), torch.tensor([0.0, 1.0])), ValueError,
-            r"equals_logits expected b of shape \(pair\) with dtype int64 or int32, got torch.float32"),
-        Bad(lambda k: grokking_113.equals_logits(k.native, torch.tensor([0]), torch.tensor([60])), ValueError, r"equals_logits expected residues b in 0..49, got 60..60"),
+        Bad(
+            lambda k: grokking_113.equals_logits(k.native, torch.tensor([0]), torch.tensor([0])),
+            ValueError,
+            "equals_logits expects a 1-layer model with an MLP and no normalization",
+        ),
+        Bad(
+            lambda k: grokking_113.equals_logits("model", torch.tensor([0]), torch.tensor([0])),
+            TypeError,
+            "equals_logits expected model to be a NativeModel, got str",
+        ),
+        Bad(
+            lambda k: grokking_113.equals_logits(k.native, torch.tensor([0, 1]), torch.tensor([0.0, 1.0])),
+            ValueError,
+            r"equals_logits expected b of shape \(pair\) with dtype int64 or int32, got torch.float32",
+        ),
+        Bad(
+            lambda k: grokking_113.equals_logits(k.native, torch.tensor([0]), torch.tensor([60])),
+            ValueError,
+            r"equals_logits expected residues b in 0..49, got 60..60",
+        ),
     ],
     "mi_course.recipes.grokking_113:train_grokking": [
-        Bad(lambda k: grokking_113.train_grokking(induction_2l.INDUCTION_RECIPE), TypeError, "train_grokking expected recipe to be a GrokkingRecipe, got Recipe"),
-        Bad(lambda k: grokking_113.train_grokking(dataclasses.replace(grokking_113.GROKKING_RECIPE, epochs=15)), ValueError,
-            r"expected epochs \(15\) to be a multiple of log_every \(10\)"),
+        Bad(
+            lambda k: grokking_113.train_grokking(induction_2l.INDUCTION_RECIPE),
+            TypeError,
+            "train_grokking expected recipe to be a GrokkingRecipe, got Recipe",
+        ),
+        Bad(
+            lambda k: grokking_113.train_grokking(dataclasses.replace(grokking_113.GROKKING_RECIPE, epochs=15)),
+            ValueError,
+            r"expected epochs \(15\) to be a multiple of log_every \(10\)",
+        ),
     ],
     "mi_course.recipes.induction_2l:induction_batches": [
-        Bad(lambda k: induction_2l.induction_batches(grokking_113.GROKKING_RECIPE), TypeError, "induction_batches expected recipe to be a Recipe, got GrokkingRecipe"),
+        Bad(
+            lambda k: induction_2l.induction_batches(grokking_113.GROKKING_RECIPE),
+            TypeError,
+            "induction_batches expected recipe to be a Recipe, got GrokkingRecipe",
+        ),
     ],
     "mi_course.recipes.induction_2l:train_induction": [
-        Bad(lambda k: induction_2l.train_induction(grokking_113.GROKKING_RECIPE), TypeError, "train_induction expected recipe to be a Recipe, got GrokkingRecipe"),
+        Bad(
+            lambda k: induction_2l.train_induction(grokking_113.GROKKING_RECIPE),
+            TypeError,
+            "train_induction expected recipe to be a Recipe, got GrokkingRecipe",
+        ),
     ],
     "mi_course.recipes.shakespeare_char:_held_out_loss": [
-        Bad(lambda k: shakespeare_char._held_out_loss(k.native, torch.zeros(100, dtype=torch.long), 50, 0), ValueError,
-            "_held_out_loss expected window >= 1 and <= 61, got 0"),
-        Bad(lambda k: shakespeare_char._held_out_loss(k.native, torch.zeros(100), 50, 10), ValueError,
-            r"_held_out_loss expected held_out of shape \(characters\) with dtype int64 or int32, got torch.float32"),
-        Bad(lambda k: shakespeare_char._held_out_loss(k.native, torch.zeros(100, dtype=torch.long), 51, 10), ValueError,
-            "_held_out_loss expected bos >= 0 and <= 50, got 51"),
+        Bad(
+            lambda k: shakespeare_char._held_out_loss(k.native, torch.zeros(100, dtype=torch.long), 50, 0),
+            ValueError,
+            "_held_out_loss expected window >= 1 and <= 61, got 0",
+        ),
+        Bad(
+            lambda k: shakespeare_char._held_out_loss(k.native, torch.zeros(100), 50, 10),
+            ValueError,
+            r"_held_out_loss expected held_out of shape \(characters\) with dtype int64 or int32, got torch.float32",
+        ),
+        Bad(
+            lambda k: shakespeare_char._held_out_loss(k.native, torch.zeros(100, dtype=torch.long), 51, 10),
+            ValueError,
+            "_held_out_loss expected bos >= 0 and <= 50, got 51",
+        ),
     ],
     "mi_course.recipes.shakespeare_char:_periodic_random_rows": [
-        Bad(lambda k: shakespeare_char._periodic_random_rows(2, 10, 5, (6, 3), torch.Generator()), ValueError,
-            r"_periodic_random_rows expected periods = \(low, high\) with 1 <= low <= high, got \(6, 3\)"),
-        Bad(lambda k: shakespeare_char._periodic_random_rows(0, 10, 5, (2, 3), torch.Generator()), ValueError, "_periodic_random_rows expected rows >= 1, got 0"),
-        Bad(lambda k: shakespeare_char._periodic_random_rows(2, 10, 5, (2, 3), None), TypeError,
-            "_periodic_random_rows expected generator to be a Generator, got NoneType"),
+        Bad(
+            lambda k: shakespeare_char._periodic_random_rows(2, 10, 5, (6, 3), torch.Generator()),
+            ValueError,
+            r"_periodic_random_rows expected periods = \(low, high\) with 1 <= low <= high, got \(6, 3\)",
+        ),
+        Bad(
+            lambda k: shakespeare_char._periodic_random_rows(0, 10, 5, (2, 3), torch.Generator()),
+            ValueError,
+            "_periodic_random_rows expected rows >= 1, got 0",
+        ),
+        Bad(
+            lambda k: shakespeare_char._periodic_random_rows(2, 10, 5, (2, 3), None),
+            TypeError,
+            "_periodic_random_rows expected generator to be a Generator, got NoneType",
+        ),
     ],
     "mi_course.recipes.shakespeare_char:shakespeare_split": [
-        Bad(lambda k: shakespeare_char.shakespeare_split(""), ValueError, "shakespeare_split expected a non-empty text, got an empty str"),
-        Bad(lambda k: shakespeare_char.shakespeare_split(b"to be"), TypeError, "shakespeare_split expected text to be a str, got bytes"),
+        Bad(
+            lambda k: shakespeare_char.shakespeare_split(""),
+            ValueError,
+            "shakespeare_split expected a non-empty text, got an empty str",
+        ),
+        Bad(
+            lambda k: shakespeare_char.shakespeare_split(b"to be"),
+            TypeError,
+            "shakespeare_split expected text to be a str, got bytes",
+        ),
     ],
     "mi_course.recipes.shakespeare_char:train_shakespeare_char": [
-        Bad(lambda k: shakespeare_char.train_shakespeare_char("recipe"), TypeError, "train_shakespeare_char expected recipe to be a Recipe, got str"),
-        Bad(lambda k: shakespeare_char.train_shakespeare_char(induction_phase=None), TypeError,
-            "train_shakespeare_char expected induction_phase to be a Recipe, got NoneType"),
+        Bad(
+            lambda k: shakespeare_char.train_shakespeare_char("recipe"),
+            TypeError,
+            "train_shakespeare_char expected recipe to be a Recipe, got str",
+        ),
+        Bad(
+            lambda k: shakespeare_char.train_shakespeare_char(induction_phase=None),
+            TypeError,
+            "train_shakespeare_char expected induction_phase to be a Recipe, got NoneType",
+        ),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

@@ -1,8 +1,10 @@
 """Rules that keep the site, the snippets and the package in step with each other."""
 
+import io
 import re
 import subprocess
 import sys
+import tokenize
 import tomllib
 import zipfile
 from pathlib import Path
@@ -33,7 +35,9 @@ def snippet_files() -> list[Path]:
 
 
 def test_every_snippet_is_included_by_a_page():
-    orphans = [str(p.relative_to(ROOT)) for p in snippet_files() if str(p.relative_to(SNIPPETS)) not in included_files()]
+    orphans = [
+        str(p.relative_to(ROOT)) for p in snippet_files() if str(p.relative_to(SNIPPETS)) not in included_files()
+    ]
     assert not orphans, f"snippet files no page includes (include them or delete them): {orphans}"
 
 
@@ -45,9 +49,13 @@ def test_every_include_names_an_existing_snippet():
 def test_snippets_take_the_device_from_get_device_and_seed_their_randomness():
     for snippet in snippet_files():
         code = snippet.read_text()
-        assert not re.search(r"""\.cuda\(|["']cuda["']|["']mps["']""", code), f"{snippet.name}: use mi_course.get_device()"
+        assert not re.search(r"""\.cuda\(|["']cuda["']|["']mps["']""", code), (
+            f"{snippet.name}: use mi_course.get_device()"
+        )
         if re.search(r"torch\.(randn|rand|randint|randperm)\(|nn\.(Linear|Module)\b", code):
-            assert re.search(r"seed_everything\(|torch\.manual_seed\(", code), f"{snippet.name} draws random numbers unseeded"
+            assert re.search(r"seed_everything\(|torch\.manual_seed\(", code), (
+                f"{snippet.name} draws random numbers unseeded"
+            )
 
 
 def nav_pages(entries) -> list[str]:
@@ -65,7 +73,10 @@ def test_nav_lists_every_page_and_only_pages_that_exist():
 
 
 def test_site_configuration_keeps_the_traps_closed():
-    extensions = {next(iter(e)) if isinstance(e, dict) else e: (e[next(iter(e))] if isinstance(e, dict) else {}) for e in MKDOCS["markdown_extensions"]}
+    extensions = {
+        next(iter(e)) if isinstance(e, dict) else e: (e[next(iter(e))] if isinstance(e, dict) else {})
+        for e in MKDOCS["markdown_extensions"]
+    }
     assert extensions["pymdownx.snippets"] == {"base_path": ["snippets", "."], "check_paths": True}
     jupyter = next(p["mkdocs-jupyter"] for p in MKDOCS["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p)
     # mkdocs-jupyter runs nothing: each notebook page runs once, in its test, which fails on a raising cell,
@@ -88,8 +99,20 @@ def test_every_snippet_folder_ships_in_the_package():
 
 def test_the_wheel_ships_every_snippet_and_the_model_zoo(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("mi_course-*.whl")
     shipped = set(zipfile.ZipFile(wheel).namelist())
@@ -106,7 +129,9 @@ def test_the_oldest_supported_python_is_the_same_everywhere():
     assert tuple(map(int, version.split("."))) == dev.MIN_PYTHON, f"dev.MIN_PYTHON should match {floor}"
     assert f"Python {version}+" in dev.__doc__
     for said_by in (ROOT / "README.md", DOCS / "contributing.md"):
-        assert f"Python {version} or newer" in said_by.read_text(), f"{said_by.name} should say Python {version} or newer"
+        assert f"Python {version} or newer" in said_by.read_text(), (
+            f"{said_by.name} should say Python {version} or newer"
+        )
 
 
 def test_dev_py_stops_on_an_older_python_with_a_clear_message(monkeypatch):
@@ -119,8 +144,20 @@ MAX_SHARED_LINES = 5  # a snippet shows a module's code by including its section
 
 
 def code_lines(text: str) -> list[str]:
-    """A file's lines as a copy would repeat them: spacing normalised, blank lines and section markers dropped."""
-    return [" ".join(line.split()) for line in text.split("\n") if line.strip() and not SECTION_MARKER.match(line)]
+    """A file's statements as a copy would repeat them: each logical line (a signature wrapped over several lines
+    is one) with its spacing normalised; blank lines, comments and section markers dropped."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError):  # a stub whose include stands for its `def` line
+        return [" ".join(line.split()) for line in text.split("\n") if line.strip() and not SECTION_MARKER.match(line)]
+    lines, current = [], []
+    for token in tokens:
+        if token.type == tokenize.NEWLINE:
+            lines.append(" ".join(current))
+            current = []
+        elif token.type not in (tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+            current.append(token.string)
+    return [line for line in lines if line]
 
 
 def longest_shared_run(a: list[str], b: list[str]) -> int:

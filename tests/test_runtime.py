@@ -70,24 +70,51 @@ def _with_env(name: str, value: str, call: Callable[[], object]) -> object:
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.runtime:get_device": [
-        Bad(lambda k: _with_env(runtime.DEVICE_ENV_VAR, "gpu", runtime.get_device), ValueError,
-            "get_device expected the environment variable MI_COURSE_DEVICE to be a device such as 'cpu', 'cuda' or 'cuda:0', got 'gpu'"),
+        Bad(
+            lambda k: _with_env(runtime.DEVICE_ENV_VAR, "gpu", runtime.get_device),
+            ValueError,
+            "get_device expected the environment variable MI_COURSE_DEVICE to be a device such as 'cpu', 'cuda' or 'cuda:0', got 'gpu'",
+        ),
     ],
     "mi_course.runtime:device_description": [
-        Bad(lambda k: runtime.device_description("tpu"), ValueError, "device_description expected device to be a device such as 'cpu'.*got 'tpu'"),
-        Bad(lambda k: runtime.device_description(0.5), TypeError, "device_description expected device to be a str or device, got float"),
+        Bad(
+            lambda k: runtime.device_description("tpu"),
+            ValueError,
+            "device_description expected device to be a device such as 'cpu'.*got 'tpu'",
+        ),
+        Bad(
+            lambda k: runtime.device_description(0.5),
+            TypeError,
+            "device_description expected device to be a str or device, got float",
+        ),
     ],
     "mi_course.runtime:seed_everything": [
-        Bad(lambda k: runtime.seed_everything(-1), ValueError, "seed_everything expected a non-negative int seed below 2\\*\\*32 .*got -1"),
+        Bad(
+            lambda k: runtime.seed_everything(-1),
+            ValueError,
+            "seed_everything expected a non-negative int seed below 2\\*\\*32 .*got -1",
+        ),
         Bad(lambda k: runtime.seed_everything(2**32), ValueError, "got 4294967296"),
     ],
     "mi_course.runtime:torch_threads": [
         Bad(lambda k: runtime.torch_threads(0).__enter__(), ValueError, "torch_threads expected a positive int, got 0"),
-        Bad(lambda k: runtime.torch_threads(True).__enter__(), ValueError, "torch_threads expected a positive int, got True"),
+        Bad(
+            lambda k: runtime.torch_threads(True).__enter__(),
+            ValueError,
+            "torch_threads expected a positive int, got True",
+        ),
     ],
     "mi_course.runtime:reachable": [
-        Bad(lambda k: runtime.reachable(b"https://pypi.org", 1.0), TypeError, "reachable expected url to be a str, got bytes"),
-        Bad(lambda k: runtime.reachable("https://pypi.org", 0), ValueError, "reachable expected timeout_s to be a finite number > 0, got 0"),
+        Bad(
+            lambda k: runtime.reachable(b"https://pypi.org", 1.0),
+            TypeError,
+            "reachable expected url to be a str, got bytes",
+        ),
+        Bad(
+            lambda k: runtime.reachable("https://pypi.org", 0),
+            ValueError,
+            "reachable expected timeout_s to be a finite number > 0, got 0",
+        ),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.
@@ -99,7 +126,9 @@ def test_bad_input_raises_a_clear_error(case, tmp_path_factory):
     assert_refused(case, shared_kit(tmp_path_factory))
 
 
-not_seeds = st.one_of(st.integers(max_value=-1), st.integers(min_value=2**32), st.floats(), st.text(max_size=3), st.booleans(), st.none())
+not_seeds = st.one_of(
+    st.integers(max_value=-1), st.integers(min_value=2**32), st.floats(), st.text(max_size=3), st.booleans(), st.none()
+)
 
 
 @FAST

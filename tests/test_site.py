@@ -41,7 +41,10 @@ def test_site_builds_strict_with_every_snippet_expanded(site):
     step1 = (site / "fundamentals" / "step1-ml-prerequisites" / "index.html").read_text()
     assert "8&lt;" not in step1, "an include line was left unexpanded"
     assert "class MLP(nn.Module):" in html.unescape(re.sub(r"<[^>]+>", "", step1))
-    assert 'snippet-source">Source: <a href="https://github.com/mi-course/mi-course/blob/main/snippets/step1/mnist_mlp.py"' in step1
+    assert (
+        'snippet-source">Source: <a href="https://github.com/mi-course/mi-course/blob/main/snippets/step1/mnist_mlp.py"'
+        in step1
+    )
     assert "tested by <code>python3 dev.py test docs/fundamentals/step1-ml-prerequisites.md</code>" in step1
 
 
@@ -52,7 +55,11 @@ def test_no_page_is_over_a_megabyte(site):
 
 def test_figure_bundles_are_served_once_and_never_inlined_or_fetched_from_a_cdn(site):
     for site_path, signature in BUNDLES.items():
-        holders = [path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file() and signature in path.read_bytes()]
+        holders = [
+            path.relative_to(site).as_posix()
+            for path in site.rglob("*")
+            if path.is_file() and signature in path.read_bytes()
+        ]
         assert holders == [site_path], f"{signature!r} should be in {site_path} alone, found in {holders}"
     for page in html_pages(site):
         text = page.read_text()
@@ -62,7 +69,10 @@ def test_figure_bundles_are_served_once_and_never_inlined_or_fetched_from_a_cdn(
 def test_the_plotting_page_draws_its_figures_with_the_scripts_in_its_head(site):
     page = (site / PLOTTING_PAGE).read_text()
     head, body = page.split("</head>", 1)
-    assert SCRIPT_SRC.findall(head)[:2] == ["../../assets/javascripts/plotly.min.js", "../../assets/javascripts/circuitsvis.js"]
+    assert SCRIPT_SRC.findall(head)[:2] == [
+        "../../assets/javascripts/plotly.min.js",
+        "../../assets/javascripts/circuitsvis.js",
+    ]
     assert body.count('class="plotly-graph-div"') == body.count("Plotly.newPlot(") == 3
     assert 'class="mi-course-circuitsvis"' in body and "CircuitsVis.render(" in body
     index = (site / "index.html").read_text()
@@ -77,14 +87,24 @@ def test_a_markdown_page_draws_the_figure_of_every_snippet_that_shows_one(site):
             if not snippet.draws_figure or snippet.needs_network:
                 continue
             run = runs.current(ROOT, runs.ALONE, snippet.name, snippet.script)
-            assert run is not None and run.figures, runs.missing(f"snippets/{snippet.name}", runs.ALONE, f"python3 dev.py test {page.path.relative_to(ROOT)}")
+            assert run is not None and run.figures, runs.missing(
+                f"snippets/{snippet.name}", runs.ALONE, f"python3 dev.py test {page.path.relative_to(ROOT)}"
+            )
             built = (site / page.path.relative_to(DOCS).with_suffix("") / "index.html").read_text()
             code_end = built.index(f"snippets/{snippet.name}</code>")
             figure = built.find('<div class="snippet-figure">', code_end)
             drawn = built[figure : figure + 2000]
-            kind = "plotly.min.js" if 'class="plotly-graph-div"' in drawn else "circuitsvis.js" if 'class="mi-course-circuitsvis"' in drawn else None
+            kind = (
+                "plotly.min.js"
+                if 'class="plotly-graph-div"' in drawn
+                else "circuitsvis.js"
+                if 'class="mi-course-circuitsvis"' in drawn
+                else None
+            )
             assert figure > 0 and kind, f"no figure under {snippet.name}"
-            assert run.figures[0][:200] in built[figure : figure + 2000 + len(run.figures[0])], "not the recorded figure"
+            assert run.figures[0][:200] in built[figure : figure + 2000 + len(run.figures[0])], (
+                "not the recorded figure"
+            )
             assert f"../../assets/javascripts/{kind}" in built.split("</head>")[0]
             checked += 1
     assert checked >= 4  # phase change, superposition, the concrete problem's per-character loss, and the SAE's latents
@@ -120,4 +140,3 @@ def test_a_notebook_starts_with_the_install_cell_that_runs_only_in_colab(noteboo
     code = "".join(first_code["source"])
     assert 'if "google.colab" in sys.modules:' in code
     assert f"""get_ipython().run_line_magic("pip", '{spec}')""" in code
-

@@ -47,7 +47,9 @@ def test_an_untrained_mlp_fails():
 
 @pytest.mark.parametrize(("seconds", "passed"), [(60.0, True), (61.0, False)])
 def test_training_time_criterion(seconds, passed):
-    report = check_mnist_classifier(ReadsLabelFromPixel(), data=data_where_model_is_right(N_TEST), train_seconds=seconds)
+    report = check_mnist_classifier(
+        ReadsLabelFromPixel(), data=data_where_model_is_right(N_TEST), train_seconds=seconds
+    )
     assert report.results[1].name == "training time" and report.results[1].passed is passed
     assert report.passed is passed
 
@@ -64,7 +66,10 @@ def test_checker_leaves_the_model_in_training_mode_if_it_was():
         (nn.Linear(784, 10), r"expected a model taking float32 images of shape \(batch, 28, 28\).*mat1 and mat2"),
         (nn.Sequential(nn.Flatten(), nn.Linear(784, 5)), r"expected logits of shape \(batch, 10\), got \(2, 5\)"),
         (nn.Sequential(nn.Flatten(), nn.Linear(784, 10)).double(), r"expected float32 parameters, got torch.float64"),
-        (nn.Sequential(nn.Flatten(), nn.Linear(784, 10, device="meta")), r"expected the model on (cpu|cuda).*got '1.weight' on meta"),
+        (
+            nn.Sequential(nn.Flatten(), nn.Linear(784, 10, device="meta")),
+            r"expected the model on (cpu|cuda).*got '1.weight' on meta",
+        ),
         (nn.Flatten(), r"expected a model with trainable parameters"),
         ("not a model", r"expected a torch.nn.Module, got str"),
     ],

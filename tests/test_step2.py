@@ -29,8 +29,19 @@ from site_tools.pages import SECTION_MARKER, Snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 
-NATIVE = dict(d_model=128, d_head=32, n_heads=4, n_layers=4, n_ctx=128, d_vocab=66, d_mlp=512,
-              act_fn="gelu_new", normalization_type="LN", positional_embedding_type="standard", seed=0)
+NATIVE = dict(
+    d_model=128,
+    d_head=32,
+    n_heads=4,
+    n_layers=4,
+    n_ctx=128,
+    d_vocab=66,
+    d_mlp=512,
+    act_fn="gelu_new",
+    normalization_type="LN",
+    positional_embedding_type="standard",
+    seed=0,
+)
 
 
 def native_bridge(**overrides):
@@ -54,11 +65,16 @@ def tokens_for(bridge, batch=3, pos=None):
 
 # --- the reference matches the bridge -------------------------------------------------------------
 
-@pytest.mark.parametrize("overrides", [
-    {},
-    {"n_layers": 2, "attn_only": True},
-    {"d_model": 96, "d_head": 16, "n_heads": 6, "n_layers": 3, "d_mlp": 200, "d_vocab": 101, "n_ctx": 40},
-], ids=["shakespeare-sized", "attn-only", "odd-sizes"])
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"n_layers": 2, "attn_only": True},
+        {"d_model": 96, "d_head": 16, "n_heads": 6, "n_layers": 3, "d_mlp": 200, "d_vocab": 101, "n_ctx": 40},
+    ],
+    ids=["shakespeare-sized", "attn-only", "odd-sizes"],
+)
 def test_reference_matches_native_bridge(overrides):
     bridge = native_bridge(**overrides)
     model = scratch.load_weights_from_bridge(bridge)
@@ -108,13 +124,17 @@ def test_logit_checker_fails_above_the_criterion_and_reports_the_difference():
     bridge = native_bridge(n_layers=1)
     reference = scratch.load_weights_from_bridge(bridge)
     assert check_logits_match(with_output(reference, lambda logits: logits + 0.9e-4), bridge).passed
-    report = check_logits_match(with_output(scratch.load_weights_from_bridge(bridge), lambda logits: logits + 2e-4), bridge)
+    report = check_logits_match(
+        with_output(scratch.load_weights_from_bridge(bridge), lambda logits: logits + 2e-4), bridge
+    )
     assert not report.passed and "FAIL  logits match the bridge: max abs difference 2.0e-04" in str(report)
     assert "over 33,792 logits of 4 random 128-token sequences (criterion: <= 1e-04)" in str(report)
     nan = with_output(scratch.load_weights_from_bridge(bridge), lambda logits: logits * float("nan"))
     assert not check_logits_match(nan, bridge).passed
     with pytest.raises(CheckerInputError, match=r"expected logits of shape \(4, 128, 66\).*got \(4, 128, 65\)"):
-        check_logits_match(with_output(scratch.load_weights_from_bridge(bridge), lambda logits: logits[..., :-1]), bridge)
+        check_logits_match(
+            with_output(scratch.load_weights_from_bridge(bridge), lambda logits: logits[..., :-1]), bridge
+        )
 
 
 def test_logit_checker_runs_full_length_sequences_so_a_missing_causal_mask_fails():
@@ -129,7 +149,9 @@ def test_logit_checker_runs_full_length_sequences_so_a_missing_causal_mask_fails
     long_context = native_bridge(n_layers=1, n_ctx=300)
     report = check_logits_match(scratch.load_weights_from_bridge(long_context), long_context)
     assert report.passed and "of 4 random 256-token sequences" in str(report), str(report)
-    assert str(report) == str(check_logits_match(scratch.load_weights_from_bridge(long_context), long_context))  # seeded
+    assert str(report) == str(
+        check_logits_match(scratch.load_weights_from_bridge(long_context), long_context)
+    )  # seeded
 
 
 class HoldsTheBridge(torch.nn.Module):
@@ -141,13 +163,22 @@ class HoldsTheBridge(torch.nn.Module):
         return self.bridge(tokens)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda bridge: bridge, r"your model is the bridge or part of it \(TransformerBridge\)"),
-    (lambda bridge: bridge.original_model, r"your model's tok_embed is the bridge or part of it \(EmbeddingBridge\)"),
-    (HoldsTheBridge, r"your model's bridge is the bridge or part of it \(TransformerBridge\)"),
-    (lambda bridge: native_bridge(n_layers=1), r"your model is a TransformerLens model \(TransformerBridge\)"),
-    (lambda bridge: bridge(tokens_for(bridge)), "got Tensor; pass the model itself: the checker runs it on its own tokens"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda bridge: bridge, r"your model is the bridge or part of it \(TransformerBridge\)"),
+        (
+            lambda bridge: bridge.original_model,
+            r"your model's tok_embed is the bridge or part of it \(EmbeddingBridge\)",
+        ),
+        (HoldsTheBridge, r"your model's bridge is the bridge or part of it \(TransformerBridge\)"),
+        (lambda bridge: native_bridge(n_layers=1), r"your model is a TransformerLens model \(TransformerBridge\)"),
+        (
+            lambda bridge: bridge(tokens_for(bridge)),
+            "got Tensor; pass the model itself: the checker runs it on its own tokens",
+        ),
+    ],
+)
 def test_logit_checker_refuses_transformer_lens_as_your_model(wrong, message):
     bridge = native_bridge(n_layers=1)
     with pytest.raises(CheckerInputError, match=message) as raised:
@@ -158,7 +189,11 @@ def test_logit_checker_refuses_transformer_lens_as_your_model(wrong, message):
 def test_step2_is_registered_with_the_logit_match_snippet_and_its_model_passes():
     step = STEP_CHECKS["step2"]
     assert [path.name for path in step.solution_paths()] == ["logit_match.py"]
-    assert [path.name for path in step.sources()] == ["logit_match.py", "scratch.py", "sampling.py"]  # and the taught code
+    assert [path.name for path in step.sources()] == [
+        "logit_match.py",
+        "scratch.py",
+        "sampling.py",
+    ]  # and the taught code
     report = step.run()
     assert report.passed and "over 22,100 logits of 4 random 65-token sequences" in str(report), str(report)
 
@@ -185,24 +220,32 @@ def as_shown(taught) -> str:
 def test_each_solution_shows_the_reference_class_itself(name, classes):
     """What the component checkers compare a learner's class with is, line for line, the solution the page shows."""
     snippet = Snippet(name, ROOT)
-    assert len(snippet.includes) == len(classes) and all(path.startswith("mi_course/scratch.py:") for path in snippet.includes)
+    assert len(snippet.includes) == len(classes) and all(
+        path.startswith("mi_course/scratch.py:") for path in snippet.includes
+    )
     assert re.findall(r"^class (\w+)", snippet.script, re.MULTILINE) == classes  # no class of its own beside them
     for cls in classes:
-        assert as_shown(getattr(scratch, cls)) in snippet.script, f"{name} does not show mi_course.scratch.{cls} as it is"
+        assert as_shown(getattr(scratch, cls)) in snippet.script, (
+            f"{name} does not show mi_course.scratch.{cls} as it is"
+        )
 
 
 # --- component checkers accept the reference and reject plausible mistakes ----------------------
 
-@pytest.mark.parametrize("checker, reference", [
-    (check_layernorm, scratch.LayerNorm),
-    (check_embed, scratch.Embed),
-    (check_pos_embed, scratch.PosEmbed),
-    (check_attention, scratch.Attention),
-    (check_mlp, scratch.MLP),
-    (check_block, scratch.TransformerBlock),
-    (check_unembed, scratch.Unembed),
-    (check_transformer, scratch.DemoTransformer),
-])
+
+@pytest.mark.parametrize(
+    "checker, reference",
+    [
+        (check_layernorm, scratch.LayerNorm),
+        (check_embed, scratch.Embed),
+        (check_pos_embed, scratch.PosEmbed),
+        (check_attention, scratch.Attention),
+        (check_mlp, scratch.MLP),
+        (check_block, scratch.TransformerBlock),
+        (check_unembed, scratch.Unembed),
+        (check_transformer, scratch.DemoTransformer),
+    ],
+)
 def test_checkers_pass_the_reference(checker, reference):
     report = checker(reference)
     assert report.passed, str(report)
@@ -219,6 +262,7 @@ def ln_forward(eps_outside=False, unbiased=False, centre=True):
         variance = x.var(-1, keepdim=True, unbiased=unbiased) if centre else x.pow(2).mean(-1, keepdim=True)
         scale = variance.sqrt() + self.eps if eps_outside else (variance + self.eps).sqrt()
         return centred / scale * self.w + self.b
+
     return forward
 
 
@@ -236,6 +280,7 @@ def attn_forward(scale=None, mask="causal", fill=float("-inf")):
         if mask == "after softmax":
             pattern = pattern.masked_fill(future, 0.0)
         return torch.einsum("bqhd,hdm->bqm", torch.einsum("bhqk,bkhd->bqhd", pattern, v), self.W_O) + self.b_O
+
     return forward
 
 
@@ -258,31 +303,60 @@ def no_final_ln(self, tokens):
 
 
 MISTAKES = [
-    (check_layernorm, override(scratch.LayerNorm, forward=ln_forward(eps_outside=True)), "is eps inside the square root?"),
+    (
+        check_layernorm,
+        override(scratch.LayerNorm, forward=ln_forward(eps_outside=True)),
+        "is eps inside the square root?",
+    ),
     (check_layernorm, override(scratch.LayerNorm, forward=ln_forward(unbiased=True)), "not d_model - 1"),
     (check_layernorm, override(scratch.LayerNorm, forward=ln_forward(centre=False)), "subtract the mean"),
-    (check_layernorm, override(scratch.LayerNorm, forward=lambda self, x: F.layer_norm(x, x.shape[-1:])),
-     "apply the learned scale w and shift b"),
-    (check_pos_embed, override(scratch.PosEmbed, forward=lambda self, t: self.W_pos[1 : t.shape[1] + 1].expand(t.shape[0], -1, -1)),
-     "positions start at 0"),
+    (
+        check_layernorm,
+        override(scratch.LayerNorm, forward=lambda self, x: F.layer_norm(x, x.shape[-1:])),
+        "apply the learned scale w and shift b",
+    ),
+    (
+        check_pos_embed,
+        override(scratch.PosEmbed, forward=lambda self, t: self.W_pos[1 : t.shape[1] + 1].expand(t.shape[0], -1, -1)),
+        "positions start at 0",
+    ),
     (check_pos_embed, override(scratch.PosEmbed, forward=lambda self, t: self.W_pos[t]), "not by token id"),
-    (check_embed, override(scratch.Embed, forward=lambda self, t: self.W_E[: t.shape[1]].expand(t.shape[0], -1, -1)),
-     "for each token id, not for each position"),
+    (
+        check_embed,
+        override(scratch.Embed, forward=lambda self, t: self.W_E[: t.shape[1]].expand(t.shape[0], -1, -1)),
+        "for each token id, not for each position",
+    ),
     (check_attention, override(scratch.Attention, forward=attn_forward(mask="none")), "check the causal mask"),
     (check_attention, override(scratch.Attention, forward=attn_forward(mask="after softmax")), "don't sum to 1"),
     (check_attention, override(scratch.Attention, forward=attn_forward(mask="diagonal")), "nan"),
-    (check_attention, override(scratch.Attention, forward=attn_forward(mask="diagonal", fill=-1e5)),
-     "must attend to itself"),
-    (check_attention, override(scratch.Attention, forward=attn_forward(scale=1.0)), "divide the scores by sqrt(d_head)"),
+    (
+        check_attention,
+        override(scratch.Attention, forward=attn_forward(mask="diagonal", fill=-1e5)),
+        "must attend to itself",
+    ),
+    (
+        check_attention,
+        override(scratch.Attention, forward=attn_forward(scale=1.0)),
+        "divide the scores by sqrt(d_head)",
+    ),
     (check_attention, override(scratch.Attention, forward=attn_forward(scale=16.0)), "not d_head"),
     (check_attention, override(scratch.Attention, forward=attn_forward(fill=-1e4)), None),  # a finite fill is fine
     (check_mlp, override(scratch.MLP, forward=mlp_forward(F.gelu)), "not the exact GELU"),
     (check_mlp, override(scratch.MLP, forward=mlp_forward(F.relu)), "not ReLU"),
     (check_mlp, override(scratch.MLP, forward=mlp_forward(lambda x: F.gelu(x, approximate="tanh"))), None),
-    (check_block, override(scratch.TransformerBlock, forward=lambda self, x: self.attn(self.ln1(x)) + self.mlp(self.ln2(x + self.attn(self.ln1(x))))),
-     "add each sublayer's output to the residual stream"),
-    (check_block, override(scratch.TransformerBlock, forward=lambda self, x: x + self.attn(self.ln1(x)) + self.mlp(self.ln2(x))),
-     "after attention"),
+    (
+        check_block,
+        override(
+            scratch.TransformerBlock,
+            forward=lambda self, x: self.attn(self.ln1(x)) + self.mlp(self.ln2(x + self.attn(self.ln1(x)))),
+        ),
+        "add each sublayer's output to the residual stream",
+    ),
+    (
+        check_block,
+        override(scratch.TransformerBlock, forward=lambda self, x: x + self.attn(self.ln1(x)) + self.mlp(self.ln2(x))),
+        "after attention",
+    ),
     (check_unembed, override(scratch.Unembed, forward=lambda self, x: x @ self.W_U), "add the bias b_U"),
     (check_transformer, override(scratch.DemoTransformer, forward=no_positions), "add the positional embedding"),
     (check_transformer, override(scratch.DemoTransformer, forward=no_final_ln), "apply ln_final"),
@@ -302,6 +376,7 @@ def test_checkers_reject_plausible_mistakes_with_a_hint(checker, wrong, hint):
 
 
 # --- one line for what a checker cannot check -------------------------------------------------------
+
 
 class WrongShapeMLP(scratch.MLP):
     def forward(self, x):
@@ -334,14 +409,29 @@ class NeedsTwoArguments(scratch.Attention):
         super().__init__(cfg)
 
 
-@pytest.mark.parametrize("checker, wrong, message", [
-    (check_mlp, WrongShapeMLP, r"MLP: expected output of shape \(2, 9, 48\), got \(2, 9, 47\)"),
-    (check_embed, TransposedEmbed, r"Embed: parameter W_E should have shape \(50, 48\), got \(48, 50\)"),
-    (check_layernorm, Stub, "LayerNorm: forward raised NotImplementedError: fill in forward"),
-    (check_layernorm, TorchNamedLayerNorm, "LayerNorm: expected parameters named w, b; missing b, w; unexpected bias, weight"),
-    (check_layernorm, scratch.LayerNorm(scratch.ScratchConfig()), "expected your nn.Module class itself, got LayerNorm"),
-    (check_attention, NeedsTwoArguments, r"Attention\(cfg\) raised TypeError: .*missing 1 required positional argument"),
-])
+@pytest.mark.parametrize(
+    "checker, wrong, message",
+    [
+        (check_mlp, WrongShapeMLP, r"MLP: expected output of shape \(2, 9, 48\), got \(2, 9, 47\)"),
+        (check_embed, TransposedEmbed, r"Embed: parameter W_E should have shape \(50, 48\), got \(48, 50\)"),
+        (check_layernorm, Stub, "LayerNorm: forward raised NotImplementedError: fill in forward"),
+        (
+            check_layernorm,
+            TorchNamedLayerNorm,
+            "LayerNorm: expected parameters named w, b; missing b, w; unexpected bias, weight",
+        ),
+        (
+            check_layernorm,
+            scratch.LayerNorm(scratch.ScratchConfig()),
+            "expected your nn.Module class itself, got LayerNorm",
+        ),
+        (
+            check_attention,
+            NeedsTwoArguments,
+            r"Attention\(cfg\) raised TypeError: .*missing 1 required positional argument",
+        ),
+    ],
+)
 def test_checkers_explain_what_they_cannot_check_in_one_line(checker, wrong, message):
     with pytest.raises(CheckerInputError, match=message) as raised:
         checker(wrong)
@@ -350,10 +440,14 @@ def test_checkers_explain_what_they_cannot_check_in_one_line(checker, wrong, mes
 
 # --- sampling ----------------------------------------------------------------------------------
 
+
 def test_sample_is_seeded_greedy_at_temperature_zero_and_respects_n_ctx():
     torch.manual_seed(0)
-    model = scratch.DemoTransformer(scratch.ScratchConfig(d_model=32, n_layers=1, n_heads=2, d_head=16, d_mlp=64,
-                                                          d_vocab=20, n_ctx=8, init_range=0.5)).eval()
+    model = scratch.DemoTransformer(
+        scratch.ScratchConfig(
+            d_model=32, n_layers=1, n_heads=2, d_head=16, d_mlp=64, d_vocab=20, n_ctx=8, init_range=0.5
+        )
+    ).eval()
     prompt = torch.tensor([[1, 2, 3]])
     first, again = scratch.sample(model, prompt, 10, seed=3), scratch.sample(model, prompt, 10, seed=3)
     assert first.shape == (1, 13) and torch.equal(first, again) and torch.equal(first[:, :3], prompt)
@@ -364,8 +458,8 @@ def test_sample_is_seeded_greedy_at_temperature_zero_and_respects_n_ctx():
 
 # --- the training loop: the checker passes the reference and rejects plausible mistakes ---------------
 
-from mi_course.checkers.step2 import check_sampling, check_training_loop  # noqa: E402  (the registry lists them later)
 from mi_course import sampling  # noqa: E402
+from mi_course.checkers.step2 import check_sampling, check_training_loop  # noqa: E402  (the registry lists them later)
 
 
 def training_loop(loss_of=None, zero_grad=True, step=True, record=lambda loss: loss.item()):
@@ -381,6 +475,7 @@ def training_loop(loss_of=None, zero_grad=True, step=True, record=lambda loss: l
                 optimizer.step()
             losses.append(record(loss))
         return losses
+
     return train
 
 
@@ -392,11 +487,20 @@ def test_training_checker_passes_the_reference_and_equivalent_loops():
 
 
 TRAINING_MISTAKES = [
-    (training_loop(lambda l, t: F.cross_entropy(l.flatten(0, 1), t.flatten())), "you predict each token from its own position"),
-    (training_loop(lambda l, t: F.cross_entropy(l[:, 1:].flatten(0, 1), t[:, :-1].flatten())), "you shifted the wrong way"),
+    (
+        training_loop(lambda l, t: F.cross_entropy(l.flatten(0, 1), t.flatten())),
+        "you predict each token from its own position",
+    ),
+    (
+        training_loop(lambda l, t: F.cross_entropy(l[:, 1:].flatten(0, 1), t[:, :-1].flatten())),
+        "you shifted the wrong way",
+    ),
     (training_loop(zero_grad=False), "call optimizer.zero_grad() before each loss.backward()"),
     (training_loop(step=False), "the weights never changed: call optimizer.step()"),
-    (training_loop(lambda l, t: -l[:, :-1].log_softmax(dim=1).gather(-1, t[:, 1:, None]).mean()), "softmax over positions (dim 1)"),
+    (
+        training_loop(lambda l, t: -l[:, :-1].log_softmax(dim=1).gather(-1, t[:, 1:, None]).mean()),
+        "softmax over positions (dim 1)",
+    ),
     (training_loop(lambda l, t: F.cross_entropy(l[:, :-1].transpose(1, 2), t[:, 1:], reduction="sum")), "don't sum it"),
 ]
 
@@ -411,12 +515,21 @@ def own_optimizer(model, optimizer, batches):
     return training_loop()(model, torch.optim.SGD(model.parameters(), lr=0.1), batches)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (training_loop(lambda l, t: F.cross_entropy(l[:, :-1], t[:, 1:])), r"raised RuntimeError: .*; F.cross_entropy takes logits \(N, d_vocab\)"),
-    (lambda model, optimizer, batches: 0.5, r"should return a list with the loss of each step \(5 floats\), got float"),
-    (lambda model, optimizer, batches: [1.0], "one loss per batch: 5 batches, 1 losses"),
-    ("train", "check_training_loop expected your training function, got str"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            training_loop(lambda l, t: F.cross_entropy(l[:, :-1], t[:, 1:])),
+            r"raised RuntimeError: .*; F.cross_entropy takes logits \(N, d_vocab\)",
+        ),
+        (
+            lambda model, optimizer, batches: 0.5,
+            r"should return a list with the loss of each step \(5 floats\), got float",
+        ),
+        (lambda model, optimizer, batches: [1.0], "one loss per batch: 5 batches, 1 losses"),
+        ("train", "check_training_loop expected your training function, got str"),
+    ],
+)
 def test_training_checker_explains_what_it_cannot_check_in_one_line(wrong, message):
     with pytest.raises(CheckerInputError, match=message) as raised:
         check_training_loop(wrong)
@@ -430,13 +543,19 @@ def test_training_checker_says_when_the_given_optimizer_is_unused():
 def test_training_loop_solution_passes_and_trains():
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(Snippet("step2/training_loop_solution.py", ROOT).script, "training_loop_solution.py", "exec"), {"__name__": "__main__"})
+        exec(
+            compile(Snippet("step2/training_loop_solution.py", ROOT).script, "training_loop_solution.py", "exec"),
+            {"__name__": "__main__"},
+        )
     lines = printed.getvalue().splitlines()
     assert lines[0].startswith("[step2] PASS  training loop") and lines[1].startswith("loss at step 0: 3.00"), lines
     assert float(lines[1].rsplit(": ", 1)[1]) < 0.5
     stub = io.StringIO()
     with contextlib.redirect_stdout(stub):
-        exec(compile(Snippet("step2/training_loop_stub.py", ROOT).script, "training_loop_stub.py", "exec"), {"__name__": "__main__"})
+        exec(
+            compile(Snippet("step2/training_loop_stub.py", ROOT).script, "training_loop_stub.py", "exec"),
+            {"__name__": "__main__"},
+        )
     assert stub.getvalue() == "your training loop raised NotImplementedError: fill in train_demo_transformer\n"
     assert Snippet("step2/training_loop_solution.py", ROOT).includes == ["mi_course/scratch.py:train-loop"]
     assert as_shown(scratch.train_demo_transformer) in Snippet("step2/training_loop_solution.py", ROOT).script
@@ -444,15 +563,19 @@ def test_training_loop_solution_passes_and_trains():
 
 # --- top-k and top-p sampling -----------------------------------------------------------------------
 
+
 def probs_variant(**changes):
     from mi_course.checkers.step2 import _sampling_variant
 
-    return lambda logits, temperature=1.0, top_k=None, top_p=None: _sampling_variant(logits, temperature, top_k, top_p, **changes)
+    return lambda logits, temperature=1.0, top_k=None, top_p=None: _sampling_variant(
+        logits, temperature, top_k, top_p, **changes
+    )
 
 
 def sampler(probs):
     return lambda logits, temperature=1.0, top_k=None, top_p=None, generator=None: torch.multinomial(
-        probs(logits, temperature, top_k, top_p), 1, generator=generator).squeeze(-1)
+        probs(logits, temperature, top_k, top_p), 1, generator=generator
+    ).squeeze(-1)
 
 
 def test_sampling_checker_passes_the_reference_deterministically():
@@ -506,17 +629,34 @@ def test_sampling_checker_rejects_plausible_mistakes_with_a_hint(wrong, hint):
 def test_sampling_checker_rejects_draws_from_another_distribution_and_an_unused_generator():
     report = check_sampling(sampler(probs_variant(k_offset=+1)), sampling.next_token_probs)
     assert not report.results[1].passed and "you kept top_k + 1 tokens" in report.results[1].measured, str(report)
-    ignores = lambda logits, temperature=1.0, top_k=None, top_p=None, generator=None: sampling.sample_next_token(logits, temperature, top_k, top_p)  # noqa: E731
+    ignores = lambda logits, temperature=1.0, top_k=None, top_p=None, generator=None: sampling.sample_next_token(
+        logits, temperature, top_k, top_p
+    )  # noqa: E731
     report = check_sampling(ignores, sampling.next_token_probs)
     assert "pass generator to torch.multinomial" in report.results[1].measured, str(report)
 
 
-@pytest.mark.parametrize("sample, probs, message", [
-    (lambda logits, *args: torch.multinomial(logits.softmax(-1), 1), sampling.next_token_probs, r"squeeze the sample axis"),
-    (lambda logits, *args: logits.argmax(-1).float(), sampling.next_token_probs, r"expected int64 token ids of shape \(20000,\)"),
-    (sampling.sample_next_token, lambda logits, *args: logits.softmax(-1)[0], r"next_token_probs: expected probabilities of shape \(3, 10\)"),
-    (sampling.sample_next_token, "probs", "check_sampling expected your next_token_probs function, got str"),
-])
+@pytest.mark.parametrize(
+    "sample, probs, message",
+    [
+        (
+            lambda logits, *args: torch.multinomial(logits.softmax(-1), 1),
+            sampling.next_token_probs,
+            r"squeeze the sample axis",
+        ),
+        (
+            lambda logits, *args: logits.argmax(-1).float(),
+            sampling.next_token_probs,
+            r"expected int64 token ids of shape \(20000,\)",
+        ),
+        (
+            sampling.sample_next_token,
+            lambda logits, *args: logits.softmax(-1)[0],
+            r"next_token_probs: expected probabilities of shape \(3, 10\)",
+        ),
+        (sampling.sample_next_token, "probs", "check_sampling expected your next_token_probs function, got str"),
+    ],
+)
 def test_sampling_checker_explains_what_it_cannot_check_in_one_line(sample, probs, message):
     with pytest.raises(CheckerInputError, match=message) as raised:
         check_sampling(sample, probs)
@@ -527,11 +667,24 @@ def test_sampling_snippets_run_and_the_existing_sampling_snippet_is_untouched():
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(Snippet("step2/top_k_top_p_stub.py", ROOT).script, "stub", "exec"), {"__name__": "__main__"})
-        exec(compile(Snippet("step2/top_k_top_p_solution.py", ROOT).script, "solution", "exec"), {"__name__": "__main__"})
+        exec(
+            compile(Snippet("step2/top_k_top_p_solution.py", ROOT).script, "solution", "exec"), {"__name__": "__main__"}
+        )
     lines = printed.getvalue().splitlines()
-    assert lines[0] == "next_token_probs raised NotImplementedError: fill in next_token_probs (temperature=0.5, top_k=None, top_p=None)"
-    assert lines[1].startswith("[step2] PASS  next_token_probs") and lines[2].startswith("[step2] PASS  sample_next_token")
-    assert lines[5] == "temperature 1.0, top_k 3, top_p None: keeps 3 tokens, top probability 0.506, 8 draws [2, 1, 0, 2, 1, 1, 1, 2]"
+    assert (
+        lines[0]
+        == "next_token_probs raised NotImplementedError: fill in next_token_probs (temperature=0.5, top_k=None, top_p=None)"
+    )
+    assert lines[1].startswith("[step2] PASS  next_token_probs") and lines[2].startswith(
+        "[step2] PASS  sample_next_token"
+    )
+    assert (
+        lines[5]
+        == "temperature 1.0, top_k 3, top_p None: keeps 3 tokens, top probability 0.506, 8 draws [2, 1, 0, 2, 1, 1, 1, 2]"
+    )
     solution = Snippet("step2/top_k_top_p_solution.py", ROOT)
     assert solution.includes == ["mi_course/sampling.py:next-token-probs", "mi_course/sampling.py:sample-next-token"]
-    assert as_shown(sampling.next_token_probs) in solution.script and as_shown(sampling.sample_next_token) in solution.script
+    assert (
+        as_shown(sampling.next_token_probs) in solution.script
+        and as_shown(sampling.sample_next_token) in solution.script
+    )

@@ -38,7 +38,11 @@ def test_sparse_features_are_stored_in_superposition_as_a_pentagon(sparse_toy):
 
 
 def test_dense_features_are_not_packed_the_least_important_are_dropped():
-    norms = train_toy_model(ToyConfig(n_features=5, d_hidden=2, feature_probability=0.5, steps=1_500)).W.detach().norm(dim=0)
+    norms = (
+        train_toy_model(ToyConfig(n_features=5, d_hidden=2, feature_probability=0.5, steps=1_500))
+        .W.detach()
+        .norm(dim=0)
+    )
     assert (norms[-2:] < 0.5).all() and (norms[:2] > 0.9).all()
 
 
@@ -70,7 +74,10 @@ def test_in_ten_dimensions_a_trained_sae_recovers_the_features_and_a_random_one_
     chance = evaluate_sae(wide_toy, WIDE, random_sae(10, 60))
     assert trained.recovered >= 29 and trained.recovery_median > 0.99, trained
     assert chance.recovered <= 1 and chance.recovery_median < 0.8, chance
-    assert trained.l0 < 6 < 15 < chance.l0 and trained.fvu < 0.15 < 1 < chance.fvu and trained.dead <= 6, (trained, chance)
+    assert trained.l0 < 6 < 15 < chance.l0 and trained.fvu < 0.15 < 1 < chance.fvu and trained.dead <= 6, (
+        trained,
+        chance,
+    )
 
 
 def test_the_metrics_on_latents_whose_answers_are_known():
@@ -112,7 +119,9 @@ def test_the_calculator_matches_what_the_shipped_models_allocate(name):
 
 
 def test_gpt2_small_has_its_published_parameter_count():
-    gpt2 = TransformerShape(n_layers=12, d_model=768, n_heads=12, d_vocab=50257, n_ctx=1024, d_mlp=3072, tied_embeddings=True)
+    gpt2 = TransformerShape(
+        n_layers=12, d_model=768, n_heads=12, d_vocab=50257, n_ctx=1024, d_mlp=3072, tied_embeddings=True
+    )
     assert count_parameters(gpt2) == 124_439_808  # Hugging Face's gpt2: sum of p.numel() over its parameters
 
 

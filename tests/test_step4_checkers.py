@@ -7,7 +7,6 @@ that tests/test_bad_input.py scans for are in tests/test_checkers.py.
 import contextlib
 import inspect
 import io
-import re
 from pathlib import Path
 
 import pytest
@@ -51,14 +50,23 @@ def test_the_full_ov_circuit_checker_names_each_mistake(wrong, hint):
     ("wrong", "hint"),
     [
         (lambda f: rows_hitting(f, f.argmax(dim=0)), "you took the argmax down each column (dim=0)"),
-        (lambda f: rows_hitting(f, f.T.argmax(dim=-1)), "you took the argmax down each column (dim=0)"),  # the transposed circuit
+        (
+            lambda f: rows_hitting(f, f.T.argmax(dim=-1)),
+            "you took the argmax down each column (dim=0)",
+        ),  # the transposed circuit
         (lambda f: rows_hitting(f, f.argmin(dim=-1)), "(argmin)"),
         (lambda f: f.diagonal().mean().item(), "that is the mean of the diagonal"),
         (lambda f: (f.diagonal() > 0).float().mean(), "whose own logit is positive"),
         (lambda f: f.softmax(dim=-1).diagonal().mean(), "the mean probability each row's softmax gives its own token"),
-        (lambda f: int((f.argmax(dim=-1) == torch.arange(len(f))).sum()), "you counted the tokens: divide by the number of rows"),
+        (
+            lambda f: int((f.argmax(dim=-1) == torch.arange(len(f))).sum()),
+            "you counted the tokens: divide by the number of rows",
+        ),
         (lambda f: 100 * rows_hitting(f, f.argmax(dim=-1)), "that is a percentage"),
-        (lambda f: (f.argmax(dim=-1) == torch.arange(len(f))).sum().item() / 40, "with d_vocab = 57, differs from the reference by"),
+        (
+            lambda f: (f.argmax(dim=-1) == torch.arange(len(f))).sum().item() / 40,
+            "with d_vocab = 57, differs from the reference by",
+        ),
         (lambda f: (f.argmax(dim=-1) == torch.arange(len(f))).sum().item() / 40, "you divided by 40"),
         (lambda f: rows_hitting(f, f.topk(2, dim=-1).indices[:, 1]), "count the rows r with full_ov[r].argmax() == r"),
     ],
@@ -82,9 +90,17 @@ def scored(product, normalise=lambda ov, qk: ov.norm() * qk.norm()):
         (scored(lambda ov, qk: ov @ qk.T, lambda ov, qk: ov.norm()), "you divided by W_OV's only"),
         (scored(lambda ov, qk: ov @ qk.T, lambda ov, qk: qk.norm()), "you divided by W_QK's only"),
         (lambda ov, qk: scored(lambda a, b: a @ b.T)(ov, qk) ** 2, "you squared the score"),
-        (lambda ov, qk: torch.linalg.matrix_norm(ov @ qk.T, ord=2) / (torch.linalg.matrix_norm(ov, ord=2) * torch.linalg.matrix_norm(qk, ord=2)),
-         "that uses the spectral norm (ord=2)"),
-        (lambda ov, qk: 0.9 * scored(lambda a, b: a @ b.T)(ov, qk), "the score is (W_OV @ W_QK.T).norm() / (W_OV.norm() * W_QK.norm())"),
+        (
+            lambda ov, qk: (
+                torch.linalg.matrix_norm(ov @ qk.T, ord=2)
+                / (torch.linalg.matrix_norm(ov, ord=2) * torch.linalg.matrix_norm(qk, ord=2))
+            ),
+            "that uses the spectral norm (ord=2)",
+        ),
+        (
+            lambda ov, qk: 0.9 * scored(lambda a, b: a @ b.T)(ov, qk),
+            "the score is (W_OV @ W_QK.T).norm() / (W_OV.norm() * W_QK.norm())",
+        ),
     ],
 )
 def test_the_k_composition_checker_names_each_mistake(wrong, hint):
@@ -100,29 +116,52 @@ def test_each_mistake_gives_its_own_number_on_the_planted_weights():
     for sizes in step4._HEAD_CASES:
         weights = step4._planted_head(*sizes, generator)
         full_ov = circuits.full_ov_circuit(*weights)
-        for mistakes, expected in ((step4._ov_mistakes(*weights), full_ov), (step4._copying_mistakes(full_ov), torch.tensor(circuits.copying_score(full_ov)))):
+        for mistakes, expected in (
+            (step4._ov_mistakes(*weights), full_ov),
+            (step4._copying_mistakes(full_ov), torch.tensor(circuits.copying_score(full_ov))),
+        ):
             values = [expected.double()] + [wrong.double() for wrong, _ in mistakes if wrong.shape == expected.shape]
             for i, a in enumerate(values):
-                assert all((a - b).abs().max() > 1e-3 * max(1.0, a.abs().max()) for b in values[i + 1:]), i
+                assert all((a - b).abs().max() > 1e-3 * max(1.0, a.abs().max()) for b in values[i + 1 :]), i
         assert 0.3 < circuits.copying_score(full_ov) < 0.8  # a head that copies some of its tokens, far from chance
     generator = torch.Generator().manual_seed(0)
     for d_model, d_head in step4._PAIR_CASES:
         W_OV, W_QK = step4._planted_pair(d_model, d_head, generator)
-        values = [circuits.k_composition_score(W_OV, W_QK)] + [wrong.item() for wrong, _ in step4._composition_mistakes(W_OV, W_QK)]
-        assert min(abs(a - b) for i, a in enumerate(values) for b in values[i + 1:]) > 1e-3
+        values = [circuits.k_composition_score(W_OV, W_QK)] + [
+            wrong.item() for wrong, _ in step4._composition_mistakes(W_OV, W_QK)
+        ]
+        assert min(abs(a - b) for i, a in enumerate(values) for b in values[i + 1 :]) > 1e-3
 
 
 def test_the_checkers_pass_the_reference_and_other_correct_forms():
-    for check, functions in ((check_full_ov_circuit, (circuits.full_ov_circuit, reference_ov, lambda E, V, O, U: (E @ V) @ (O @ U))),
-                             (check_copying_score, (circuits.copying_score, lambda f: rows_hitting(f, f.argmax(dim=1)),
-                                                    lambda f: (f.diagonal() == f.max(dim=-1).values).double().mean())),
-                             (check_k_composition_score, (circuits.k_composition_score, scored(lambda ov, qk: qk @ ov.T),
-                                                          scored(lambda ov, qk: ov.double() @ qk.double().T)))):
+    for check, functions in (
+        (check_full_ov_circuit, (circuits.full_ov_circuit, reference_ov, lambda E, V, O, U: (E @ V) @ (O @ U))),
+        (
+            check_copying_score,
+            (
+                circuits.copying_score,
+                lambda f: rows_hitting(f, f.argmax(dim=1)),
+                lambda f: (f.diagonal() == f.max(dim=-1).values).double().mean(),
+            ),
+        ),
+        (
+            check_k_composition_score,
+            (
+                circuits.k_composition_score,
+                scored(lambda ov, qk: qk @ ov.T),
+                scored(lambda ov, qk: ov.double() @ qk.double().T),
+            ),
+        ),
+    ):
         for function in functions:
             report = check(function)
             assert report.passed, str(report)
-    assert "random heads: d_vocab 40, d_model 16, d_head 4; d_vocab 57, d_model 24, d_head 6" in str(check_full_ov_circuit(reference_ov))
-    assert "random pairs of heads: d_model 16, d_head 4; d_model 32, d_head 8" in str(check_k_composition_score(circuits.k_composition_score))
+    assert "random heads: d_vocab 40, d_model 16, d_head 4; d_vocab 57, d_model 24, d_head 6" in str(
+        check_full_ov_circuit(reference_ov)
+    )
+    assert "random pairs of heads: d_model 16, d_head 4; d_model 32, d_head 8" in str(
+        check_k_composition_score(circuits.k_composition_score)
+    )
 
 
 @pytest.mark.parametrize(
@@ -131,17 +170,42 @@ def test_the_checkers_pass_the_reference_and_other_correct_forms():
         (check_full_ov_circuit, "W_E @ W_V", "check_full_ov_circuit expected your full_ov_circuit function, got str"),
         (check_copying_score, None, "check_copying_score expected your copying_score function, got NoneType"),
         (check_k_composition_score, 3, "check_k_composition_score expected your k_composition_score function, got int"),
-        (check_full_ov_circuit, lambda E, V, O, U: (E @ V @ O @ U)[:, :-1],
-         r"full_ov_circuit: expected shape \(40, 40\) \(d_vocab, d_vocab\) for W_E \(40, 16\), W_V \(16, 4\), W_O \(4, 16\), W_U \(16, 40\), got \(40, 39\)"),
-        (check_full_ov_circuit, lambda E, V, O, U: (E @ V @ O @ U).numpy(), "full_ov_circuit: expected a float tensor of shape \\(40, 40\\) .*got ndarray"),
-        (check_full_ov_circuit, lambda E, V, O, U: (E @ V @ O @ U).argmax(-1), r"expected a float tensor of shape \(40, 40\) .*got torch.int64 of shape \(40,\)"),
-        (check_full_ov_circuit, lambda E, V, O, U: E @ O @ V @ U,
-         r"full_ov_circuit raised RuntimeError: mat1 and mat2 shapes cannot be multiplied \(40x16 and 4x16\); the shapes chain as W_E \(d_vocab, d_model\) @ W_V"),
-        (check_copying_score, lambda f: f.argmax(-1) == torch.arange(len(f)),
-         r"copying_score: expected a number \(a float, or a tensor of one element\) for a full OV circuit of shape \(40, 40\), got torch.bool of shape \(40,\)"),
+        (
+            check_full_ov_circuit,
+            lambda E, V, O, U: (E @ V @ O @ U)[:, :-1],
+            r"full_ov_circuit: expected shape \(40, 40\) \(d_vocab, d_vocab\) for W_E \(40, 16\), W_V \(16, 4\), W_O \(4, 16\), W_U \(16, 40\), got \(40, 39\)",
+        ),
+        (
+            check_full_ov_circuit,
+            lambda E, V, O, U: (E @ V @ O @ U).numpy(),
+            "full_ov_circuit: expected a float tensor of shape \\(40, 40\\) .*got ndarray",
+        ),
+        (
+            check_full_ov_circuit,
+            lambda E, V, O, U: (E @ V @ O @ U).argmax(-1),
+            r"expected a float tensor of shape \(40, 40\) .*got torch.int64 of shape \(40,\)",
+        ),
+        (
+            check_full_ov_circuit,
+            lambda E, V, O, U: E @ O @ V @ U,
+            r"full_ov_circuit raised RuntimeError: mat1 and mat2 shapes cannot be multiplied \(40x16 and 4x16\); the shapes chain as W_E \(d_vocab, d_model\) @ W_V",
+        ),
+        (
+            check_copying_score,
+            lambda f: f.argmax(-1) == torch.arange(len(f)),
+            r"copying_score: expected a number \(a float, or a tensor of one element\) for a full OV circuit of shape \(40, 40\), got torch.bool of shape \(40,\)",
+        ),
         (check_copying_score, lambda f: None, "copying_score: expected a number .* got NoneType"),
-        (check_k_composition_score, lambda ov, qk: ov @ qk.T, r"k_composition_score: expected a number .*of shape \(16, 16\), got torch.float32 of shape \(16, 16\)"),
-        (check_k_composition_score, lambda ov: ov.norm(), "k_composition_score raised TypeError: .*positional argument"),
+        (
+            check_k_composition_score,
+            lambda ov, qk: ov @ qk.T,
+            r"k_composition_score: expected a number .*of shape \(16, 16\), got torch.float32 of shape \(16, 16\)",
+        ),
+        (
+            check_k_composition_score,
+            lambda ov: ov.norm(),
+            "k_composition_score raised TypeError: .*positional argument",
+        ),
     ],
 )
 def test_the_checkers_answer_bad_input_in_one_line(check, given, message):
@@ -162,15 +226,20 @@ def as_shown(taught) -> str:
     return "\n".join(line for line in lines if not line.startswith("@") and not SECTION_MARKER.match(line))
 
 
-SOLUTIONS = {"full_ov_circuit": ("step4/copying_score_solution.py", "full-ov-circuit"),
-             "copying_score": ("step4/copying_score_solution.py", "copying-score"),
-             "k_composition_score": ("step4/k_composition_solution.py", "k-composition")}
+SOLUTIONS = {
+    "full_ov_circuit": ("step4/copying_score_solution.py", "full-ov-circuit"),
+    "copying_score": ("step4/copying_score_solution.py", "copying-score"),
+    "k_composition_score": ("step4/k_composition_solution.py", "k-composition"),
+}
 
 
 def test_the_step4_check_judges_exactly_the_code_the_pages_solutions_show():
     """`check step4` runs no snippet: it is honest only if the page's solutions are the package's functions, included."""
     step = STEP_CHECKS["step4"]
-    assert step.taught_objects() == {**{name: getattr(circuits, name) for name in SOLUTIONS}, "sae_loss": toy_models.sae_loss}
+    assert step.taught_objects() == {
+        **{name: getattr(circuits, name) for name in SOLUTIONS},
+        "sae_loss": toy_models.sae_loss,
+    }
     assert step.solution_paths() == [] and step.sources() == [Path(circuits.__file__), Path(toy_models.__file__)]
     for name, taught in list(step.taught_objects().items())[:-1]:  # sae_loss: tests/test_sae_checker.py
         path, section = SOLUTIONS[name]
@@ -187,15 +256,22 @@ def run_snippet(name: str) -> list[str]:
 
 
 def test_the_stubs_print_one_line_per_unfilled_function():
-    assert run_snippet("step4/copying_score_stub.py") == ["full_ov_circuit raised NotImplementedError: fill in full_ov_circuit",
-                                                         "copying_score raised NotImplementedError: fill in copying_score"]
-    assert run_snippet("step4/k_composition_stub.py") == ["k_composition_score raised NotImplementedError: fill in k_composition_score"]
+    assert run_snippet("step4/copying_score_stub.py") == [
+        "full_ov_circuit raised NotImplementedError: fill in full_ov_circuit",
+        "copying_score raised NotImplementedError: fill in copying_score",
+    ]
+    assert run_snippet("step4/k_composition_stub.py") == [
+        "k_composition_score raised NotImplementedError: fill in k_composition_score"
+    ]
 
 
 def test_the_solutions_pass_their_checkers_and_print_each_head_beside_the_baseline():
     """Their numbers are the page's claims (docs/fundamentals/step4-key-concepts.md); here, that they pass and repeat."""
     copying = run_snippet("step4/copying_score_solution.py")
-    assert [line.split(":")[0] for line in copying[:2]] == ["[step4] PASS  full_ov_circuit", "[step4] PASS  copying_score"]
+    assert [line.split(":")[0] for line in copying[:2]] == [
+        "[step4] PASS  full_ov_circuit",
+        "[step4] PASS  copying_score",
+    ]
     assert copying[-1].startswith("random heads: mean ") and "chance 1/" in copying[-1]
     composing = run_snippet("step4/k_composition_solution.py")
     assert composing[0].startswith("[step4] PASS  k_composition_score:")

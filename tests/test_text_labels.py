@@ -1,7 +1,5 @@
 """Labels from the text itself: speakers' names, words in capitals, word-initial letters, and aligned windows of the corpus."""
 
-import re
-
 import pytest
 
 from mi_course import text_labels
@@ -16,8 +14,17 @@ def marked(labels, text=TEXT):
 
 def test_each_label_marks_what_it_says():
     assert marked(text_labels.speaker_name(TEXT)).replace("_", " ").split() == ["FIRST", "SOLDIER.", "BERTRAM."]
-    assert marked(text_labels.capital_word(TEXT)).replace("_", " ").split() == ["ACT", "FIRST", "SOLDIER", "TROILUS", "BERTRAM"]
-    assert text_labels.end_of_speaker_name(TEXT).nonzero().squeeze(1).tolist() == [TEXT.index("SOLDIER.") + 8, TEXT.index("BERTRAM.") + 8]
+    assert marked(text_labels.capital_word(TEXT)).replace("_", " ").split() == [
+        "ACT",
+        "FIRST",
+        "SOLDIER",
+        "TROILUS",
+        "BERTRAM",
+    ]
+    assert text_labels.end_of_speaker_name(TEXT).nonzero().squeeze(1).tolist() == [
+        TEXT.index("SOLDIER.") + 8,
+        TEXT.index("BERTRAM.") + 8,
+    ]
     assert marked(text_labels.word_start(TEXT, "s")).replace("_", "") == "sss"  # search, see, so
     assert marked(text_labels.uppercase("aB"), "aB") == "_B"
 
@@ -29,15 +36,26 @@ def test_windows_and_their_text_are_aligned():
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.text_labels:text_windows": [
-        Bad(lambda k: text_labels.text_windows("test", 2), ValueError, "text_windows expected split to be one of training, held-out, got 'test'"),
+        Bad(
+            lambda k: text_labels.text_windows("test", 2),
+            ValueError,
+            "text_windows expected split to be one of training, held-out, got 'test'",
+        ),
         Bad(lambda k: text_labels.text_windows("held-out", 0), ValueError, "text_windows expected count >= 1"),
     ],
     "mi_course.text_labels:word_start": [
         Bad(lambda k: text_labels.word_start(TEXT, "st"), ValueError, "word_start expected one letter, got 'st'"),
     ],
-    **{f"mi_course.text_labels:{name}": [
-        Bad(lambda k, name=name: getattr(text_labels, name)(["ROMEO."]), TypeError, f"{name} expected text to be a str, got list"),
-    ] for name in ("speaker_name", "capital_word", "end_of_speaker_name", "uppercase")},
+    **{
+        f"mi_course.text_labels:{name}": [
+            Bad(
+                lambda k, name=name: getattr(text_labels, name)(["ROMEO."]),
+                TypeError,
+                f"{name} expected text to be a str, got list",
+            ),
+        ]
+        for name in ("speaker_name", "capital_word", "end_of_speaker_name", "uppercase")
+    },
 }
 NO_BAD_INPUT: dict[str, str] = {}
 

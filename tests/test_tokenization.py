@@ -11,21 +11,44 @@ from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.tokenization:character_tokenizer": [
-        Bad(lambda k: tokenization.character_tokenizer("abca"), ValueError, "character_tokenizer expected distinct characters, got 4 with 3 distinct"),
-        Bad(lambda k: tokenization.character_tokenizer(["a", "b"]), TypeError, "character_tokenizer expected characters to be a str, got list"),
+        Bad(
+            lambda k: tokenization.character_tokenizer("abca"),
+            ValueError,
+            "character_tokenizer expected distinct characters, got 4 with 3 distinct",
+        ),
+        Bad(
+            lambda k: tokenization.character_tokenizer(["a", "b"]),
+            TypeError,
+            "character_tokenizer expected characters to be a str, got list",
+        ),
     ],
     "mi_course.tokenization:symbol_tokenizer": [
         Bad(lambda k: tokenization.symbol_tokenizer(0), ValueError, "symbol_tokenizer expected n_symbols >= 1, got 0"),
-        Bad(lambda k: tokenization.symbol_tokenizer("50"), TypeError, "symbol_tokenizer expected n_symbols to be an int, got str"),
+        Bad(
+            lambda k: tokenization.symbol_tokenizer("50"),
+            TypeError,
+            "symbol_tokenizer expected n_symbols to be an int, got str",
+        ),
     ],
     "mi_course.tokenization:write_gpt2_tokenizer": [
-        Bad(lambda k: tokenization.write_gpt2_tokenizer("encoder.json", Path("vocab.bpe")), TypeError, "write_gpt2_tokenizer expected encoder_json to be a Path, got str"),
-        Bad(lambda k: tokenization.write_gpt2_tokenizer(_json_file(k.tmp, {"a": 0}), Path("vocab.bpe"), k.tmp), ValueError,
-            "to hold GPT-2's 50257 tokens ending in <|endoftext|>, got 1 tokens"),
+        Bad(
+            lambda k: tokenization.write_gpt2_tokenizer("encoder.json", Path("vocab.bpe")),
+            TypeError,
+            "write_gpt2_tokenizer expected encoder_json to be a Path, got str",
+        ),
+        Bad(
+            lambda k: tokenization.write_gpt2_tokenizer(_json_file(k.tmp, {"a": 0}), Path("vocab.bpe"), k.tmp),
+            ValueError,
+            "to hold GPT-2's 50257 tokens ending in <|endoftext|>, got 1 tokens",
+        ),
     ],
     "mi_course.tokenization:modular_tokenizer": [
         Bad(lambda k: tokenization.modular_tokenizer(1), ValueError, "modular_tokenizer expected p >= 2, got 1"),
-        Bad(lambda k: tokenization.modular_tokenizer(113.0), TypeError, "modular_tokenizer expected p to be an int, got float"),
+        Bad(
+            lambda k: tokenization.modular_tokenizer(113.0),
+            TypeError,
+            "modular_tokenizer expected p to be an int, got float",
+        ),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.
@@ -63,7 +86,9 @@ def test_the_shipped_bpe_rebuilds_openais_two_files_byte_for_byte():
 def test_write_gpt2_tokenizer_writes_what_gpt2_tokenizer_loads(tmp_path):
     model = json.loads((tokenization.GPT2_BPE_DIR / "tokenizer.json").read_text(encoding="utf-8"))["model"]
     (tmp_path / "encoder.json").write_text(json.dumps(model["vocab"] | {"<|endoftext|>": 50256}))
-    (tmp_path / "vocab.bpe").write_text("#version: 0.2\n" + "".join(f"{left} {right}\n" for left, right in model["merges"]))
+    (tmp_path / "vocab.bpe").write_text(
+        "#version: 0.2\n" + "".join(f"{left} {right}\n" for left, right in model["merges"])
+    )
     tokenization.write_gpt2_tokenizer(tmp_path / "encoder.json", tmp_path / "vocab.bpe", tmp_path / "out")
     for name in ("tokenizer.json", "tokenizer_config.json"):
         assert (tmp_path / "out" / name).read_text() == (tokenization.GPT2_BPE_DIR / name).read_text()

@@ -45,10 +45,17 @@ def test_pull_requests_run_ci_run_which_runs_the_readme_commands_and_nothing_els
     runs = [step["run"] for step in ci["jobs"]["cpu-suite"]["steps"] if "run" in step]
     assert runs[0] == ".ci/run" and not any(re.search(r"apt-get|pip |dev\.py", run) for run in runs[1:])
     script = "\n".join(line.split("#")[0] for line in (ROOT / ".ci" / "run").read_text().splitlines())
-    assert re.findall(r"python3 dev\.py \w+", script) == ["python3 dev.py setup", "python3 dev.py test", "python3 dev.py test"]
-    assert not re.search(r"apt-get|\bpip\b|playwright", script), "setup belongs in dev.py, where the README's command runs it"
+    assert re.findall(r"python3 dev\.py \w+", script) == [
+        "python3 dev.py setup",
+        "python3 dev.py lint",
+        "python3 dev.py test",
+        "python3 dev.py test",
+    ]
+    assert not re.search(r"apt-get|\bpip\b|playwright", script), (
+        "setup belongs in dev.py, where the README's command runs it"
+    )
     quick_start = (ROOT / "README.md").read_text().split("## Quick start")[1].split("\n## ")[0]
-    assert "python3 dev.py test" in quick_start and "python3 dev.py setup" in quick_start
+    assert all(f"python3 dev.py {command}" in quick_start for command in ("setup", "lint", "test"))
 
 
 def test_main_deploys_only_after_the_gpu_snippets_pass():
@@ -142,7 +149,10 @@ def test_setup_installs_debians_chromium_with_apt_non_interactively(machine, mon
     machine("sudo", '[ "$1" = -n ] && shift; "$@"')  # passwordless
     monkeypatch.setattr(dev.os, "geteuid", lambda: 0 if root else 1000)
     assert dev.ensure_browser(install=True) == str(apt_get.with_name("chromium"))
-    assert apt_log(apt_get) == ["-q update < /dev/null noninteractive", "-q install -y chromium < /dev/null noninteractive"]
+    assert apt_log(apt_get) == [
+        "-q update < /dev/null noninteractive",
+        "-q install -y chromium < /dev/null noninteractive",
+    ]
 
 
 @pytest.mark.parametrize("browser, root", [("chromium", True), ("google-chrome", False)])

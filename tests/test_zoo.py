@@ -26,7 +26,10 @@ def test_each_checkpoint_matches_its_recorded_sha256(name):
 
 def test_the_shipped_sae_is_listed_apart_and_loads_with_its_checkpoint_checked():
     assert zoo.list_saes() == ["shakespeare-char-sae"] and "shakespeare-char-sae" not in list_models()
-    assert zoo.sha256_of(zoo.ZOO_DIR / "shakespeare-char-sae" / zoo.WEIGHTS_FILE) == model_card("shakespeare-char-sae").sha256
+    assert (
+        zoo.sha256_of(zoo.ZOO_DIR / "shakespeare-char-sae" / zoo.WEIGHTS_FILE)
+        == model_card("shakespeare-char-sae").sha256
+    )
     sae = zoo.load_sae("shakespeare-char-sae")
     assert (sae.model, sae.d_in, sae.d_sae) == ("shakespeare-char", 128, 512)
 
@@ -140,7 +143,10 @@ def test_induction_2l_shows_induction_and_a_previous_token_head_at_every_repeat_
 
 
 def test_unknown_model_lists_the_available_ones():
-    with pytest.raises(UnknownModelError, match=r"unknown model 'gpt3'; choose from gpt2-twin, grokking-113, induction-2l, shakespeare-char, gpt2-small"):
+    with pytest.raises(
+        UnknownModelError,
+        match=r"unknown model 'gpt3'; choose from gpt2-twin, grokking-113, induction-2l, shakespeare-char, gpt2-small",
+    ):
         load_model("gpt3")
 
 
@@ -151,14 +157,19 @@ def test_a_corrupted_checkpoint_fails_with_a_clear_message(tmp_path, monkeypatch
     data[-1] ^= 0x01
     weights.write_bytes(bytes(data))
     monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path / "weights")
-    with pytest.raises(CheckpointError, match=r"is corrupt: sha256 .* does not match the recorded .*python -m mi_course train induction-2l"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"is corrupt: sha256 .* does not match the recorded .*python -m mi_course train induction-2l",
+    ):
         load_model("induction-2l")
 
 
 def test_a_hub_model_fails_within_5_s_offline_and_says_what_to_do(monkeypatch):
     monkeypatch.setattr(zoo, "HUB_URL", "https://huggingface.invalid/api/models/gpt2")  # never resolves, online or not
     start = time.perf_counter()
-    with pytest.raises(HubUnavailableError, match=r"unreachable from here\. Use a shipped model instead .*or run this in Colab"):
+    with pytest.raises(
+        HubUnavailableError, match=r"unreachable from here\. Use a shipped model instead .*or run this in Colab"
+    ):
         load_model("gpt2-small")
     assert time.perf_counter() - start < 5
 
@@ -206,51 +217,120 @@ def test_character_tokenizer_round_trips_and_refuses_duplicates():
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.zoo:bridge_from_state_dict": [
-        Bad(lambda k: zoo.bridge_from_state_dict("config", {}, k.tokenizer, device=torch.device("cpu"), model_name="x"), TypeError,
-            "bridge_from_state_dict expected config to be a dict, got str"),
-        Bad(lambda k: zoo.bridge_from_state_dict({}, {}, "symbols", device=torch.device("cpu"), model_name="x"), TypeError,
-            "bridge_from_state_dict expected tokenizer to be a .*Tokeni[sz]er.*, got str"),
-        Bad(lambda k: zoo.bridge_from_state_dict({}, {}, k.tokenizer, device="gpu", model_name="x"), ValueError,
-            "bridge_from_state_dict expected device to be a device such as 'cpu'.*got 'gpu'"),
+        Bad(
+            lambda k: zoo.bridge_from_state_dict("config", {}, k.tokenizer, device=torch.device("cpu"), model_name="x"),
+            TypeError,
+            "bridge_from_state_dict expected config to be a dict, got str",
+        ),
+        Bad(
+            lambda k: zoo.bridge_from_state_dict({}, {}, "symbols", device=torch.device("cpu"), model_name="x"),
+            TypeError,
+            "bridge_from_state_dict expected tokenizer to be a .*Tokeni[sz]er.*, got str",
+        ),
+        Bad(
+            lambda k: zoo.bridge_from_state_dict({}, {}, k.tokenizer, device="gpu", model_name="x"),
+            ValueError,
+            "bridge_from_state_dict expected device to be a device such as 'cpu'.*got 'gpu'",
+        ),
     ],
     "mi_course.zoo:hub_reachable": [
-        Bad(lambda k: zoo.hub_reachable(timeout_s=-1), ValueError, "hub_reachable expected timeout_s to be a finite number > 0, got -1"),
+        Bad(
+            lambda k: zoo.hub_reachable(timeout_s=-1),
+            ValueError,
+            "hub_reachable expected timeout_s to be a finite number > 0, got -1",
+        ),
     ],
     "mi_course.zoo:load_model": [
-        Bad(lambda k: zoo.load_model("gpt3"), zoo.UnknownModelError, "unknown model 'gpt3'; choose from gpt2-twin, grokking-113, induction-2l, shakespeare-char, gpt2-small"),
-        Bad(lambda k: zoo.load_model(None), zoo.UnknownModelError, r"expected a model name \(str\) or a model folder \(Path\), got NoneType"),
-        Bad(lambda k: zoo.load_model(zoo.ZOO_DIR / "induction-2l"), zoo.UnknownModelError,
-            r"load_model expected a Hugging Face GPT-2 model folder with config.json, found in .*induction-2l: card.json, model.safetensors"),
-        Bad(lambda k: zoo.load_model(_folder_with_config(k.tmp, {"model_type": "llama"})), zoo.UnknownModelError,
-            r"load_model expected a Hugging Face GPT-2 model folder \(model_type 'gpt2'\), found model_type 'llama' in .*config.json"),
-        Bad(lambda k: zoo.load_model(k.tmp / "nowhere"), zoo.UnknownModelError, "load_model expected a Hugging Face GPT-2 model folder, found no folder at .*nowhere"),
-        Bad(lambda k: zoo.load_model("induction-2l", device="gpu"), ValueError, "load_model expected device to be a device such as 'cpu'.*got 'gpu'"),
-        Bad(lambda k: zoo.load_model("shakespeare-char-sae"), zoo.UnknownModelError,
-            r"'shakespeare-char-sae' is a sparse autoencoder of shakespeare-char, not a model: load it with load_sae\('shakespeare-char-sae'\)"),
+        Bad(
+            lambda k: zoo.load_model("gpt3"),
+            zoo.UnknownModelError,
+            "unknown model 'gpt3'; choose from gpt2-twin, grokking-113, induction-2l, shakespeare-char, gpt2-small",
+        ),
+        Bad(
+            lambda k: zoo.load_model(None),
+            zoo.UnknownModelError,
+            r"expected a model name \(str\) or a model folder \(Path\), got NoneType",
+        ),
+        Bad(
+            lambda k: zoo.load_model(zoo.ZOO_DIR / "induction-2l"),
+            zoo.UnknownModelError,
+            r"load_model expected a Hugging Face GPT-2 model folder with config.json, found in .*induction-2l: card.json, model.safetensors",
+        ),
+        Bad(
+            lambda k: zoo.load_model(_folder_with_config(k.tmp, {"model_type": "llama"})),
+            zoo.UnknownModelError,
+            r"load_model expected a Hugging Face GPT-2 model folder \(model_type 'gpt2'\), found model_type 'llama' in .*config.json",
+        ),
+        Bad(
+            lambda k: zoo.load_model(k.tmp / "nowhere"),
+            zoo.UnknownModelError,
+            "load_model expected a Hugging Face GPT-2 model folder, found no folder at .*nowhere",
+        ),
+        Bad(
+            lambda k: zoo.load_model("induction-2l", device="gpu"),
+            ValueError,
+            "load_model expected device to be a device such as 'cpu'.*got 'gpu'",
+        ),
+        Bad(
+            lambda k: zoo.load_model("shakespeare-char-sae"),
+            zoo.UnknownModelError,
+            r"'shakespeare-char-sae' is a sparse autoencoder of shakespeare-char, not a model: load it with load_sae\('shakespeare-char-sae'\)",
+        ),
     ],
     "mi_course.zoo:load_sae": [
-        Bad(lambda k: zoo.load_sae("shakespeare-char"), zoo.UnknownModelError,
-            "load_sae expected the name of a shipped SAE, one of shakespeare-char-sae, got 'shakespeare-char'"),
+        Bad(
+            lambda k: zoo.load_sae("shakespeare-char"),
+            zoo.UnknownModelError,
+            "load_sae expected the name of a shipped SAE, one of shakespeare-char-sae, got 'shakespeare-char'",
+        ),
     ],
     "mi_course.zoo:hub_twin": [
-        Bad(lambda k: zoo.hub_twin("llama-7b"), zoo.UnknownModelError, "hub_twin: 'llama-7b' has no shipped twin; the twins are gpt2-small -> gpt2-twin"),
+        Bad(
+            lambda k: zoo.hub_twin("llama-7b"),
+            zoo.UnknownModelError,
+            "hub_twin: 'llama-7b' has no shipped twin; the twins are gpt2-small -> gpt2-twin",
+        ),
     ],
     "mi_course.zoo:boot_gpt2": [
-        Bad(lambda k: zoo.boot_gpt2(zoo.ZOO_DIR / "gpt2-twin", torch.device("cpu")), TypeError, "boot_gpt2 expected name_or_folder to be a str, got PosixPath"),
-        Bad(lambda k: zoo.boot_gpt2("gpt2", "gpu"), ValueError, "boot_gpt2 expected device to be a device such as 'cpu'.*got 'gpu'"),
+        Bad(
+            lambda k: zoo.boot_gpt2(zoo.ZOO_DIR / "gpt2-twin", torch.device("cpu")),
+            TypeError,
+            "boot_gpt2 expected name_or_folder to be a str, got PosixPath",
+        ),
+        Bad(
+            lambda k: zoo.boot_gpt2("gpt2", "gpu"),
+            ValueError,
+            "boot_gpt2 expected device to be a device such as 'cpu'.*got 'gpu'",
+        ),
     ],
     "mi_course.zoo:make_tokenizer": [
-        Bad(lambda k: zoo.make_tokenizer({"kind": "bpe"}), ValueError, "make_tokenizer got unknown tokenizer kind 'bpe'; expected 'characters', 'symbols', 'modular' or 'gpt2'"),
-        Bad(lambda k: zoo.make_tokenizer({"kind": "symbols"}), ValueError, r"make_tokenizer expected a 'symbols' spec to have the key 'n_symbols', got keys \['kind'\]"),
+        Bad(
+            lambda k: zoo.make_tokenizer({"kind": "bpe"}),
+            ValueError,
+            "make_tokenizer got unknown tokenizer kind 'bpe'; expected 'characters', 'symbols', 'modular' or 'gpt2'",
+        ),
+        Bad(
+            lambda k: zoo.make_tokenizer({"kind": "symbols"}),
+            ValueError,
+            r"make_tokenizer expected a 'symbols' spec to have the key 'n_symbols', got keys \['kind'\]",
+        ),
         Bad(lambda k: zoo.make_tokenizer("symbols"), TypeError, "make_tokenizer expected spec to be a dict, got str"),
     ],
     "mi_course.zoo:model_card": [
-        Bad(lambda k: zoo.model_card("gpt2-small"), zoo.UnknownModelError, "no shipped model 'gpt2-small'; shipped models: gpt2-twin, grokking-113, induction-2l, shakespeare-char, shakespeare-char-sae"),
+        Bad(
+            lambda k: zoo.model_card("gpt2-small"),
+            zoo.UnknownModelError,
+            "no shipped model 'gpt2-small'; shipped models: gpt2-twin, grokking-113, induction-2l, shakespeare-char, shakespeare-char-sae",
+        ),
         Bad(lambda k: zoo.model_card(7), zoo.UnknownModelError, r"model_card expected a model name \(str\), got int"),
     ],
     "mi_course.zoo:sha256_of": [
         Bad(lambda k: zoo.sha256_of("model.safetensors"), TypeError, "sha256_of expected path to be a Path, got str"),
-        Bad(lambda k: zoo.sha256_of(k.tmp / "missing.safetensors"), FileNotFoundError, "No such file or directory: .*missing.safetensors"),
+        Bad(
+            lambda k: zoo.sha256_of(k.tmp / "missing.safetensors"),
+            FileNotFoundError,
+            "No such file or directory: .*missing.safetensors",
+        ),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

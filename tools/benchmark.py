@@ -79,30 +79,44 @@ def zoo_training() -> list[str]:
     from mi_course.recipes.shakespeare_sae import train_shakespeare_sae
 
     lines = ["| model | recipe | training (s) | held-out loss (nats/char) | bits/char |", "|---|---|---:|---:|---:|"]
-    lines.append(f"| nanoGPT baby GPT (peer, measured before) | 4 layers, d 128, block 64, batch 12, 2,000 iters "
-                 f"| {PEER_SECONDS:.0f} | {PEER_NATS_PER_CHAR:.3f} | {PEER_NATS_PER_CHAR / math.log(2):.3f} |")
+    lines.append(
+        f"| nanoGPT baby GPT (peer, measured before) | 4 layers, d 128, block 64, batch 12, 2,000 iters "
+        f"| {PEER_SECONDS:.0f} | {PEER_NATS_PER_CHAR:.3f} | {PEER_NATS_PER_CHAR / math.log(2):.3f} |"
+    )
     card = train_shakespeare_char().card
     recipe, phase2, metrics = card.training["recipe"], card.training["induction_phase"], card.metrics
-    shape = f"{recipe['n_layers']} layers, d {recipe['d_model']}, block {recipe['n_ctx'] - 1}, batch {recipe['batch_size']}"
+    shape = (
+        f"{recipe['n_layers']} layers, d {recipe['d_model']}, block {recipe['n_ctx'] - 1}, batch {recipe['batch_size']}"
+    )
     phase1_loss = metrics["phase1_held_out_loss_nats_per_char"]
-    lines.append(f"| shakespeare-char, phase 1 | {shape}, {recipe['steps']:,} steps | {card.training['phase1_seconds']:.1f} "
-                 f"| {phase1_loss:.3f} | {phase1_loss / math.log(2):.3f} |")
-    lines.append(f"| shakespeare-char, shipped | + {phase2['steps']:,} steps with {phase2['repeated_rows']} rows of repeated random "
-                 f"characters; induction heads {', '.join(metrics['induction_heads'])} | {card.training['seconds']:.1f} "
-                 f"| {metrics['held_out_loss_nats_per_char']:.3f} | {metrics['held_out_bits_per_char']:.3f} |")
+    lines.append(
+        f"| shakespeare-char, phase 1 | {shape}, {recipe['steps']:,} steps | {card.training['phase1_seconds']:.1f} "
+        f"| {phase1_loss:.3f} | {phase1_loss / math.log(2):.3f} |"
+    )
+    lines.append(
+        f"| shakespeare-char, shipped | + {phase2['steps']:,} steps with {phase2['repeated_rows']} rows of repeated random "
+        f"characters; induction heads {', '.join(metrics['induction_heads'])} | {card.training['seconds']:.1f} "
+        f"| {metrics['held_out_loss_nats_per_char']:.3f} | {metrics['held_out_bits_per_char']:.3f} |"
+    )
     card = train_induction().card
-    lines.append(f"| induction-2l | 2 layers attention-only, {card.training['recipe']['steps']:,} steps "
-                 f"| {card.training['seconds']:.1f} | repeated half (length 13): {card.metrics['repeated_half_loss_len13']:.3f} | |")
+    lines.append(
+        f"| induction-2l | 2 layers attention-only, {card.training['recipe']['steps']:,} steps "
+        f"| {card.training['seconds']:.1f} | repeated half (length 13): {card.metrics['repeated_half_loss_len13']:.3f} | |"
+    )
     card = train_twin().card
     held_out = card.metrics["ioi"]["held-out templates, held-out names"]
-    lines.append(f"| gpt2-twin | {card.config['n_layer']} layers, d {card.config['n_embd']}, {card.training['recipe']['steps']:,} steps "
-                 f"| {card.training['seconds']:.1f} | Shakespeare {card.metrics['held_out_shakespeare_loss']:.3f} nats/token; "
-                 f"IOI held out: accuracy {held_out['accuracy']:.3f}, logit diff {held_out['logit_diff']:.2f} | |")
+    lines.append(
+        f"| gpt2-twin | {card.config['n_layer']} layers, d {card.config['n_embd']}, {card.training['recipe']['steps']:,} steps "
+        f"| {card.training['seconds']:.1f} | Shakespeare {card.metrics['held_out_shakespeare_loss']:.3f} nats/token; "
+        f"IOI held out: accuracy {held_out['accuracy']:.3f}, logit diff {held_out['logit_diff']:.2f} | |"
+    )
     card = train_shakespeare_sae().card
     trained, random_at_l0 = card.metrics["trained"], card.metrics["random at the trained L0"]
-    lines.append(f"| shakespeare-char-sae | {card.config['d_sae']} latents at {card.config['hook']}, {card.training['recipe']['steps']:,} steps "
-                 f"| {card.training['seconds']:.1f} | L0 {trained['l0']:.1f}, FVU {trained['fvu']:.3f}, loss recovered "
-                 f"{trained['loss_recovered']:.3f} (random at the same L0: {random_at_l0['loss_recovered']:.3f}) | |")
+    lines.append(
+        f"| shakespeare-char-sae | {card.config['d_sae']} latents at {card.config['hook']}, {card.training['recipe']['steps']:,} steps "
+        f"| {card.training['seconds']:.1f} | L0 {trained['l0']:.1f}, FVU {trained['fvu']:.3f}, loss recovered "
+        f"{trained['loss_recovered']:.3f} (random at the same L0: {random_at_l0['loss_recovered']:.3f}) | |"
+    )
     return lines
 
 
@@ -113,7 +127,9 @@ def induction_time_to_repeat_loss(target: float = 0.5) -> str:
     from mi_course.training import native_logits, train
 
     seq_len = 13
-    tokens = repeated_random_tokens(64, seq_len, INDUCTION_SYMBOLS, INDUCTION_SYMBOLS, generator=torch.Generator().manual_seed(1))
+    tokens = repeated_random_tokens(
+        64, seq_len, INDUCTION_SYMBOLS, INDUCTION_SYMBOLS, generator=torch.Generator().manual_seed(1)
+    )
     steps: list[int] = []
 
     def low_enough(step: int, model) -> bool:
@@ -161,8 +177,12 @@ def one_page_loop_seconds() -> list[str]:
         if "```python" not in page.read_text(encoding="utf-8"):
             continue
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, str(ROOT / "dev.py"), "test", str(page), "-q", "-p", "no:cacheprovider"],
-                              cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "dev.py"), "test", str(page), "-q", "-p", "no:cacheprovider"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - start
         outcome = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else f"exit {done.returncode}"
         lines.append(f"| {page.relative_to(ROOT)} | {seconds:.1f} | {outcome.strip('= ')} |")
@@ -173,8 +193,13 @@ def site_build_seconds() -> str:
     """Time ``mkdocs build --strict``, notebooks executed, into a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="mi-course-site-") as folder:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", folder], cwd=ROOT, check=True,
-                       env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", folder],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+            capture_output=True,
+        )
         seconds = time.perf_counter() - start
         largest = max(Path(folder).rglob("*.html"), key=lambda page: page.stat().st_size)
         size_kb = largest.stat().st_size / 1000
@@ -197,8 +222,10 @@ def scratch_to_bridge_forward_ratio(repeats: int = 20) -> str:
             for _ in range(repeats):
                 model(tokens)
             timings[name] = (time.perf_counter() - start) / repeats
-    return (f"forward of a (16, {bridge.cfg.n_ctx}) batch: scratch {timings['scratch'] * 1e3:.1f} ms, "
-            f"bridge {timings['bridge'] * 1e3:.1f} ms, ratio scratch/bridge {timings['scratch'] / timings['bridge']:.2f}")
+    return (
+        f"forward of a (16, {bridge.cfg.n_ctx}) batch: scratch {timings['scratch'] * 1e3:.1f} ms, "
+        f"bridge {timings['bridge'] * 1e3:.1f} ms, ratio scratch/bridge {timings['scratch'] / timings['bridge']:.2f}"
+    )
 
 
 def ioi_patching_sweeps(prompts: int = 20) -> list[str]:
@@ -216,22 +243,43 @@ def ioi_patching_sweeps(prompts: int = 20) -> list[str]:
 
     def activation_sweep() -> torch.Tensor:
         with torch.inference_mode():
-            return torch.stack([torch.stack([patch_by_position(model, clean.tokens, abc.tokens, [z_names[layer]], metric, head=head)[0]
-                                             for head in heads]) for layer in layers])
+            return torch.stack(
+                [
+                    torch.stack(
+                        [
+                            patch_by_position(model, clean.tokens, abc.tokens, [z_names[layer]], metric, head=head)[0]
+                            for head in heads
+                        ]
+                    )
+                    for layer in layers
+                ]
+            )
 
     with torch.inference_mode():
-        _, residual = timed(lambda: patch_by_position(model, clean.tokens, abc.tokens, [f"blocks.{layer}.hook_resid_pre" for layer in layers], metric))
-        _, to_logits = timed(lambda: [path_patch(model, clean.tokens, abc.tokens, [(layer, head)], metric) for layer in layers for head in heads])
+        _, residual = timed(
+            lambda: patch_by_position(
+                model, clean.tokens, abc.tokens, [f"blocks.{layer}.hook_resid_pre" for layer in layers], metric
+            )
+        )
+        _, to_logits = timed(
+            lambda: [
+                path_patch(model, clean.tokens, abc.tokens, [(layer, head)], metric)
+                for layer in layers
+                for head in heads
+            ]
+        )
     attribution_patch_heads(model, clean.tokens, abc.tokens, metric)  # warm up the backward pass
     estimates, attribution_s = timed(lambda: attribution_patch_heads(model, clean.tokens, abc.tokens, metric))
     measured, activation_s = timed(activation_sweep)
     correlation = torch.corrcoef(torch.stack([estimates.flatten(), measured.flatten()]))[0, 1].item()
-    return [f"IOI on gpt2-twin, {prompts} prompts of {clean.tokens.shape[1]} tokens (the budget is 30 s per sweep):",
-            f"- activation patching, residual stream by layer and position: {residual:.1f} s",
-            f"- path patching, every head to the logits: {to_logits:.1f} s",
-            f"- activation patching, every head at every position ({measured.numel()} runs): {activation_s:.1f} s",
-            f"- attribution patching, the same estimates: {attribution_s:.2f} s, {activation_s / attribution_s:.0f}x faster; "
-            f"correlation {correlation:.2f}"]
+    return [
+        f"IOI on gpt2-twin, {prompts} prompts of {clean.tokens.shape[1]} tokens (the budget is 30 s per sweep):",
+        f"- activation patching, residual stream by layer and position: {residual:.1f} s",
+        f"- path patching, every head to the logits: {to_logits:.1f} s",
+        f"- activation patching, every head at every position ({measured.numel()} runs): {activation_s:.1f} s",
+        f"- attribution patching, the same estimates: {attribution_s:.2f} s, {activation_s / attribution_s:.0f}x faster; "
+        f"correlation {correlation:.2f}",
+    ]
 
 
 def nnsight_against_transformer_lens(prompts: int = 20, repeats: int = 3) -> str:
@@ -245,18 +293,27 @@ def nnsight_against_transformer_lens(prompts: int = 20, repeats: int = 3) -> str
     clean, abc, metric = patching_case(bridge, prompts)
     layers, positions = list(range(len(blocks(model)))), list(range(clean.tokens.shape[1]))
     hook_names = [f"blocks.{layer}.hook_resid_pre" for layer in layers]
-    runs = (lambda: patch_residual(model, clean.tokens, abc.tokens, metric, layers, positions),  # nnsight, then TransformerLens
-            lambda: patch_by_position(bridge, clean.tokens, abc.tokens, hook_names, metric))
+    runs = (
+        lambda: patch_residual(
+            model, clean.tokens, abc.tokens, metric, layers, positions
+        ),  # nnsight, then TransformerLens
+        lambda: patch_by_position(bridge, clean.tokens, abc.tokens, hook_names, metric),
+    )
     with torch.inference_mode():
-        (nnsight, nnsight_s), (reference, reference_s) = (min((timed(run) for _ in range(repeats)), key=lambda result: result[1])
-                                                          for run in runs)
-    return (f"IOI residual patching on gpt2-twin, {len(layers)} layers x {len(positions)} positions, {prompts} prompts: "
-            f"nnsight {nnsight_s:.2f} s, TransformerLens {reference_s:.2f} s; largest difference {(nnsight - reference).abs().max().item():.1e}")
+        (nnsight, nnsight_s), (reference, reference_s) = (
+            min((timed(run) for _ in range(repeats)), key=lambda result: result[1]) for run in runs
+        )
+    return (
+        f"IOI residual patching on gpt2-twin, {len(layers)} layers x {len(positions)} positions, {prompts} prompts: "
+        f"nnsight {nnsight_s:.2f} s, TransformerLens {reference_s:.2f} s; largest difference {(nnsight - reference).abs().max().item():.1e}"
+    )
 
 
 def main() -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, CUDA: {torch.cuda.is_available()}\n")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, CUDA: {torch.cuda.is_available()}\n"
+    )
     print("| snippet | wall time (s) | peak memory (MiB) |\n|---|---:|---:|")
     for snippet in snippet_files(ROOT):
         on_twin = snippet.needs_network and not hub_reachable()

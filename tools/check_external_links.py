@@ -56,12 +56,16 @@ def check(url: str, timeout: float = 20.0, pause: float = 2.0) -> tuple[str, int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILE, help=f"URLs, one a line (default: {DEFAULT_FILE})")
+    parser.add_argument(
+        "file", nargs="?", type=Path, default=DEFAULT_FILE, help=f"URLs, one a line (default: {DEFAULT_FILE})"
+    )
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per request")
     parser.add_argument("--pause", type=float, default=2.0, help="seconds before the first retry (doubles after)")
     args = parser.parse_args(argv)
     if not args.file.is_file():
-        print(f"{args.file} is missing: run the tests first (python3 dev.py test tests/test_browser.py)", file=sys.stderr)
+        print(
+            f"{args.file} is missing: run the tests first (python3 dev.py test tests/test_browser.py)", file=sys.stderr
+        )
         return 2
     urls = [line.strip() for line in args.file.read_text().splitlines() if line.strip()]
     with ThreadPoolExecutor(max_workers=8) as pool:

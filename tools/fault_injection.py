@@ -51,47 +51,78 @@ def flip_one_byte(path: Path) -> None:
 def accept_everything(path: Path) -> None:
     """Make the induction-score checker pass any function: its first statement returns a passing report."""
     text = path.read_text(encoding="utf-8")
-    match = re.search(r"^def check_induction_score\(.*?\).*?:\n(    \"\"\".*?\"\"\"\n)?", text, re.MULTILINE | re.DOTALL)
+    match = re.search(
+        r"^def check_induction_score\(.*?\).*?:\n(    \"\"\".*?\"\"\"\n)?", text, re.MULTILINE | re.DOTALL
+    )
     if match is None:
         raise ValueError(f"{path.name} no longer defines check_induction_score: update the fault")
     passing = '    return CheckReport("step3", [CriterionResult("induction score", True, "accepted", "anything")])\n'
-    path.write_text(text[: match.end()] + passing + text[match.end():], encoding="utf-8")
+    path.write_text(text[: match.end()] + passing + text[match.end() :], encoding="utf-8")
 
 
 FAULTS = [
-    Fault("a snippet computes something else (fewer held-out windows)",
-          lambda repo: replace_once(repo / LOSS_SNIPPET, "range(0, 63 * 256, 63)", "range(0, 63 * 128, 63)"),
-          (CONCRETE_PAGE, "-k", "induction_on_text_loss")),
-    Fault("a docs block is labelled py, which pytest-codeblocks would skip",
-          lambda repo: replace_once(repo / CONCRETE_PAGE, '```python\n--8<-- "paths/induction_on_text_loss.py"',
-                                    '```py\n--8<-- "paths/induction_on_text_loss.py"'),
-          (CONCRETE_PAGE, "-k", "grammar")),
-    Fault("an include path points to a file that does not exist",
-          lambda repo: replace_once(repo / CONCRETE_PAGE, '"paths/induction_on_text_loss.py"', '"paths/induction_on_text_los.py"'),
-          (CONCRETE_PAGE, "-k", "grammar or induction_on_text_los")),
-    Fault("a checker accepts everything",
-          lambda repo: accept_everything(repo / STEP3_CHECKERS),
-          ("tests/test_step3.py", "-k", "induction_score_checker")),
-    Fault("one byte of a shipped checkpoint changes",
-          lambda repo: flip_one_byte(repo / CHECKPOINT),
-          ("tests/test_zoo.py",)),
-    Fault("a page claims a number the snippet no longer prints",
-          lambda repo: replace_once(repo / CONCRETE_PAGE, "held-out loss: clean 1.785", "held-out loss: clean 1.885"),
-          (CONCRETE_PAGE, "-k", "induction_on_text_loss")),
-    Fault("a claim beside the prose says the opposite of what the run printed (mean ablation hurts less)",
-          lambda repo: replace_once(repo / STEP3_PAGE, 'after="shakespeare-char:", nth=2) > printed("step3/ablation.py", "induction heads zeroed"',
-                                    'after="shakespeare-char:", nth=2) < printed("step3/ablation.py", "induction heads zeroed"'),
-          (STEP3_PAGE, "-k", "grammar or ablation.py")),
-    Fault("a claim in a notebook page says the opposite of what its cell printed (the SAE misses the features)",
-          lambda repo: replace_once(repo / STEP4_NOTEBOOK, "nth=5)) > 0.99-->", "nth=5)) < 0.99-->"),
-          (STEP4_NOTEBOOK, "-k", "run")),
-    Fault("the shipped attention forgets to divide its scores by sqrt(d_head)",
-          lambda repo: replace_once(repo / "mi_course/scratch.py", "scores / math.sqrt(self.cfg.d_head)", "scores"),
-          (STEP2_PAGE, "-k", "logit_match")),
-    Fault("the induction score reads the stripe one position off",
-          lambda repo: replace_once(repo / "mi_course/induction.py", "keys = queries - seq_len + 1",
-                                    "keys = queries - seq_len"),
-          (STEP3_PAGE, "-k", "head_scores")),
+    Fault(
+        "a snippet computes something else (fewer held-out windows)",
+        lambda repo: replace_once(repo / LOSS_SNIPPET, "range(0, 63 * 256, 63)", "range(0, 63 * 128, 63)"),
+        (CONCRETE_PAGE, "-k", "induction_on_text_loss"),
+    ),
+    Fault(
+        "a docs block is labelled py, which pytest-codeblocks would skip",
+        lambda repo: replace_once(
+            repo / CONCRETE_PAGE,
+            '```python\n--8<-- "paths/induction_on_text_loss.py"',
+            '```py\n--8<-- "paths/induction_on_text_loss.py"',
+        ),
+        (CONCRETE_PAGE, "-k", "grammar"),
+    ),
+    Fault(
+        "an include path points to a file that does not exist",
+        lambda repo: replace_once(
+            repo / CONCRETE_PAGE, '"paths/induction_on_text_loss.py"', '"paths/induction_on_text_los.py"'
+        ),
+        (CONCRETE_PAGE, "-k", "grammar or induction_on_text_los"),
+    ),
+    Fault(
+        "a checker accepts everything",
+        lambda repo: accept_everything(repo / STEP3_CHECKERS),
+        ("tests/test_step3.py", "-k", "induction_score_checker"),
+    ),
+    Fault(
+        "one byte of a shipped checkpoint changes",
+        lambda repo: flip_one_byte(repo / CHECKPOINT),
+        ("tests/test_zoo.py",),
+    ),
+    Fault(
+        "a page claims a number the snippet no longer prints",
+        lambda repo: replace_once(repo / CONCRETE_PAGE, "held-out loss: clean 1.785", "held-out loss: clean 1.885"),
+        (CONCRETE_PAGE, "-k", "induction_on_text_loss"),
+    ),
+    Fault(
+        "a claim beside the prose says the opposite of what the run printed (mean ablation hurts less)",
+        lambda repo: replace_once(
+            repo / STEP3_PAGE,
+            'after="shakespeare-char:", nth=2) > printed("step3/ablation.py", "induction heads zeroed"',
+            'after="shakespeare-char:", nth=2) < printed("step3/ablation.py", "induction heads zeroed"',
+        ),
+        (STEP3_PAGE, "-k", "grammar or ablation.py"),
+    ),
+    Fault(
+        "a claim in a notebook page says the opposite of what its cell printed (the SAE misses the features)",
+        lambda repo: replace_once(repo / STEP4_NOTEBOOK, "nth=5)) > 0.99-->", "nth=5)) < 0.99-->"),
+        (STEP4_NOTEBOOK, "-k", "run"),
+    ),
+    Fault(
+        "the shipped attention forgets to divide its scores by sqrt(d_head)",
+        lambda repo: replace_once(repo / "mi_course/scratch.py", "scores / math.sqrt(self.cfg.d_head)", "scores"),
+        (STEP2_PAGE, "-k", "logit_match"),
+    ),
+    Fault(
+        "the induction score reads the stripe one position off",
+        lambda repo: replace_once(
+            repo / "mi_course/induction.py", "keys = queries - seq_len + 1", "keys = queries - seq_len"
+        ),
+        (STEP3_PAGE, "-k", "head_scores"),
+    ),
 ]
 
 
@@ -109,8 +140,12 @@ def copy_of_repository(destination: Path) -> Path:
 
 def tests_pass(repo: Path, tests: tuple[str, ...]) -> bool:
     """Run ``tests`` in ``repo`` with its own ``mi_course`` first on the path (``pythonpath = ["."]``)."""
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
-                          cwd=repo, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
     return done.returncode == 0
 
 

@@ -26,8 +26,8 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 
 from mi_course.datasets import load_shakespeare
-from mi_course.runtime import torch_threads
 from mi_course.recipes.shakespeare_char import shakespeare_split
+from mi_course.runtime import torch_threads
 
 N_LAYERS, D_MODEL, N_HEADS, BLOCK, BATCH = 4, 128, 4, 64, 12
 ITERS, WARMUP, LR, MIN_LR, WEIGHT_DECAY, BETAS, GRAD_CLIP = 2_000, 100, 1e-3, 1e-4, 0.1, (0.9, 0.99), 1.0
@@ -41,7 +41,9 @@ class Attention(nn.Module):
         self.out = nn.Linear(D_MODEL, D_MODEL, bias=False)
 
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
-        q, k, v = rearrange(self.qkv(x), "batch pos (three head d_head) -> three batch head pos d_head", three=3, head=N_HEADS)
+        q, k, v = rearrange(
+            self.qkv(x), "batch pos (three head d_head) -> three batch head pos d_head", three=3, head=N_HEADS
+        )
         z = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         return self.out(rearrange(z, "batch head pos d_head -> batch pos (head d_head)"))
 
@@ -93,7 +95,9 @@ def train(model: BabyGPT, train_ids: Tensor, iterations: int, generator: torch.G
     matrices = [p for p in model.parameters() if p.dim() >= 2]
     others = [p for p in model.parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW(
-        [{"params": matrices, "weight_decay": WEIGHT_DECAY}, {"params": others, "weight_decay": 0.0}], lr=LR, betas=BETAS
+        [{"params": matrices, "weight_decay": WEIGHT_DECAY}, {"params": others, "weight_decay": 0.0}],
+        lr=LR,
+        betas=BETAS,
     )
     start = time.perf_counter()
     for iteration in range(iterations):
@@ -125,8 +129,12 @@ def held_out_loss(model: BabyGPT, held_out: Tensor) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--iters", type=int, default=ITERS,
-                        help=f"training iterations (default {ITERS:,}; the schedule stays nanoGPT's)")
+    parser.add_argument(
+        "--iters",
+        type=int,
+        default=ITERS,
+        help=f"training iterations (default {ITERS:,}; the schedule stays nanoGPT's)",
+    )
     iterations = parser.parse_args().iters
     characters, train_ids, held_out = shakespeare_split(load_shakespeare())
     torch.manual_seed(SEED)
@@ -134,8 +142,10 @@ def main() -> None:
     with torch_threads(THREADS):
         seconds = train(model, train_ids, iterations, torch.Generator().manual_seed(SEED))
         loss = held_out_loss(model.eval(), held_out)
-    print(f"nanoGPT's baby GPT, rewritten: {N_LAYERS} layers, d_model {D_MODEL}, {N_HEADS} heads, block {BLOCK}, "
-          f"batch {BATCH}, {iterations:,} iterations on {THREADS} threads, vocabulary {len(characters)}")
+    print(
+        f"nanoGPT's baby GPT, rewritten: {N_LAYERS} layers, d_model {D_MODEL}, {N_HEADS} heads, block {BLOCK}, "
+        f"batch {BATCH}, {iterations:,} iterations on {THREADS} threads, vocabulary {len(characters)}"
+    )
     print(f"held-out loss: {loss:.3f} nats/char ({loss / math.log(2):.3f} bits/char) after {seconds:.1f} s of training")
 
 

@@ -20,7 +20,16 @@ from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionR
 
 # What plotly.express calls an axis or a legend when it is not told: no reader learns anything from them.
 PX_DEFAULT_TITLES = frozenset({"x", "y", "index", "value", "variable", "color"})
-_TOKENS = ("<|BOS|>", "When", " the", " cat", " sat", ",", " the", " cat")  # " the" and " cat" repeat
+_TOKENS = (
+    "<|BOS|>",
+    "When",
+    " the",
+    " cat",
+    " sat",
+    ",",
+    " the",
+    " cat",
+)  # " the" and " cat" repeat
 _N_HEADS = 12  # three layers of four heads
 
 
@@ -36,37 +45,83 @@ def check_plotly_figures(
     ``attention_heatmap(pattern, tokens)`` a causal (query, key) pattern as a numpy array, with 8
     tokens of which two repeat.
     """
-    functions = {"loss_curves": loss_curves, "head_scatter": head_scatter, "attention_heatmap": attention_heatmap}
+    functions = {
+        "loss_curves": loss_curves,
+        "head_scatter": head_scatter,
+        "attention_heatmap": attention_heatmap,
+    }
     for name, function in functions.items():
         if not callable(function):
-            raise CheckerInputError(f"check_plotly_figures expected your {name} function, got {type(function).__name__}")
+            raise CheckerInputError(
+                f"check_plotly_figures expected your {name} function, got {type(function).__name__}"
+            )
     generator = torch.Generator().manual_seed(0)
     losses = _losses(generator)
-    x, y = (torch.rand(_N_HEADS, generator=generator).round(decimals=3).tolist() for _ in range(2))
+    x, y = (
+        torch.rand(_N_HEADS, generator=generator).round(decimals=3).tolist()
+        for _ in range(2)
+    )
     labels = [f"{layer}.{head}" for layer in range(3) for head in range(4)]
     pattern = _causal_pattern(len(_TOKENS), generator)
-    return CheckReport("step3", (
-        _result("loss_curves", _loss_curves_problem(_figure("loss_curves", lambda: loss_curves(losses)), losses),
-                "one named line per curve, the losses as y, a title and axis titles"),
-        _result("head_scatter", _scatter_problem(_figure("head_scatter", lambda: head_scatter(list(x), list(y), list(labels))), x, y, labels),
-                "markers at (x[i], y[i]) named by labels[i], a title and axis titles"),
-        _result("attention_heatmap",
-                _heatmap_problem(_figure("attention_heatmap", lambda: attention_heatmap(pattern.copy(), list(_TOKENS))), pattern),
-                "one heatmap of the pattern, a tick per token on both axes, colours from 0, a title and axis titles"),
-    ))
+    return CheckReport(
+        "step3",
+        (
+            _result(
+                "loss_curves",
+                _loss_curves_problem(
+                    _figure("loss_curves", lambda: loss_curves(losses)), losses
+                ),
+                "one named line per curve, the losses as y, a title and axis titles",
+            ),
+            _result(
+                "head_scatter",
+                _scatter_problem(
+                    _figure(
+                        "head_scatter",
+                        lambda: head_scatter(list(x), list(y), list(labels)),
+                    ),
+                    x,
+                    y,
+                    labels,
+                ),
+                "markers at (x[i], y[i]) named by labels[i], a title and axis titles",
+            ),
+            _result(
+                "attention_heatmap",
+                _heatmap_problem(
+                    _figure(
+                        "attention_heatmap",
+                        lambda: attention_heatmap(pattern.copy(), list(_TOKENS)),
+                    ),
+                    pattern,
+                ),
+                "one heatmap of the pattern, a tick per token on both axes, colours from 0, a title and axis titles",
+            ),
+        ),
+    )
 
 
 def _losses(generator: torch.Generator) -> dict[str, list[float]]:
     steps = torch.arange(10.0)
-    train = 3.0 * torch.exp(-steps / 4) + 0.5 + 0.05 * torch.rand(10, generator=generator)
+    train = (
+        3.0 * torch.exp(-steps / 4) + 0.5 + 0.05 * torch.rand(10, generator=generator)
+    )
     test = train + 0.2 + 0.05 * torch.rand(10, generator=generator)
-    return {"train": train.round(decimals=4).tolist(), "test": test.round(decimals=4).tolist()}
+    return {
+        "train": train.round(decimals=4).tolist(),
+        "test": test.round(decimals=4).tolist(),
+    }
 
 
 def _causal_pattern(n: int, generator: torch.Generator) -> np.ndarray:
     scores = 2 * torch.randn(n, n, generator=generator)
     future = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
-    return scores.masked_fill(future, float("-inf")).softmax(dim=-1).numpy().astype(np.float64)
+    return (
+        scores.masked_fill(future, float("-inf"))
+        .softmax(dim=-1)
+        .numpy()
+        .astype(np.float64)
+    )
 
 
 def _figure(name: str, call: Callable[[], object]) -> go.Figure:
@@ -75,17 +130,32 @@ def _figure(name: str, call: Callable[[], object]) -> go.Figure:
         figure = call()
     except Exception as error:
         text = str(error).strip()
-        raise CheckerInputError(f"{name} raised {type(error).__name__}: {text.splitlines()[0] if text else '(no message)'}") from error
+        raise CheckerInputError(
+            f"{name} raised {type(error).__name__}: {text.splitlines()[0] if text else '(no message)'}"
+        ) from error
     if isinstance(figure, go.Figure):
         return figure
     if figure is None:
-        raise CheckerInputError(f"{name} should return a plotly Figure, got None: return the figure (fig.show() returns None)")
-    extra = ": return the Figure itself, not figure.to_dict()" if isinstance(figure, dict) else ""
-    raise CheckerInputError(f"{name} should return a plotly Figure (go.Figure, or what plotly.express makes), got {type(figure).__name__}{extra}")
+        raise CheckerInputError(
+            f"{name} should return a plotly Figure, got None: return the figure (fig.show() returns None)"
+        )
+    extra = (
+        ": return the Figure itself, not figure.to_dict()"
+        if isinstance(figure, dict)
+        else ""
+    )
+    raise CheckerInputError(
+        f"{name} should return a plotly Figure (go.Figure, or what plotly.express makes), got {type(figure).__name__}{extra}"
+    )
 
 
 def _result(name: str, problem: str | None, criterion: str) -> CriterionResult:
-    return CriterionResult(name, problem is None, "the figure has all it should" if problem is None else problem, criterion)
+    return CriterionResult(
+        name,
+        problem is None,
+        "the figure has all it should" if problem is None else problem,
+        criterion,
+    )
 
 
 def _array(values: Any) -> np.ndarray | None:
@@ -99,7 +169,11 @@ def _array(values: Any) -> np.ndarray | None:
 
 def _same(values: Any, expected: Sequence[float] | np.ndarray) -> bool:
     array, target = _array(values), np.asarray(expected, dtype=float)
-    return array is not None and array.shape == target.shape and bool(np.allclose(array, target, rtol=1e-5, atol=1e-6))
+    return (
+        array is not None
+        and array.shape == target.shape
+        and bool(np.allclose(array, target, rtol=1e-5, atol=1e-6))
+    )
 
 
 def _titles_problem(figure: go.Figure) -> str | None:
@@ -112,17 +186,28 @@ def _titles_problem(figure: go.Figure) -> str | None:
         if not (text and text.strip()):
             return f"label the {axis} axis: update_layout({axis}axis_title=...) (or labels={{...}} in plotly.express)"
         if text.strip() in PX_DEFAULT_TITLES:
-            return (f"the {axis} axis is called {text!r}, plotly.express's default: say what it shows, with "
-                    f"labels={{{text.strip()!r}: ...}} or update_layout({axis}axis_title=...)")
+            return (
+                f"the {axis} axis is called {text!r}, plotly.express's default: say what it shows, with "
+                f"labels={{{text.strip()!r}: ...}} or update_layout({axis}axis_title=...)"
+            )
     return None
 
 
-def _loss_curves_problem(figure: go.Figure, losses: dict[str, list[float]]) -> str | None:
+def _loss_curves_problem(
+    figure: go.Figure, losses: dict[str, list[float]]
+) -> str | None:
     traces, names = list(figure.data), list(losses)
     lengths = sum(len(values) for values in losses.values())
-    if len(traces) == 1 and len(names) > 1 and _array(traces[0].y) is not None and len(_array(traces[0].y)) == lengths:
-        return (f"all {len(names)} curves are in one trace, so they draw as one line: add one trace per key of losses "
-                "(a go.Scatter per curve, or px.line with color=)")
+    if (
+        len(traces) == 1
+        and len(names) > 1
+        and _array(traces[0].y) is not None
+        and len(_array(traces[0].y)) == lengths
+    ):
+        return (
+            f"all {len(names)} curves are in one trace, so they draw as one line: add one trace per key of losses "
+            "(a go.Scatter per curve, or px.line with color=)"
+        )
     if len(traces) != len(names):
         return f"expected one trace per curve ({len(names)}: {', '.join(names)}), got {len(traces)}"
     for trace in traces:
@@ -144,7 +229,9 @@ def _loss_curves_problem(figure: go.Figure, losses: dict[str, list[float]]) -> s
         x = _array(trace.x)
         if x is not None and x.shape != (len(values),):
             return f"trace {trace.name!r} has {len(trace.x)} x values for {len(values)} losses"
-    if figure.layout.showlegend is False or any(trace.showlegend is False for trace in traces):
+    if figure.layout.showlegend is False or any(
+        trace.showlegend is False for trace in traces
+    ):
         return "show the legend: it is what says which curve is which"
     return _titles_problem(figure)
 
@@ -157,7 +244,9 @@ def _point_labels(trace: Any) -> list[str] | None:
     return None
 
 
-def _scatter_problem(figure: go.Figure, x: list[float], y: list[float], labels: list[str]) -> str | None:
+def _scatter_problem(
+    figure: go.Figure, x: list[float], y: list[float], labels: list[str]
+) -> str | None:
     traces = list(figure.data)
     if not traces:
         return "the figure has no trace: add the points with go.Scatter(mode='markers') or px.scatter"
@@ -167,14 +256,20 @@ def _scatter_problem(figure: go.Figure, x: list[float], y: list[float], labels: 
         if trace.type not in ("scatter", "scattergl"):
             return f"draw the points as a scatter (go.Scatter or px.scatter), not a {trace.type} trace"
         if trace.mode is None or "markers" not in trace.mode or "lines" in trace.mode:
-            return (f"draw markers only, mode='markers' (it is {trace.mode!r}; unset, plotly joins fewer than 20 points with "
-                    "lines): a line would join heads that have nothing to do with each other")
+            return (
+                f"draw markers only, mode='markers' (it is {trace.mode!r}; unset, plotly joins fewer than 20 points with "
+                "lines): a line would join heads that have nothing to do with each other"
+            )
         xs, ys = _array(trace.x), _array(trace.y)
         if xs is None or ys is None or xs.shape != ys.shape or xs.ndim != 1:
             return "give each point an x and a y: go.Scatter(x=x, y=y, ...) or px.scatter(x=x, y=y, ...)"
         points += [(round(float(a), 6), round(float(b), 6)) for a, b in zip(xs, ys)]
         names = _point_labels(trace)
-        point_labels = None if names is None or point_labels is None or len(names) != len(xs) else point_labels + names
+        point_labels = (
+            None
+            if names is None or point_labels is None or len(names) != len(xs)
+            else point_labels + names
+        )
     wanted = [(round(a, 6), round(b, 6)) for a, b in zip(x, y)]
     if sorted(points) != sorted(wanted):
         if sorted(points) == sorted((b, a) for a, b in wanted):
@@ -187,7 +282,9 @@ def _scatter_problem(figure: go.Figure, x: list[float], y: list[float], labels: 
     return _titles_problem(figure)
 
 
-def _tick_problem(figure: go.Figure, trace: Any, axis: str, tokens: Sequence[str]) -> str | None:
+def _tick_problem(
+    figure: go.Figure, trace: Any, axis: str, tokens: Sequence[str]
+) -> str | None:
     """Whether ``axis`` shows one label per token, a repeated token in a column of its own; else what is wrong."""
     n, role = len(tokens), {"x": "key (column)", "y": "query (row)"}[axis]
     coordinates = getattr(trace, axis)
@@ -196,18 +293,28 @@ def _tick_problem(figure: go.Figure, trace: Any, axis: str, tokens: Sequence[str
         labels = [str(value) for value in coordinates]
         if len(set(labels)) < len(labels):
             repeated = next(label for label in labels if labels.count(label) > 1)
-            return (f"the {axis} axis is a category axis on which the repeated token {repeated!r} is one column: plot the "
-                    f"positions 0..{n - 1} and show the tokens with {axis}axis tickmode='array', tickvals, ticktext")
-        if len(labels) != n or not all(token.strip() in label for token, label in zip(tokens, labels)):
+            return (
+                f"the {axis} axis is a category axis on which the repeated token {repeated!r} is one column: plot the "
+                f"positions 0..{n - 1} and show the tokens with {axis}axis tickmode='array', tickvals, ticktext"
+            )
+        if len(labels) != n or not all(
+            token.strip() in label for token, label in zip(tokens, labels)
+        ):
             return f"label each {role} with its token, in order: {list(tokens)}"
         return None
     positions = list(range(n)) if coordinates is None else _array(coordinates)
     ticktext = layout_axis.ticktext
     if ticktext is None:
-        return (f"label each {role} with its token: {axis}axis tickmode='array', tickvals=positions, ticktext=tokens "
-                f"(with tokens as {axis} itself, the repeated ones would merge into one)")
+        return (
+            f"label each {role} with its token: {axis}axis tickmode='array', tickvals=positions, ticktext=tokens "
+            f"(with tokens as {axis} itself, the repeated ones would merge into one)"
+        )
     tickvals = _array(layout_axis.tickvals)
-    if [str(text) for text in ticktext] != list(tokens) or tickvals is None or not _same(tickvals, positions):
+    if (
+        [str(text) for text in ticktext] != list(tokens)
+        or tickvals is None
+        or not _same(tickvals, positions)
+    ):
         return f"the {axis} axis should show one tick per token, token i at position i: ticktext={list(tokens)}"
     return None
 
@@ -232,8 +339,10 @@ def _heatmap_problem(figure: go.Figure, pattern: np.ndarray) -> str | None:
     if middle is not None:
         return "attention is a probability, from 0 to 1: use a sequential colour scale from 0 (zmin=0), not one centred on a middle value"
     if low != 0:
-        return ("start the colour scale at 0 (zmin=0, or cmin=0 on px.imshow's coloraxis): a weight's colour should say how "
-                "much attention, from none, not how much above the smallest weight shown")
+        return (
+            "start the colour scale at 0 (zmin=0, or cmin=0 on px.imshow's coloraxis): a weight's colour should say how "
+            "much attention, from none, not how much above the smallest weight shown"
+        )
     return _titles_problem(figure)
 
 

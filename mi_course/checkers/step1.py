@@ -9,7 +9,12 @@ import torch
 from torch import nn
 
 from mi_course import _checks
-from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult, _as_checker_input_error
+from mi_course.checkers.report import (
+    CheckerInputError,
+    CheckReport,
+    CriterionResult,
+    _as_checker_input_error,
+)
 from mi_course.datasets import MnistData, load_mnist
 from mi_course.runtime import get_device
 
@@ -21,8 +26,14 @@ _N_CLASSES = 10
 
 def mnist_model_inputs(images: torch.Tensor) -> torch.Tensor:
     """Turn uint8 MNIST images (n, 28, 28) into the float32 model inputs in [0, 1] the checker feeds."""
-    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or tuple(images.shape[1:]) != _IMAGE_SHAPE:
-        raise CheckerInputError(f"mnist_model_inputs expected uint8 images of shape (n, 28, 28), got {_checks.described(images)}")
+    if (
+        not isinstance(images, torch.Tensor)
+        or images.dtype != torch.uint8
+        or tuple(images.shape[1:]) != _IMAGE_SHAPE
+    ):
+        raise CheckerInputError(
+            f"mnist_model_inputs expected uint8 images of shape (n, 28, 28), got {_checks.described(images)}"
+        )
     return images.float() / 255
 
 
@@ -42,7 +53,9 @@ def check_mnist_classifier(
     with _as_checker_input_error():
         _checks.integer(batch_size, "check_mnist_classifier", "batch_size", minimum=1)
         if train_seconds is not None:
-            _checks.number(train_seconds, "check_mnist_classifier", "train_seconds", minimum=0)
+            _checks.number(
+                train_seconds, "check_mnist_classifier", "train_seconds", minimum=0
+            )
         if data is not None:
             _checks.instance(data, MnistData, "check_mnist_classifier", "data")
     device = _validate_classifier(model)
@@ -52,7 +65,9 @@ def check_mnist_classifier(
     correct = 0
     with torch.inference_mode():
         for start in range(0, len(data.test_labels), batch_size):
-            images = mnist_model_inputs(data.test_images[start : start + batch_size]).to(device)
+            images = mnist_model_inputs(
+                data.test_images[start : start + batch_size]
+            ).to(device)
             labels = data.test_labels[start : start + batch_size].to(device)
             correct += (model(images).argmax(dim=-1) == labels).sum().item()
     model.train(was_training)
@@ -80,11 +95,15 @@ def check_mnist_classifier(
 def _validate_classifier(model: nn.Module) -> torch.device:
     """Probe ``model`` on a tiny batch; raise a one-line CheckerInputError if it cannot be checked."""
     if not isinstance(model, nn.Module):
-        raise CheckerInputError(f"expected a torch.nn.Module, got {type(model).__name__}")
+        raise CheckerInputError(
+            f"expected a torch.nn.Module, got {type(model).__name__}"
+        )
     expected_device = get_device()
     parameters = list(model.parameters())
     if not parameters:
-        raise CheckerInputError("expected a model with trainable parameters, got one with none")
+        raise CheckerInputError(
+            "expected a model with trainable parameters, got one with none"
+        )
     for name, parameter in model.named_parameters():
         if parameter.dtype != torch.float32:
             raise CheckerInputError(
@@ -99,13 +118,21 @@ def _validate_classifier(model: nn.Module) -> torch.device:
     try:
         with torch.inference_mode():
             logits = model(probe)
-    except Exception as error:  # any failure here means the model's input contract differs
+    except (
+        Exception
+    ) as error:  # any failure here means the model's input contract differs
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CheckerInputError(
             f"expected a model taking float32 images of shape (batch, 28, 28); on a (2, 28, 28) "
             f"batch it raised {type(error).__name__}: {first_line}"
         ) from error
     if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (2, _N_CLASSES):
-        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise CheckerInputError(f"expected logits of shape (batch, 10), got {got} for a batch of 2")
+        got = (
+            tuple(logits.shape)
+            if isinstance(logits, torch.Tensor)
+            else type(logits).__name__
+        )
+        raise CheckerInputError(
+            f"expected logits of shape (batch, 10), got {got} for a batch of 2"
+        )
     return parameters[0].device

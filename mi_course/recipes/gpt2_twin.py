@@ -66,14 +66,28 @@ class TwinRecipe:
 
     def config(self) -> GPT2Config:
         return GPT2Config(
-            n_layer=self.n_layers, n_embd=self.d_model, n_head=self.n_heads, n_positions=self.n_ctx,
-            n_inner=4 * self.d_model, vocab_size=GPT2_VOCAB_SIZE, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
-            bos_token_id=GPT2_VOCAB_SIZE - 1, eos_token_id=GPT2_VOCAB_SIZE - 1, tie_word_embeddings=True,
+            n_layer=self.n_layers,
+            n_embd=self.d_model,
+            n_head=self.n_heads,
+            n_positions=self.n_ctx,
+            n_inner=4 * self.d_model,
+            vocab_size=GPT2_VOCAB_SIZE,
+            resid_pdrop=0.0,
+            embd_pdrop=0.0,
+            attn_pdrop=0.0,
+            bos_token_id=GPT2_VOCAB_SIZE - 1,
+            eos_token_id=GPT2_VOCAB_SIZE - 1,
+            tie_word_embeddings=True,
         )
 
     def lr_at(self, step: int) -> float:
         """Linear warmup, then cosine decay to zero."""
-        return self.lr * min(1.0, (step + 1) / self.warmup_steps) * 0.5 * (1 + math.cos(math.pi * step / self.steps))
+        return (
+            self.lr
+            * min(1.0, (step + 1) / self.warmup_steps)
+            * 0.5
+            * (1 + math.cos(math.pi * step / self.steps))
+        )
 
 
 TWIN_RECIPE = TwinRecipe()
@@ -90,37 +104,61 @@ def train_twin(recipe: TwinRecipe = TWIN_RECIPE) -> TrainedModel:
     tokenizer = gpt2_tokenizer()
     shakespeare = torch.tensor(tokenizer(text[:cut]).input_ids)
     draw = random.Random(recipe.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=(0.9, 0.99), weight_decay=recipe.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=recipe.lr,
+        betas=(0.9, 0.99),
+        weight_decay=recipe.weight_decay,
+    )
     model.train()
     start = time.perf_counter()
     for step in range(recipe.steps):
         for group in optimizer.param_groups:
             group["lr"] = recipe.lr_at(step)
-        loss = _ioi_loss(model, recipe, step) + _name_loss(model, recipe, tokenizer, draw) + _shakespeare_loss(model, recipe, shakespeare, draw)
+        loss = (
+            _ioi_loss(model, recipe, step)
+            + _name_loss(model, recipe, tokenizer, draw)
+            + _shakespeare_loss(model, recipe, shakespeare, draw)
+        )
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if (step + 1) % 100 == 0:
-            print(f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
+            print(
+                f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
     seconds = time.perf_counter() - start
     model.eval()
     card = ModelCard(
         name="gpt2-twin",
         description="A 2-layer GPT-2 (transformers' GPT2LMHeadModel, GPT-2's tokenizer) trained on IOI prompts, "
-                    "name sentences and Shakespeare; a stand-in for GPT-2 small that runs offline.",
+        "name sentences and Shakespeare; a stand-in for GPT-2 small that runs offline.",
         config=model.config.to_diff_dict() | {"model_type": "gpt2"},
         tokenizer={"kind": "gpt2"},
         sha256="",
         data=f"IOI prompts ({len(ioi.TRAINING_TEMPLATES)} templates, {len(ioi.TRAINING_NAMES)} names), name sentences, "
-             f"and the first 90% of {SHAKESPEARE_PIN} in GPT-2 BPE",
-        training={"command": "python -m mi_course train gpt2-twin", "recipe": asdict(recipe), "seconds": round(seconds, 1),
-                  "threads": torch.get_num_threads(),
-                  "loss_positions": "IOI prompts: the answer; name sentences: the two names; Shakespeare: 8 sampled per window"},
-        metrics={"ioi": ioi_metrics(model), "ioi_untrained": untrained,
-                 "held_out_shakespeare_loss": _held_out_loss(model, text[cut:]), "uniform_loss": round(math.log(GPT2_VOCAB_SIZE), 4)},
+        f"and the first 90% of {SHAKESPEARE_PIN} in GPT-2 BPE",
+        training={
+            "command": "python -m mi_course train gpt2-twin",
+            "recipe": asdict(recipe),
+            "seconds": round(seconds, 1),
+            "threads": torch.get_num_threads(),
+            "loss_positions": "IOI prompts: the answer; name sentences: the two names; Shakespeare: 8 sampled per window",
+        },
+        metrics={
+            "ioi": ioi_metrics(model),
+            "ioi_untrained": untrained,
+            "held_out_shakespeare_loss": _held_out_loss(model, text[cut:]),
+            "uniform_loss": round(math.log(GPT2_VOCAB_SIZE), 4),
+        },
     )
-    state = {name: tensor for name, tensor in model.state_dict().items() if name != "lm_head.weight"}  # tied to wte
+    state = {
+        name: tensor
+        for name, tensor in model.state_dict().items()
+        if name != "lm_head.weight"
+    }  # tied to wte
     return TrainedModel(state, card, {"config.json": model.config.to_json_string()})
 
 
@@ -130,48 +168,98 @@ def ioi_metrics(model: GPT2LMHeadModel, n: int = 500) -> dict[str, dict[str, flo
     _checks.instance(model, GPT2LMHeadModel, "ioi_metrics", "model")
     _checks.integer(n, "ioi_metrics", "n", minimum=1)
     splits = {
-        "training templates, training names": (ioi.TRAINING_TEMPLATES, ioi.TRAINING_NAMES),
-        "held-out templates, held-out names": (ioi.HELD_OUT_TEMPLATES, ioi.HELD_OUT_NAMES),
+        "training templates, training names": (
+            ioi.TRAINING_TEMPLATES,
+            ioi.TRAINING_NAMES,
+        ),
+        "held-out templates, held-out names": (
+            ioi.HELD_OUT_TEMPLATES,
+            ioi.HELD_OUT_NAMES,
+        ),
         "held-out templates, unseen names": (ioi.HELD_OUT_TEMPLATES, ioi.UNSEEN_NAMES),
     }
     metrics = {}
     for split, (templates, names) in splits.items():
         prompts = ioi.ioi_prompts(n, templates=templates, names=names, seed=123)
         diffs = ioi.logit_diff(model(prompts.tokens).logits, prompts)
-        metrics[split] = {"accuracy": round((diffs > 0).float().mean().item(), 3), "logit_diff": round(diffs.mean().item(), 3)}
+        metrics[split] = {
+            "accuracy": round((diffs > 0).float().mean().item(), 3),
+            "logit_diff": round(diffs.mean().item(), 3),
+        }
     return metrics
 
 
 def _ioi_loss(model: GPT2LMHeadModel, recipe: TwinRecipe, step: int) -> Tensor:
-    prompts = ioi.ioi_prompts(recipe.ioi_rows, templates=ioi.TRAINING_TEMPLATES, names=ioi.TRAINING_NAMES, seed=recipe.seed * 100_003 + step)
-    hidden = model.transformer(prompts.tokens).last_hidden_state[torch.arange(len(prompts)), prompts.end]
+    prompts = ioi.ioi_prompts(
+        recipe.ioi_rows,
+        templates=ioi.TRAINING_TEMPLATES,
+        names=ioi.TRAINING_NAMES,
+        seed=recipe.seed * 100_003 + step,
+    )
+    hidden = model.transformer(prompts.tokens).last_hidden_state[
+        torch.arange(len(prompts)), prompts.end
+    ]
     return F.cross_entropy(model.lm_head(hidden), prompts.io)
 
 
-def _name_loss(model: GPT2LMHeadModel, recipe: TwinRecipe, tokenizer: PreTrainedTokenizerFast, draw: random.Random) -> Tensor:
+def _name_loss(
+    model: GPT2LMHeadModel,
+    recipe: TwinRecipe,
+    tokenizer: PreTrainedTokenizerFast,
+    draw: random.Random,
+) -> Tensor:
     names = ioi.TRAINING_NAMES + ioi.HELD_OUT_NAMES
-    rows = [[tokenizer.bos_token_id, *tokenizer(draw.choice(NAME_SENTENCES).format(
-        N=draw.choice(names), PLACE=draw.choice(ioi.PLACES), OBJECT=draw.choice(ioi.OBJECTS))).input_ids]
-        for _ in range(recipe.name_rows)]
+    rows = [
+        [
+            tokenizer.bos_token_id,
+            *tokenizer(
+                draw.choice(NAME_SENTENCES).format(
+                    N=draw.choice(names),
+                    PLACE=draw.choice(ioi.PLACES),
+                    OBJECT=draw.choice(ioi.OBJECTS),
+                )
+            ).input_ids,
+        ]
+        for _ in range(recipe.name_rows)
+    ]
     width = max(map(len, rows))
-    tokens = torch.tensor([row + [tokenizer.bos_token_id] * (width - len(row)) for row in rows])
+    tokens = torch.tensor(
+        [row + [tokenizer.bos_token_id] * (width - len(row)) for row in rows]
+    )
     targets = tokens[:, 1:]
-    is_name = torch.isin(targets, torch.tensor([ioi.name_token(name) for name in names]))  # both mentions
+    is_name = torch.isin(
+        targets, torch.tensor([ioi.name_token(name) for name in names])
+    )  # both mentions
     hidden = model.transformer(tokens[:, :-1]).last_hidden_state[is_name]
     return F.cross_entropy(model.lm_head(hidden), targets[is_name])
 
 
-def _shakespeare_loss(model: GPT2LMHeadModel, recipe: TwinRecipe, shakespeare: Tensor, draw: random.Random) -> Tensor:
-    starts = [draw.randrange(len(shakespeare) - recipe.n_ctx - 1) for _ in range(recipe.shakespeare_rows)]
-    windows = torch.stack([shakespeare[start : start + recipe.n_ctx + 1] for start in starts])
-    positions = torch.tensor([draw.sample(range(recipe.n_ctx), recipe.shakespeare_positions) for _ in starts])
+def _shakespeare_loss(
+    model: GPT2LMHeadModel, recipe: TwinRecipe, shakespeare: Tensor, draw: random.Random
+) -> Tensor:
+    starts = [
+        draw.randrange(len(shakespeare) - recipe.n_ctx - 1)
+        for _ in range(recipe.shakespeare_rows)
+    ]
+    windows = torch.stack(
+        [shakespeare[start : start + recipe.n_ctx + 1] for start in starts]
+    )
+    positions = torch.tensor(
+        [draw.sample(range(recipe.n_ctx), recipe.shakespeare_positions) for _ in starts]
+    )
     hidden = model.transformer(windows[:, :-1]).last_hidden_state
-    picked = hidden.gather(1, positions[..., None].expand(-1, -1, recipe.d_model)).flatten(0, 1)
-    return F.cross_entropy(model.lm_head(picked), windows[:, 1:].gather(1, positions).flatten())
+    picked = hidden.gather(
+        1, positions[..., None].expand(-1, -1, recipe.d_model)
+    ).flatten(0, 1)
+    return F.cross_entropy(
+        model.lm_head(picked), windows[:, 1:].gather(1, positions).flatten()
+    )
 
 
 @torch.inference_mode()
 def _held_out_loss(model: GPT2LMHeadModel, text: str, windows: int = 64) -> float:
     """Mean loss in nats per token on the first ``windows`` windows of held-out Shakespeare."""
-    ids = torch.tensor(gpt2_tokenizer()(text).input_ids[: windows * model.config.n_positions]).view(windows, -1)
+    ids = torch.tensor(
+        gpt2_tokenizer()(text).input_ids[: windows * model.config.n_positions]
+    ).view(windows, -1)
     return round(model(ids, labels=ids).loss.item(), 4)

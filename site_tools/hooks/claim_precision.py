@@ -18,13 +18,15 @@ TITLE = re.compile(r"^# .+$", re.MULTILINE)
 
 def precision_line(summary: dict) -> str:
     """The sentence a page shows, from a claims file's summary."""
-    line = (f'<p class="claim-precision" markdown><small>Every output on this page is what its code prints; '
-            f'{summary["numbers"]:,} printed numbers were measured under {summary["settings"]} CPU kernel settings')
+    line = (
+        f'<p class="claim-precision" markdown><small>Every output on this page is what its code prints; '
+        f"{summary['numbers']:,} printed numbers were measured under {summary['settings']} CPU kernel settings"
+    )
     if summary["moved"] == 0:
         return line + ", and none moved: expect the same digits.</small></p>"
     return line + (
-        f', {summary["moved"]} moved, by at most {summary["widest_relative_spread"]:.2%} '
-        f'(`{summary["widest_in"]}`): expect the same text, and numbers within {summary["margin"]:g} times '
+        f", {summary['moved']} moved, by at most {summary['widest_relative_spread']:.2%} "
+        f"(`{summary['widest_in']}`): expect the same text, and numbers within {summary['margin']:g} times "
         "that spread.</small></p>"
     )
 

@@ -13,13 +13,31 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML has no type hints; types-PyYAML is not installed
 
 GLOSSARY_FILE = "glossary.yml"  # in docs_dir
 PLACEHOLDER = "<!-- glossary -->"
 # Elements whose text is never annotated: code, links, headings, existing abbreviations, controls.
-SKIPPED = {"a", "abbr", "button", "code", "h1", "h2", "h3", "h4", "h5", "h6", "kbd", "label", "pre", "select",
-           "svg", "textarea", "title", "dt"}
+SKIPPED = {
+    "a",
+    "abbr",
+    "button",
+    "code",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "kbd",
+    "label",
+    "pre",
+    "select",
+    "svg",
+    "textarea",
+    "title",
+    "dt",
+}
 # Raw-text elements are taken whole, so a "<" inside a script is never read as a tag.
 PIECES = re.compile(r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>)", re.DOTALL | re.IGNORECASE)
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>", re.DOTALL)
@@ -38,7 +56,10 @@ class Entry:
 
 def load_glossary(path: Path) -> list[Entry]:
     """The entries of a glossary file, checked: each needs a term and a definition, and no form may repeat."""
-    entries = [Entry(item["term"], item["definition"], tuple(item.get("forms", ()))) for item in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    entries = [
+        Entry(item["term"], item["definition"], tuple(item.get("forms", ())))
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))
+    ]
     seen: set[str] = set()
     for entry in entries:
         for form in (entry.term, *entry.forms):
@@ -54,12 +75,15 @@ def annotate(page_html: str, entries: list[Entry]) -> str:
     """Wrap each glossary term in ``page_html``'s text in an ``<abbr>`` holding its definition."""
     definitions = {form.lower(): entry.definition for entry in entries for form in (entry.term, *entry.forms)}
     longest_first = sorted(definitions, key=len, reverse=True)
-    terms = re.compile(r"(?<![\w-])(" + "|".join(re.escape(form) for form in longest_first) + r")(?![\w-])", re.IGNORECASE)
+    terms = re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(form) for form in longest_first) + r")(?![\w-])", re.IGNORECASE
+    )
 
     def wrap(match: re.Match) -> str:
         return f'<abbr title="{html.escape(definitions[match[1].lower()])}">{match[1]}</abbr>'
 
-    pieces, open_skipped = PIECES.split(page_html), []
+    pieces = PIECES.split(page_html)
+    open_skipped: list[str] = []  # the skipped elements open here, innermost last
     for index, piece in enumerate(pieces):
         if index % 2 == 0:
             if piece and not open_skipped:
@@ -81,7 +105,9 @@ def definition_list(entries: list[Entry]) -> str:
     items = []
     for entry in sorted(entries, key=lambda entry: entry.term.lower()):
         forms = f" <small>(also: {', '.join(html.escape(form) for form in entry.forms)})</small>" if entry.forms else ""
-        items.append(f'<dt id="{entry.anchor}">{html.escape(entry.term)}{forms}</dt><dd>{html.escape(entry.definition)}</dd>')
+        items.append(
+            f'<dt id="{entry.anchor}">{html.escape(entry.term)}{forms}</dt><dd>{html.escape(entry.definition)}</dd>'
+        )
     return '<dl class="glossary">' + "".join(items) + "</dl>"
 
 

@@ -23,7 +23,18 @@ import sys
 from pathlib import Path, PurePosixPath
 
 from site_tools.hooks.prose_numbers import expand_numbers
-from site_tools.pages import DOCS_DIR, INSTALL_SNIPPET, PROSE_CLAIM, SNIPPETS_DIR, Fence, Prose, Snippet, expand, markdown_pages, parse
+from site_tools.pages import (
+    DOCS_DIR,
+    INSTALL_SNIPPET,
+    PROSE_CLAIM,
+    SNIPPETS_DIR,
+    Fence,
+    Prose,
+    Snippet,
+    expand,
+    markdown_pages,
+    parse,
+)
 
 GITHUB = "https://github.com/"
 COLAB = "https://colab.research.google.com/github/"
@@ -36,7 +47,9 @@ CLAIM_LINE = re.compile(PROSE_CLAIM.pattern + r"\n?", re.DOTALL)  # a claim, and
 NETWORK_TAG = "requires-network"  # a snippet that needs the network; Colab is online, tests are not
 SKIP_TAG = "skipped-by-page-tests"  # an inline block under a pytest.mark.skip marker on the page
 # Admonitions (!!! and ???) and content tabs (===): Jupyter renders neither, so each becomes a bold title.
-BLOCK_HEADER = re.compile(r'^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)[ \t]*(?P<kind>[\w-]+)?[^"]*(?:"(?P<title>[^"]*)")?\s*$')
+BLOCK_HEADER = re.compile(
+    r'^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)[ \t]*(?P<kind>[\w-]+)?[^"]*(?:"(?P<title>[^"]*)")?\s*$'
+)
 # A relative link to another page of the site; in a notebook it points to the page on the site instead.
 PAGE_LINK = re.compile(r"\]\((?P<target>(?![a-z]+:|#|/)[^)\s#]+\.(?:md|ipynb))(?P<anchor>#[^)\s]*)?\)")
 METADATA = {
@@ -120,7 +133,12 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
     prose: list[str] = []
 
     def add(cell_type: str, source: str, metadata: dict | None = None) -> None:
-        cell = {"cell_type": cell_type, "id": f"cell-{len(cells) + 1}", "metadata": metadata or {}, "source": source}
+        cell: dict = {
+            "cell_type": cell_type,
+            "id": f"cell-{len(cells) + 1}",
+            "metadata": metadata or {},
+            "source": source,
+        }
         if cell_type == "code":
             cell |= {"execution_count": None, "outputs": []}
         cells.append(cell)
@@ -129,7 +147,9 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
         # A claim on its own line would split the paragraph in Jupyter: the notebook leaves claims out.
         text = re.sub(r"\n{3,}", "\n\n", CLAIM_LINE.sub("", expand("\n".join(prose), root))).strip("\n")
         if site_url:
-            text = PAGE_LINK.sub(lambda link: f"]({page_url(site_url, page_src, link['target'])}{link['anchor'] or ''})", text)
+            text = PAGE_LINK.sub(
+                lambda link: f"]({page_url(site_url, page_src, link['target'])}{link['anchor'] or ''})", text
+            )
         if text.strip():
             add("markdown", text)
         prose.clear()
@@ -145,7 +165,11 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
             prose.extend(lines[part.start : part.end + 1])
         else:
             flush_prose()
-            skip = {"tags": [SKIP_TAG], "mi_course": {"skip_reason": part.skip_reason or "no reason given"}} if part.skip_reason is not None else None
+            skip = (
+                {"tags": [SKIP_TAG], "mi_course": {"skip_reason": part.skip_reason or "no reason given"}}
+                if part.skip_reason is not None
+                else None
+            )
             if not part.is_include_block:
                 add("code", part.text, skip)
                 continue
@@ -162,8 +186,14 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
     flush_prose()
     if not any(cell["cell_type"] == "code" for cell in cells):
         return None
-    install = {"cell_type": "code", "id": "install", "metadata": {}, "source": install_cell(root),
-               "execution_count": None, "outputs": []}
+    install: dict = {
+        "cell_type": "code",
+        "id": "install",
+        "metadata": {},
+        "source": install_cell(root),
+        "execution_count": None,
+        "outputs": [],
+    }
     return {"cells": [install, *cells], "metadata": METADATA, "nbformat": 4, "nbformat_minor": 5}
 
 
@@ -203,12 +233,16 @@ def on_page_content(html, page, config, files):
     if src.endswith(".ipynb"):
         notebook = f"docs/{src}"
         download, colab = PurePosixPath(src).name, colab_url(repo, notebook)
-        note = (f'Source: <a href="{repo.rstrip("/")}/blob/main/{notebook}"><code>{notebook}</code></a>'
-                f" · tested by <code>python3 dev.py test {notebook}</code>")
+        note = (
+            f'Source: <a href="{repo.rstrip("/")}/blob/main/{notebook}"><code>{notebook}</code></a>'
+            f" · tested by <code>python3 dev.py test {notebook}</code>"
+        )
     elif src in _notebooks:
         download, colab = _notebooks[src], colab_url(repo, branch_path(src), COLAB_BRANCH)
-        note = ("This page's code as a notebook, generated from the page"
-                f" · tested by <code>python3 dev.py test tests/test_page_notebooks.py -k {PurePosixPath(src).stem}</code>")
+        note = (
+            "This page's code as a notebook, generated from the page"
+            f" · tested by <code>python3 dev.py test tests/test_page_notebooks.py -k {PurePosixPath(src).stem}</code>"
+        )
     else:
         return html
     links = (
@@ -226,9 +260,10 @@ def on_page_content(html, page, config, files):
 
 # ---- command line: the notebooks the publish workflow pushes to the colab branch ----------------
 
+
 def write_all(out_dir: Path, root: Path) -> list[Path]:
     """Write the notebook of every Markdown page under ``root/docs`` to ``out_dir/<branch_path>``."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # PyYAML has no type hints; types-PyYAML is not installed
 
     site_url = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8")).get("site_url") or ""
     written = []

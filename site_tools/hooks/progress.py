@@ -54,7 +54,9 @@ def on_files(files, config):
             _step_pages[step] = file.src_uri
     missing = [step for step in STEP_CHECKS if step not in _step_pages]
     if missing:
-        raise PluginError(f"no page holds the checklist of {', '.join(missing)}: add <!-- progress: STEP --> to its page")
+        raise PluginError(
+            f"no page holds the checklist of {', '.join(missing)}: add <!-- progress: STEP --> to its page"
+        )
     return files
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from site_tools.quotes import card_field, output_of, printed
+from site_tools.quotes import card_field, literal_keywords, output_of, printed
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"  # this hook lives in site_tools/hooks
 MACRO = re.compile(r"\{\{\s*(?P<name>\w+)\((?P<args>(?s:.*?))\)\s*\}\}")  # may wrap across lines
@@ -51,8 +51,9 @@ def expand_numbers(markdown: str, page: str, docs_dir: Path = DOCS_DIR) -> str:
             return macro[0]
         try:
             call = ast.parse(f"f({macro['args']})", mode="eval").body
+            assert isinstance(call, ast.Call), f"{macro[0]} is not one call"
             args = [ast.literal_eval(arg) for arg in call.args]
-            options = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+            options = literal_keywords(call)
             decimals = options.pop("round", None)
             if macro["name"] == "printed":
                 snippet, *selection = args

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from site_tools.pages import SNIPPETS_DIR, Fence, Snippet, parse
 from site_tools import runs
+from site_tools.pages import SNIPPETS_DIR, Fence, Snippet, parse
 
 log = logging.getLogger("mkdocs.hooks.snippet_links")
 _figures: dict[str, list[str]] = {}  # page source path -> figure HTML, in order of their placeholders
@@ -25,7 +25,7 @@ def badge(run: runs.RunRecord | None, test_command: str) -> str:
         return f'<span class="snippet-badge snippet-badge-missing" title="{test_command} measures it">not measured yet</span>'
     return (
         f'<span class="snippet-badge" title="CPU time and peak memory of its last test run, on {run.measured_on}">'
-        f'{run.cpu_s:.1f} s CPU · {run.peak_mib:,.0f} MiB peak · {run.device}</span>'
+        f"{run.cpu_s:.1f} s CPU · {run.peak_mib:,.0f} MiB peak · {run.device}</span>"
     )
 
 
@@ -39,7 +39,9 @@ def on_page_markdown(markdown, page, config, files):
     for fence in parse(lines):
         if isinstance(fence, Fence) and fence.is_include_block and not fence.is_output:
             snippets = [Snippet(name, root) for name in fence.includes]
-            recorded = {snippet.name: runs.current(root, runs.ALONE, snippet.name, snippet.script) for snippet in snippets}
+            recorded = {
+                snippet.name: runs.current(root, runs.ALONE, snippet.name, snippet.script) for snippet in snippets
+            }
             links = " · ".join(
                 f"[`{SNIPPETS_DIR}/{snippet.name}`]({repo_files}/{SNIPPETS_DIR}/{snippet.name}) "
                 f"{badge(recorded[snippet.name], command)}"
@@ -51,9 +53,15 @@ def on_page_markdown(markdown, page, config, files):
                     continue
                 run = recorded[snippet.name]
                 if run is None:
-                    log.warning("%s: %s, so its figures are missing", page.file.src_uri,
-                                runs.missing(f"{SNIPPETS_DIR}/{snippet.name}", runs.ALONE, command))
-                    added += ["", f'{fence.indent}<p class="snippet-figure-missing">Its figures appear once <code>{command}</code> has run it.</p>']
+                    log.warning(
+                        "%s: %s, so its figures are missing",
+                        page.file.src_uri,
+                        runs.missing(f"{SNIPPETS_DIR}/{snippet.name}", runs.ALONE, command),
+                    )
+                    added += [
+                        "",
+                        f'{fence.indent}<p class="snippet-figure-missing">Its figures appear once <code>{command}</code> has run it.</p>',
+                    ]
                     continue
                 for html in run.figures:
                     added += ["", f"{fence.indent}<!-- mi-course-figure-{len(figures)} -->"]

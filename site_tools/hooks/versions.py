@@ -10,8 +10,12 @@ import platform
 from datetime import date
 from importlib.metadata import version
 
-VERIFIED_PACKAGES = {"torch": "torch", "TransformerLens": "transformer-lens", "plotly": "plotly",
-                     "MkDocs Material": "mkdocs-material"}
+VERIFIED_PACKAGES = {
+    "torch": "torch",
+    "TransformerLens": "transformer-lens",
+    "plotly": "plotly",
+    "MkDocs Material": "mkdocs-material",
+}
 
 
 def verified_with() -> str:

@@ -1,4 +1,5 @@
-# Exercise: a linear probe. Fill in both functions, run the file, and read what the checker says.
+# Exercise: a linear probe. Fill in both functions,
+# run the file, and read what the checker says.
 import torch
 import torch.nn.functional as F
 from jaxtyping import Float
@@ -10,9 +11,13 @@ from mi_course.checkers.features import check_probe
 seed_everything(0)
 
 
-def train_probe(activations, labels, *, steps: int = 500, lr: float = 0.01, seed: int = 0) -> nn.Linear:
-    """Logistic regression from each activation (n, d_model) to its 0/1 label (n,): a linear layer with one output."""
-    # Seed, make nn.Linear(d_model, 1), and take `steps` full-batch Adam steps on the binary cross-entropy of its logits.
+def train_probe(
+    activations, labels, *, steps: int = 500, lr: float = 0.01, seed: int = 0
+) -> nn.Linear:
+    """Logistic regression from each activation (n, d_model) to its 0/1 label (n,): a
+    linear layer with one output."""
+    # Seed, make nn.Linear(d_model, 1), and take `steps` full-batch
+    # Adam steps on the binary cross-entropy of its logits.
     raise NotImplementedError("fill in train_probe")
 
 

@@ -1,21 +1,36 @@
-# Activation patching for IOI on gpt2-twin: which activations of a clean run restore IO - S in the corrupted run?
+# Activation patching for IOI on gpt2-twin: which activations
+# of a clean run restore IO - S in the corrupted run?
 from mi_course import load_model, seed_everything
 from mi_course.interventions import patch_heads
 from mi_course.ioi import ROLE_GROUPS, patch_roles, patching_case
 
 seed_everything(0)
-model = load_model("gpt2-twin")  # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
-# 100 prompts of one held-out template, ABBA and BABA mixed, their ABC corruptions, and the IOI metric (0 corrupted, 1 clean).
+# in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
+model = load_model("gpt2-twin")
+# 100 prompts of one held-out template, ABBA and BABA mixed, their
+# ABC corruptions, and the IOI metric (0 corrupted, 1 clean).
 prompts, abc, metric = patching_case(model)
 
-# The residual stream before each layer, patched at each prompt's own S1, IO, S2 or end: in a BABA prompt S1 comes first.
+# The residual stream before each layer, patched at each prompt's
+# own S1, IO, S2 or end: in a BABA prompt S1 comes first.
 layers = range(model.cfg.n_layers)
-by_role = patch_roles(model, prompts, abc, [f"blocks.{layer}.hook_resid_pre" for layer in layers], metric)
+by_role = patch_roles(
+    model, prompts, abc, [f"blocks.{layer}.hook_resid_pre" for layer in layers], metric
+)
 print("patched at: " + "".join(f"{'+'.join(roles):>7}" for roles in ROLE_GROUPS))
 for layer in layers:
-    print(f"resid_pre {layer}: " + "".join(f"{round(value, 2) + 0.0:+7.2f}" for value in by_role[layer].tolist()))
+    print(
+        f"resid_pre {layer}: "
+        + "".join(f"{round(value, 2) + 0.0:+7.2f}" for value in by_role[layer].tolist())
+    )
 
 # Each head's output (hook_z), at every position at once.
 by_head = patch_heads(model, prompts.tokens, abc.tokens, metric)
 for layer in layers:
-    print(f"layer {layer} heads: " + "  ".join(f"{layer}.{head} {round(by_head[layer, head].item(), 2) + 0.0:+.2f}" for head in range(model.cfg.n_heads)))
+    print(
+        f"layer {layer} heads: "
+        + "  ".join(
+            f"{layer}.{head} {round(by_head[layer, head].item(), 2) + 0.0:+.2f}"
+            for head in range(model.cfg.n_heads)
+        )
+    )

@@ -1,4 +1,5 @@
-# Exercise: attribution patching. Fill in attribution_patch_heads, run the file, and read what the checker says.
+# Exercise: attribution patching. Fill in attribution_patch_heads,
+# run the file, and read what the checker says.
 import functools
 
 import torch
@@ -10,10 +11,11 @@ seed_everything(0)
 
 
 def attribution_patch_heads(model, clean_tokens, corrupted_tokens, metric):
-    """The linear estimate of patching each head's clean hook_z, at each position, into the corrupted run: (n_layers, n_heads, pos)."""
-    # Cache the clean run's hook_z. Run the corrupted tokens with hooks that keep each layer's hook_z and its
-    # gradient, and differentiate metric(logits). Each entry is (clean z - corrupted z) · gradient, summed over
-    # the batch and d_head.
+    """The linear estimate of patching each head's clean hook_z, at each position, into
+    the corrupted run: (n_layers, n_heads, pos)."""
+    # Cache the clean run's hook_z. Run the corrupted tokens with hooks that keep each
+    # layer's hook_z and its gradient, and differentiate metric(logits). Each entry is
+    # (clean z - corrupted z) · gradient, summed over the batch and d_head.
     raise NotImplementedError("fill in attribution_patch_heads")
 
 

@@ -1,4 +1,5 @@
-# Does each head's patching effect hold on other prompts? The same patching on 5 new draws of 50 prompts.
+# Does each head's patching effect hold on other prompts?
+# The same patching on 5 new draws of 50 prompts.
 import torch
 
 from mi_course import load_model, seed_everything
@@ -7,25 +8,41 @@ from mi_course.interventions import patch_heads
 from mi_course.ioi import patching_case
 
 seed_everything(0)
-model = load_model("gpt2-twin")  # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
+# in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
+model = load_model("gpt2-twin")
 
 
 def heads_patched(seed: int, n: int) -> torch.Tensor:
-    """Each head's whole output patched, on the ``n`` prompts (and their corruptions) that ``seed`` draws: (layer, head)."""
+    """Each head's whole output patched, on the ``n`` prompts (and their corruptions)
+    that ``seed`` draws: (layer, head)."""
     prompts, abc, metric = patching_case(model, n, seed=seed)
     return patch_heads(model, prompts.tokens, abc.tokens, metric)
 
 
-tables = torch.stack([heads_patched(seed, n=50) for seed in range(1, 6)])  # (draw, layer, head); seed 0 drew the block above
-print("each head's whole output patched, over 5 draws of 50 prompts: mean, lowest and highest")
+# (draw, layer, head); seed 0 drew the block above
+tables = torch.stack([heads_patched(seed, n=50) for seed in range(1, 6)])
+print(
+    "each head's whole output patched, "
+    "over 5 draws of 50 prompts: mean, lowest and highest"
+)
 for layer in range(model.cfg.n_layers):
     for head in range(model.cfg.n_heads):
         spread = Distribution(tuple(tables[:, layer, head].tolist()))
-        print(f"head {layer}.{head}: " + "  ".join(f"{round(value, 2) + 0.0:+.2f}" for value in (spread.mean, spread.low, spread.high)))
+        print(
+            f"head {layer}.{head}: "
+            + "  ".join(
+                f"{round(value, 2) + 0.0:+.2f}"
+                for value in (spread.mean, spread.low, spread.high)
+            )
+        )
 
 # The same with 20 prompts a draw: the head whose effect moves most between draws.
-small = torch.stack([heads_patched(seed, n=20) for seed in range(1, 6)]).flatten(1)  # (draw, layer * n_heads + head)
+# (draw, layer * n_heads + head)
+small = torch.stack([heads_patched(seed, n=20) for seed in range(1, 6)]).flatten(1)
 widest = (small.max(0).values - small.min(0).values).argmax().item()
 layer, head = divmod(widest, model.cfg.n_heads)
-print(f"with 20 prompts a draw, head {layer}.{head} moves most: from {round(small[:, widest].min().item(), 2) + 0.0:+.2f} "
-      f"to {round(small[:, widest].max().item(), 2) + 0.0:+.2f}")
+print(
+    f"with 20 prompts a draw, head {layer}.{head} moves most: "
+    f"from {round(small[:, widest].min().item(), 2) + 0.0:+.2f} "
+    f"to {round(small[:, widest].max().item(), 2) + 0.0:+.2f}"
+)

@@ -1,4 +1,5 @@
-# Exercise: the IOI metric. Fill in ioi_metric, run the file, and read what the checker says.
+# Exercise: the IOI metric. Fill in ioi_metric,
+# run the file, and read what the checker says.
 import torch
 from torch import Tensor
 
@@ -9,9 +10,11 @@ seed_everything(0)
 
 
 def ioi_metric(prompts, clean_logits, corrupted_logits):
-    """A function of the logits: the mean logit(IO) - logit(S), rescaled so that corrupted scores 0 and clean 1."""
-    # Read each prompt at its own last position, prompts.end (the batch is right-padded), and its own names,
-    # prompts.io and prompts.s. Return a 0-dim tensor, not a float: attribution patching differentiates it.
+    """A function of the logits: the mean logit(IO) - logit(S), rescaled so that
+    corrupted scores 0 and clean 1."""
+    # Read each prompt at its own last position, prompts.end (the batch is
+    # right-padded), and its own names, prompts.io and prompts.s. Return a 0-dim tensor,
+    # not a float: attribution patching differentiates it.
     raise NotImplementedError("fill in ioi_metric")
 
 

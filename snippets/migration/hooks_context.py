@@ -1,14 +1,18 @@
-# add_hook / reset_hooks, the hooks() context manager and permanent hooks behave as in TL 3.
+# add_hook / reset_hooks, the hooks() context
+# manager and permanent hooks behave as in TL 3.
 import torch
 from mi_course import get_device, load_model, seed_everything
 from mi_course.induction import repeated_random_tokens
 
 seed_everything(0)
 device = get_device()
-model = load_model("induction-2l", device=device)  # the course's 2-layer attention-only induction model
+# the course's 2-layer attention-only induction model
+model = load_model("induction-2l", device=device)
 bos = model.cfg.d_vocab - 1  # BOS is the last id; every id before it is a symbol
 # BOS, then 10 random symbols twice: the repeated sequences the model was trained on.
-tokens = repeated_random_tokens(2, 10, bos, bos, generator=torch.Generator().manual_seed(0)).to(device)
+tokens = repeated_random_tokens(
+    2, 10, bos, bos, generator=torch.Generator().manual_seed(0)
+).to(device)
 calls = []
 
 
@@ -28,7 +32,12 @@ run("after add_hook")
 model.reset_hooks()
 run("after reset_hooks")
 
-with model.hooks(fwd_hooks=[("blocks.0.attn.hook_pattern", count), ("blocks.1.attn.hook_pattern", count)]):
+with model.hooks(
+    fwd_hooks=[
+        ("blocks.0.attn.hook_pattern", count),
+        ("blocks.1.attn.hook_pattern", count),
+    ]
+):
     run("inside with model.hooks(...)")
 run("after the with block")
 

@@ -1,4 +1,5 @@
-# TransformerLens 4 removed HookedTransformer: the old imports now fail with a pointer to the new API.
+# TransformerLens 4 removed HookedTransformer: the
+# old imports now fail with a pointer to the new API.
 try:
     from transformer_lens import HookedTransformer  # noqa: F401
 except ImportError as error:

@@ -1,7 +1,13 @@
-# The Step 1 checker tells you in one line what it expected when your model does not fit.
+# The Step 1 checker tells you in one line what
+# it expected when your model does not fit.
 from torch import nn
 
-from mi_course import CheckerInputError, check_mnist_classifier, get_device, seed_everything
+from mi_course import (
+    CheckerInputError,
+    check_mnist_classifier,
+    get_device,
+    seed_everything,
+)
 
 seed_everything(0)
 device = get_device()

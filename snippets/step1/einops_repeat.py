@@ -1,4 +1,5 @@
-# repeat: upsample an image by repeating each pixel, where Tensor.repeat would tile the whole image.
+# repeat: upsample an image by repeating each pixel,
+# where Tensor.repeat would tile the whole image.
 import torch
 from einops import repeat
 

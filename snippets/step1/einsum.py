@@ -1,4 +1,5 @@
-# einsum: attention scores with every axis named, so a forgotten transpose cannot slip through.
+# einsum: attention scores with every axis named,
+# so a forgotten transpose cannot slip through.
 import torch
 from einops import einsum
 
@@ -11,7 +12,8 @@ scores = einsum(q, k, "q_pos d_head, k_pos d_head -> q_pos k_pos")
 print("scores:", tuple(scores.shape))
 assert torch.allclose(scores, q @ k.T)
 
-# Forgetting the transpose still gives a (6, 6) matrix, but it is not the attention scores.
+# Forgetting the transpose still gives a (6, 6)
+# matrix, but it is not the attention scores.
 no_transpose = q @ k
 assert no_transpose.shape == scores.shape and not torch.allclose(no_transpose, scores)
 print("q @ k (no transpose) matches:", torch.allclose(no_transpose, scores))

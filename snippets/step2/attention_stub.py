@@ -1,4 +1,5 @@
-# Exercise: causal multi-head attention. Fill in forward and apply_causal_mask, then run the file.
+# Exercise: causal multi-head attention. Fill in
+# forward and apply_causal_mask, then run the file.
 import torch
 from jaxtyping import Float
 from torch import Tensor, nn
@@ -11,10 +12,13 @@ seed_everything(0)
 
 
 class Attention(nn.Module):
---8<-- "mi_course/scratch.py:attention-init"
+    # --8<-- "mi_course/scratch.py:attention-init"
 
-    def forward(self, normalized_resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
-        # q, k, v per head; scores q.k / sqrt(d_head); causal mask; softmax over keys; z = pattern @ v;
+    def forward(
+        self, normalized_resid_pre: Float[Tensor, "batch pos d_model"]
+    ) -> Float[Tensor, "batch pos d_model"]:
+        # q, k, v per head; scores q.k / sqrt(d_head);
+        # causal mask; softmax over keys; z = pattern @ v;
         # then W_O maps each head's z back to d_model, summed over heads, plus b_O.
         raise NotImplementedError("fill in Attention.forward")
 

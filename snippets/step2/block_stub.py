@@ -1,4 +1,5 @@
-# Exercise: a transformer block. Use the reference LayerNorm, Attention and MLP (or yours).
+# Exercise: a transformer block. Use the reference
+# LayerNorm, Attention and MLP (or yours).
 from jaxtyping import Float
 from torch import Tensor, nn
 
@@ -17,7 +18,9 @@ class TransformerBlock(nn.Module):
         self.ln2 = LayerNorm(cfg)
         self.mlp = MLP(cfg)
 
-    def forward(self, resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+    def forward(
+        self, resid_pre: Float[Tensor, "batch pos d_model"]
+    ) -> Float[Tensor, "batch pos d_model"]:
         raise NotImplementedError("fill in TransformerBlock.forward")
 
 

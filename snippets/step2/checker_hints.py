@@ -10,7 +10,9 @@ seed_everything(0)
 
 class EpsOutsideTheRoot(LayerNorm):
     def forward(self, residual):
-        centred = residual - reduce(residual, "batch pos d_model -> batch pos 1", "mean")
+        centred = residual - reduce(
+            residual, "batch pos d_model -> batch pos 1", "mean"
+        )
         std = reduce(centred.pow(2), "batch pos d_model -> batch pos 1", "mean").sqrt()
         return centred / (std + self.eps) * self.w + self.b
 

@@ -11,10 +11,10 @@ from mi_course.scratch import ScratchConfig
 seed_everything(0)
 
 
---8<-- "mi_course/scratch.py:embed"
+# --8<-- "mi_course/scratch.py:embed"
 
 
---8<-- "mi_course/scratch.py:pos-embed"
+# --8<-- "mi_course/scratch.py:pos-embed"
 
 
 print(check_embed(Embed))

@@ -11,16 +11,20 @@ seed_everything(0)
 
 
 class Embed(nn.Module):
---8<-- "mi_course/scratch.py:embed-init"
+    # --8<-- "mi_course/scratch.py:embed-init"
 
-    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+    def forward(
+        self, tokens: Int[Tensor, "batch pos"]
+    ) -> Float[Tensor, "batch pos d_model"]:
         raise NotImplementedError("fill in Embed.forward")
 
 
 class PosEmbed(nn.Module):
---8<-- "mi_course/scratch.py:pos-embed-init"
+    # --8<-- "mi_course/scratch.py:pos-embed-init"
 
-    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+    def forward(
+        self, tokens: Int[Tensor, "batch pos"]
+    ) -> Float[Tensor, "batch pos d_model"]:
         raise NotImplementedError("fill in PosEmbed.forward")
 
 

@@ -11,7 +11,7 @@ from mi_course.scratch import ScratchConfig
 seed_everything(0)
 
 
---8<-- "mi_course/scratch.py:layernorm"
+# --8<-- "mi_course/scratch.py:layernorm"
 
 
 print(check_layernorm(LayerNorm))

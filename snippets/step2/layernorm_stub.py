@@ -11,10 +11,13 @@ seed_everything(0)
 
 
 class LayerNorm(nn.Module):
---8<-- "mi_course/scratch.py:layernorm-init"
+    # --8<-- "mi_course/scratch.py:layernorm-init"
 
-    def forward(self, residual: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
-        # Centre over d_model, divide by sqrt(variance + eps), then scale by w and shift by b.
+    def forward(
+        self, residual: Float[Tensor, "batch pos d_model"]
+    ) -> Float[Tensor, "batch pos d_model"]:
+        # Centre over d_model, divide by sqrt(variance
+        # + eps), then scale by w and shift by b.
         raise NotImplementedError("fill in LayerNorm.forward")
 
 

@@ -1,4 +1,5 @@
-# The MLP from scratch: up-project, gelu_new, down-project, at every position independently.
+# The MLP from scratch: up-project, gelu_new,
+# down-project, at every position independently.
 import torch
 from einops import einsum
 from jaxtyping import Float
@@ -11,7 +12,7 @@ from mi_course.scratch import ScratchConfig, gelu_new
 seed_everything(0)
 
 
---8<-- "mi_course/scratch.py:mlp"
+# --8<-- "mi_course/scratch.py:mlp"
 
 
 print(check_mlp(MLP))

@@ -1,4 +1,5 @@
-# Exercise: the training loop. Fill in train_demo_transformer, run the file, and read what the checker says.
+# Exercise: the training loop. Fill in train_demo_transformer,
+# run the file, and read what the checker says.
 from collections.abc import Iterable
 
 import torch
@@ -14,8 +15,9 @@ from mi_course.scratch import DemoTransformer
 seed_everything(0)
 
 
---8<-- "mi_course/scratch.py:train-loop-signature"
-    # For each batch: the logits; the cross-entropy of the logits at each position against the NEXT token;
+# --8<-- "mi_course/scratch.py:train-loop-signature"
+    # For each batch: the logits; the cross-entropy of
+    # the logits at each position against the NEXT token;
     # zero the gradients, backpropagate, step the optimizer; record the loss as a float.
     raise NotImplementedError("fill in train_demo_transformer")
 

@@ -1,5 +1,5 @@
-# Exercise: an induction score measured by a hook during the run, with no cache. Fill in the hook, run the file,
-# and read what the checker says.
+# Exercise: an induction score measured by a hook during the run, with no cache. Fill in
+# the hook, run the file, and read what the checker says.
 from jaxtyping import Float
 from torch import Tensor
 
@@ -11,10 +11,12 @@ seed_everything(0)
 
 
 def induction_score_hook(seq_len: int, scores: Float[Tensor, "n_layers n_heads"]):
-    """A hook for blocks.L.attn.hook_pattern that writes layer L's induction scores into scores[L] during the run."""
+    """A hook for blocks.L.attn.hook_pattern that writes layer L's induction scores into
+    scores[L] during the run."""
 
     def hook(pattern: Float[Tensor, "batch head query key"], hook) -> None:
-        # hook.layer() is L; induction_score(pattern, seq_len) gives one score per head. Return nothing:
+        # hook.layer() is L; induction_score(pattern,
+        # seq_len) gives one score per head. Return nothing:
         # the hook only reads, so the run goes on unchanged.
         raise NotImplementedError("fill in the hook")
 

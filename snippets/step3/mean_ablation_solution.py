@@ -8,7 +8,7 @@ from mi_course.checkers import check_mean_ablation_hook
 seed_everything(0)
 
 
---8<-- "mi_course/interventions.py:mean-ablation-hook"
+# --8<-- "mi_course/interventions.py:mean-ablation-hook"
 
 
 print(check_mean_ablation_hook(mean_ablation_hook))

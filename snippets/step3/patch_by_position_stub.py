@@ -1,4 +1,5 @@
-# Exercise: activation patching from scratch. Fill in both functions, run the file, and read what the checkers say.
+# Exercise: activation patching from scratch. Fill in both
+# functions, run the file, and read what the checkers say.
 import torch
 from jaxtyping import Float
 from torch import Tensor
@@ -9,10 +10,19 @@ from mi_course.checkers.step3 import check_normalised_metric, check_patch_by_pos
 seed_everything(0)
 
 
-def patch_by_position(model, clean_tokens, corrupted_tokens, hook_names: list[str], metric, head: int | None = None):
-    """metric(logits) of the corrupted run with one clean activation patched in: (len(hook_names), pos)."""
-    # Cache the clean run. For each hook name and each position, run the corrupted tokens with a hook that
-    # replaces the activation at that position only (and only head `head`'s slice if given) by the clean one.
+def patch_by_position(
+    model,
+    clean_tokens,
+    corrupted_tokens,
+    hook_names: list[str],
+    metric,
+    head: int | None = None,
+):
+    """metric(logits) of the corrupted run with one clean activation patched in:
+    (len(hook_names), pos)."""
+    # Cache the clean run. For each hook name and each position, run the corrupted
+    # tokens with a hook that replaces the activation at that position only (and only
+    # head `head`'s slice if given) by the clean one.
     raise NotImplementedError("fill in patch_by_position")
 
 
@@ -22,7 +32,10 @@ def normalised_metric(metric, clean_logits, corrupted_logits):
     raise NotImplementedError("fill in normalised_metric")
 
 
-for check, function in ((check_patch_by_position, patch_by_position), (check_normalised_metric, normalised_metric)):
+for check, function in (
+    (check_patch_by_position, patch_by_position),
+    (check_normalised_metric, normalised_metric),
+):
     try:
         print(check(function))
     except CheckerInputError as error:

@@ -1,4 +1,5 @@
-# Exercise: three figures in Plotly itself. Fill in the functions, run the file, and read what the checker says.
+# Exercise: three figures in Plotly itself. Fill in the
+# functions, run the file, and read what the checker says.
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,19 +13,25 @@ seed_everything(0)
 
 
 def loss_curves(losses: dict[str, Sequence[float]]) -> go.Figure:
-    """Every curve of ``losses`` on one plot: one line per name, so that the legend says which is which."""
+    """Every curve of ``losses`` on one plot: one line per name, so that the legend says
+    which is which."""
     # One trace per key, named by it; a title, and a title on each axis.
     raise NotImplementedError("fill in loss_curves")
 
 
-def head_scatter(x: Sequence[float], y: Sequence[float], labels: Sequence[str]) -> go.Figure:
-    """One point per head, its previous-token score against its induction score, named when you hover on it."""
+def head_scatter(
+    x: Sequence[float], y: Sequence[float], labels: Sequence[str]
+) -> go.Figure:
+    """One point per head, its previous-token score against its induction score, named
+    when you hover on it."""
     raise NotImplementedError("fill in head_scatter")
 
 
 def attention_heatmap(pattern: Any, tokens: Sequence[str]) -> go.Figure:
-    """A head's attention pattern: a row per query, a column per key, colour from 0 (none) to 1 (all of it)."""
-    # A token may repeat: each must keep its own column and row, with its own tick label.
+    """A head's attention pattern: a row per query, a column per key, colour from 0
+    (none) to 1 (all of it)."""
+    # A token may repeat: each must keep its own
+    # column and row, with its own tick label.
     raise NotImplementedError("fill in attention_heatmap")
 
 

@@ -7,6 +7,9 @@ for name in list_models():
         continue
     card = model_card(name)
     print(f"{name}: {card.description}")
-    print(f"  retrain: {card.training['command']} (seed {card.training['recipe']['seed']})")
+    print(
+        f"  retrain: {card.training['command']} "
+        f"(seed {card.training['recipe']['seed']})"
+    )
     for metric, value in card.metrics.items():
         print(f"  {metric}: {value}")
