@@ -266,10 +266,10 @@ def patch_residual(
     activations stay on the server, and only the scores come back.
     """
     chosen = [blocks(model)[layer] for layer in layers]
-    # The clean inputs stay where the model runs, never sent back; the scores, one number
-    # per patched run, are the one thing that comes back. Each run patches one block's
-    # input, at one position only. (Each traced statement on one line, no comment inside
-    # the traced blocks: nnsight rebuilds the blocks from their source lines.)
+    # The clean inputs stay where the model runs, never sent back; the scores, one
+    # number per patched run, are the one thing that comes back. Each run patches one
+    # block's input, at one position only. (Each traced statement on one line, and no
+    # comment inside a traced block: nnsight rebuilds the blocks from their lines.)
     with model.session(remote=remote):
         with model.trace(clean):
             clean_inputs = [block.input for block in chosen]
