@@ -28,13 +28,14 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from tqdm import tqdm
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from mi_course import _checks, ioi
 from mi_course.datasets import SHAKESPEARE_PIN, load_shakespeare
 from mi_course.runtime import seed_everything
 from mi_course.tokenization import GPT2_VOCAB_SIZE, gpt2_tokenizer
-from mi_course.training import TrainedModel
+from mi_course.training import TrainedModel, progress
 from mi_course.zoo import ModelCard
 
 NAME_SENTENCES = (
@@ -112,7 +113,7 @@ def train_twin(recipe: TwinRecipe = TWIN_RECIPE) -> TrainedModel:
     )
     model.train()
     start = time.perf_counter()
-    for step in range(recipe.steps):
+    for step in progress(range(recipe.steps), recipe.steps, "gpt2-twin"):
         for group in optimizer.param_groups:
             group["lr"] = recipe.lr_at(step)
         loss = (
@@ -125,10 +126,13 @@ def train_twin(recipe: TwinRecipe = TWIN_RECIPE) -> TrainedModel:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if (step + 1) % 100 == 0:
-            print(
-                f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)",
-                flush=True,
-            )
+            with (
+                tqdm.external_write_mode()
+            ):  # the line goes above the bar, not through it
+                print(
+                    f"step {step + 1}/{recipe.steps}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)",
+                    flush=True,
+                )
     seconds = time.perf_counter() - start
     model.eval()
     card = ModelCard(

@@ -23,7 +23,7 @@ from transformer_lens.model_bridge.sources.native.model import NativeModel
 
 from mi_course import _checks, grokking
 from mi_course.runtime import torch_threads
-from mi_course.training import TrainedModel, new_native_model
+from mi_course.training import TrainedModel, new_native_model, progress
 from mi_course.zoo import ModelCard
 
 
@@ -170,7 +170,9 @@ def train_grokking(recipe: GrokkingRecipe = GROKKING_RECIPE) -> TrainedModel:
             tuple[int, float, dict[str, Tensor]]
         ] = []  # (epoch, seconds of training so far, weights)
         start, keeping = time.perf_counter(), 0.0
-        for epoch in range(1, recipe.epochs + 1):
+        for epoch in progress(
+            range(1, recipe.epochs + 1), recipe.epochs, "grokking-113"
+        ):
             loss = F.cross_entropy(equals_logits(model, a, b), data.train_labels)
             optimizer.zero_grad()
             loss.backward()
