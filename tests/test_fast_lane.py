@@ -14,7 +14,7 @@ def test_a_changed_module_brings_its_unit_tests_and_the_pages_whose_snippets_use
 
 
 def test_a_changed_snippet_claims_file_or_engine_file_brings_what_it_touches():
-    assert touched_pages(["snippets/ioi/task.py"]) == {IOI_PAGE: "snippets/ioi/task.py changed"}
+    assert touched_pages(["snippets/ioi_circuit/task.py"]) == {IOI_PAGE: "snippets/ioi_circuit/task.py changed"}
     assert touched_pages(["docs/paths/features.claims.json"]) == {
         "docs/paths/features.md": "the page or its claims changed"
     }

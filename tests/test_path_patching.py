@@ -225,10 +225,10 @@ def test_the_ioi_check_judges_exactly_the_code_the_pages_solutions_show():
     from tests.test_step3 import ROOT, as_shown
 
     solutions = {
-        "ioi_metric": ("ioi/ioi_metric_solution.py", "mi_course/ioi.py:ioi-metric"),
-        "path_patch": ("ioi/path_patch_solution.py", "mi_course/path_patching.py:path-patch"),
+        "ioi_metric": ("ioi_circuit/ioi_metric_solution.py", "mi_course/ioi.py:ioi-metric"),
+        "path_patch": ("ioi_circuit/path_patch_solution.py", "mi_course/path_patching.py:path-patch"),
         "attribution_patch_heads": (
-            "ioi/attribution_patching_solution.py",
+            "ioi_circuit/attribution_patching_solution.py",
             "mi_course/attribution_patching.py:attribution-patch-heads",
         ),
     }

@@ -41,6 +41,23 @@ def test_every_snippet_is_included_by_a_page():
     assert not orphans, f"snippet files no page includes (include them or delete them): {orphans}"
 
 
+def snippet_folder(page: Path) -> str:
+    """The snippet folder a page's code lives in: its name, with ``_`` for ``-`` (a step page: ``stepN``)."""
+    step = re.match(r"step\d+(?=-)", page.stem)
+    return step.group() if step else page.stem.replace("-", "_")
+
+
+def test_each_page_includes_snippets_only_from_its_own_folder():
+    """Shared files at the top of snippets/ (the Colab install cell) aside."""
+    strays = [
+        f"{page.path.relative_to(ROOT)} includes {path} (its folder is snippets/{snippet_folder(page.path)}/)"
+        for page in markdown_pages(ROOT)
+        for path in page.includes
+        if len(Path(path).parts) > 1 and Path(path).parts[0] != snippet_folder(page.path)
+    ]
+    assert not strays, "a snippet folder mirrors its page's name: " + "; ".join(strays)
+
+
 def test_every_include_names_an_existing_snippet():
     missing = sorted(path for path in included_files() if not (SNIPPETS / path).is_file())
     assert not missing, f"pages include snippets that do not exist: {missing}"

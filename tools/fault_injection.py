@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCRETE_PAGE = "docs/paths/concrete-problem.md"
-LOSS_SNIPPET = "snippets/paths/induction_on_text_loss.py"
+LOSS_SNIPPET = "snippets/concrete_problem/induction_on_text_loss.py"
 CHECKPOINT = "mi_course/weights/induction-2l/model.safetensors"
 STEP3_CHECKERS = "mi_course/checkers/step3.py"
 STEP2_PAGE = "docs/fundamentals/step2-transformers.md"
@@ -70,15 +70,15 @@ FAULTS = [
         "a docs block is labelled py, which pytest-codeblocks would skip",
         lambda repo: replace_once(
             repo / CONCRETE_PAGE,
-            '```python\n--8<-- "paths/induction_on_text_loss.py"',
-            '```py\n--8<-- "paths/induction_on_text_loss.py"',
+            '```python\n--8<-- "concrete_problem/induction_on_text_loss.py"',
+            '```py\n--8<-- "concrete_problem/induction_on_text_loss.py"',
         ),
         (CONCRETE_PAGE, "-k", "grammar"),
     ),
     Fault(
         "an include path points to a file that does not exist",
         lambda repo: replace_once(
-            repo / CONCRETE_PAGE, '"paths/induction_on_text_loss.py"', '"paths/induction_on_text_los.py"'
+            repo / CONCRETE_PAGE, '"concrete_problem/induction_on_text_loss.py"', '"concrete_problem/induction_on_text_los.py"'
         ),
         (CONCRETE_PAGE, "-k", "grammar or induction_on_text_los"),
     ),
