@@ -2,7 +2,8 @@
 
 It prints the pytest arguments of what the working tree's uncommitted changes touch, and on stderr
 what it chose and why: the unit tests of each changed module (``tests/test_<module>.py`` for
-``mi_course/<module>.py``; the engine's tests for ``site_tools/``), each changed test file, the
+``mi_course/<module>.py``, ``tests/test_checkers_<topic>.py`` and ``tests/test_checkers.py`` for
+``mi_course/checkers/<topic>.py``; the engine's tests for ``site_tools/``), each changed test file, the
 repository's own rules, and each page that changed or whose claims, snippets, or the ``mi_course``
 modules its snippets use changed. Left to the full ``python3 dev.py test``: the site's build and
 browser tests and the generated notebooks. Runs with a record of the same key are reused, as in any
@@ -71,9 +72,12 @@ def touched_tests(changed: list[str]) -> dict[str, str]:
         if parts[0] == "tests" and path.endswith(".py") and (ROOT / path).is_file():
             touched[path] = "it changed"
         elif parts[0] == "mi_course" and path.endswith(".py"):
-            test = f"tests/test_{Path(path).stem if len(parts) == 2 else parts[1]}.py"
-            if (ROOT / test).is_file():
-                touched[test] = f"{path} changed"
+            # mi_course/x.py: tests/test_x.py; mi_course/package/x.py: tests/test_package_x.py and tests/test_package.py
+            stem = Path(path).stem
+            names = [stem] if len(parts) == 2 else [f"{parts[1]}_{stem}", parts[1]]
+            for test in (f"tests/test_{name}.py" for name in names):
+                if (ROOT / test).is_file():
+                    touched[test] = f"{path} changed"
         elif parts[0] == "site_tools":
             touched |= dict.fromkeys(ENGINE_TESTS, f"{path} changed")
     return touched

@@ -13,6 +13,12 @@ def test_a_changed_module_brings_its_unit_tests_and_the_pages_whose_snippets_use
     assert "docs/fundamentals/step1-ml-prerequisites.md" not in pages
 
 
+def test_a_changed_checker_brings_its_own_tests_and_the_checkers_bad_input_cases():
+    tests = touched_tests(["mi_course/checkers/induction.py"])
+    assert {"tests/test_checkers_induction.py", "tests/test_checkers.py"} <= set(tests)
+    assert "tests/test_induction.py" not in tests
+
+
 def test_a_changed_snippet_claims_file_or_engine_file_brings_what_it_touches():
     assert touched_pages(["snippets/ioi_circuit/task.py"]) == {IOI_PAGE: "snippets/ioi_circuit/task.py changed"}
     assert touched_pages(["docs/paths/features.claims.json"]) == {
