@@ -8,15 +8,13 @@ compatibility mode folds them. Introduced on the page "Step 3: MI tooling".
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from mi_course import _checks
+from mi_course._checks import Call, Integer, IsModel, Spec, guard, instance, token_id
 
 if (
     TYPE_CHECKING
@@ -24,51 +22,54 @@ if (
     from transformer_lens import ActivationCache, TransformerBridge
 
 
-def _checks_attribution(attribute: Callable) -> Callable:
-    """``attribute(model, cache, answer, rival, pos)`` in inference mode, refusing a model out of compatibility mode,
-    a cache that is not an ActivationCache of it, token ids outside its vocabulary and a position outside the cache's.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = attribute.__name__
-
-    @functools.wraps(attribute)
-    def checked(
-        model: TransformerBridge,
-        cache: ActivationCache,
-        answer: int,
-        rival: int,
-        pos: int = -1,
-    ) -> tuple[Tensor, list[str]]:
-        from transformer_lens import ActivationCache
-
-        _checks.model(model, function)
-        if not getattr(model, "compatibility_mode", False):
-            raise ValueError(
-                f"{function} expected a model in compatibility mode (call model.enable_compatibility_mode() first), "
-                "so that its LayerNorms are folded and each part's contribution is linear"
-            )
-        _checks.instance(cache, ActivationCache, function, "cache")
-        if "ln_final.hook_scale" not in cache.keys():
-            raise ValueError(
-                f"{function} expected the cache of a whole run, from model.run_with_cache(tokens); it has no ln_final.hook_scale"
-            )
-        for what, token in (("answer", answer), ("rival", rival)):
-            _checks.integer(
-                token, function, what, minimum=0, maximum=model.cfg.d_vocab - 1
-            )
-        positions = cache["ln_final.hook_scale"].shape[1]
-        _checks.integer(pos, function, "pos", minimum=-positions, maximum=positions - 1)
-        with torch.inference_mode():
-            return attribute(model, cache, answer, rival, pos)
-
-    return checked
+def _compatible(model: object, name: str, call: Call) -> TransformerBridge:
+    """A model in compatibility mode, whose parts' contributions are linear."""
+    if not getattr(IsModel()(model, name, call), "compatibility_mode", False):
+        raise ValueError(
+            f"{call.function} expected a model in compatibility mode (call model.enable_compatibility_mode() first), "
+            "so that its LayerNorms are folded and each part's contribution is linear"
+        )
+    return model
 
 
-@_checks_attribution
+def _whole_run(cache: object, name: str, call: Call) -> ActivationCache:
+    """The ActivationCache of a whole run, down to the final LayerNorm."""
+    from transformer_lens import ActivationCache
+
+    if (
+        "ln_final.hook_scale"
+        not in instance(cache, ActivationCache, call.function, name).keys()
+    ):
+        raise ValueError(
+            f"{call.function} expected the cache of a whole run, from model.run_with_cache(tokens); it has no ln_final.hook_scale"
+        )
+    return cache
+
+
+def _position(pos: object, name: str, call: Call) -> int:
+    """A position of the cached run, counted from the start or (negative) the end."""
+    positions = call.arguments["cache"]["ln_final.hook_scale"].shape[1]
+    return Integer(-positions, positions - 1)(pos, name, call)
+
+
+_LOGIT_ATTRIBUTION: dict[str, Spec] = dict(
+    model=_compatible,
+    cache=_whole_run,
+    answer=token_id(),
+    rival=token_id(),
+    pos=_position,
+)
+
+
+@guard(**_LOGIT_ATTRIBUTION)
+@torch.inference_mode()
 # --8<-- [start:logit-attribution]
 def logit_attribution(
-    model, cache, answer: int, rival: int, pos: int = -1
+    model: TransformerBridge,
+    cache: ActivationCache,
+    answer: int,
+    rival: int,
+    pos: int = -1,
 ) -> tuple[Float[Tensor, "part batch"], list[str]]:
     """What each part of the residual stream adds to ``logit(answer) - logit(rival)`` at
     position ``pos``.

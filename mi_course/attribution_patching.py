@@ -12,65 +12,57 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
 
-from mi_course import _checks
+from mi_course._checks import Call, Metric, described, guard, patching
+
+if (
+    TYPE_CHECKING
+):  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
+    from transformer_lens import TransformerBridge
 
 
-def _checks_attribution_patching(attribute: Callable) -> Callable:
-    """``attribute(model, clean_tokens, corrupted_tokens, metric)``, refusing tokens of two shapes and a metric that
-    does not return a tensor it can differentiate.
+def _differentiable(metric: object, name: str, call: Call) -> Callable:
+    """A metric that attribution patching can differentiate: refused in inference mode, and its value checked."""
+    metric = Metric()(metric, name, call)
+    if torch.is_inference_mode_enabled():
+        raise RuntimeError(
+            f"{call.function} needs gradients: call it outside torch.inference_mode()"
+        )
 
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = attribute.__name__
-
-    @functools.wraps(attribute)
-    def checked(
-        model,
-        clean_tokens: Tensor,
-        corrupted_tokens: Tensor,
-        metric: Callable[[Tensor], Tensor],
-    ) -> Tensor:
-        _checks.model(model, function)
-        _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
-        _checks.metric(metric, function)
-        if torch.is_inference_mode_enabled():
-            raise RuntimeError(
-                f"{function} needs gradients: call it outside torch.inference_mode()"
+    @functools.wraps(metric)
+    def differentiable(logits: Tensor) -> Tensor:
+        value = metric(logits)
+        if (
+            not isinstance(value, Tensor)
+            or value.numel() != 1
+            or not value.requires_grad
+        ):
+            got = described(value) + (
+                " that does not depend on the logits' graph"
+                if isinstance(value, Tensor)
+                else ""
             )
+            raise TypeError(
+                f"{call.function} expected metric to return a one-element tensor it can differentiate, got {got}; "
+                "return the tensor itself, not .item(), and compute it from the logits"
+            )
+        return value
 
-        @functools.wraps(metric)
-        def differentiable(logits: Tensor) -> Tensor:
-            value = metric(logits)
-            if (
-                not isinstance(value, Tensor)
-                or value.numel() != 1
-                or not value.requires_grad
-            ):
-                got = _checks.described(value) + (
-                    " that does not depend on the logits' graph"
-                    if isinstance(value, Tensor)
-                    else ""
-                )
-                raise TypeError(
-                    f"{function} expected metric to return a one-element tensor it can differentiate, got {got}; "
-                    "return the tensor itself, not .item(), and compute it from the logits"
-                )
-            return value
-
-        return attribute(model, clean_tokens, corrupted_tokens, differentiable)
-
-    return checked
+    return differentiable
 
 
-@_checks_attribution_patching
+@guard(**patching(metric=_differentiable))
 # --8<-- [start:attribution-patch-heads]
 def attribution_patch_heads(
-    model, clean_tokens, corrupted_tokens, metric
+    model: TransformerBridge,
+    clean_tokens: Int[Tensor, "batch pos"],
+    corrupted_tokens: Int[Tensor, "batch pos"],
+    metric: Callable[[Float[Tensor, "batch pos d_vocab"]], Tensor],
 ) -> Float[Tensor, "n_layers n_heads pos"]:
     """The linear estimate of patching each head's clean output, at each position, into
     the corrupted run.

@@ -10,14 +10,12 @@ same score of random weights, the baseline a measured score has to beat. Introdu
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 import torch
 from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import _checks
+from mi_course._checks import Call, Shape, described, guard
 from mi_course.baselines import Distribution
 
 # The shapes of one head's weights, as TransformerLens stores them (model.W_V[layer, head] and so on).
@@ -40,95 +38,67 @@ def _matrix(value: object, function: str, what: str, dims: tuple[str, str]) -> T
     """``value`` if it is a floating-point matrix, else an error naming the dims expected (and, for a stack of heads, one head's)."""
     if isinstance(value, Tensor) and value.ndim > 2 and what in _ONE_HEAD:
         raise ValueError(
-            f"{function} expected {what} of shape ({', '.join(dims)}), one head's, got {_checks.described(value)}; "
+            f"{function} expected {what} of shape ({', '.join(dims)}), one head's, got {described(value)}; "
             f"pass one head's, e.g. {_ONE_HEAD[what]}"
         )
-    _checks.tensor(value, function, what, dims=dims)
-    if not value.dtype.is_floating_point:
+    return Shape(" ".join(dims), floating=True)(value, what, Call(function, {}))
+
+
+def _head_weight(value: object, name: str, call: Call) -> Tensor:
+    """One head's weight matrix ``name`` of ``full_ov_circuit``, its sizes agreeing with the weights before it."""
+    _matrix(value, call.function, name, _HEAD_SHAPES[name])
+    weights = {what: call.arguments[what] for what in _HEAD_SHAPES}
+    sizes: dict[str, int] = {}
+    for what in list(_HEAD_SHAPES)[: list(_HEAD_SHAPES).index(name) + 1]:
+        for dim, size in zip(_HEAD_SHAPES[what], weights[what].shape, strict=True):
+            if sizes.setdefault(dim, size) != size:
+                shapes = ", ".join(f"{w} {tuple(m.shape)}" for w, m in weights.items())
+                raise ValueError(
+                    f"{call.function} expected W_E (d_vocab, d_model), W_V (d_model, d_head), W_O (d_head, d_model) and "
+                    f"W_U (d_model, d_vocab), one head's, whose sizes agree; got {shapes}: {dim} is {sizes[dim]} and {size}"
+                )
+    return value
+
+
+def _full_ov(full_ov: object, name: str, call: Call) -> Tensor:
+    """A square, non-empty floating-point matrix, as ``full_ov_circuit`` gives."""
+    _matrix(full_ov, call.function, name, ("d_vocab", "d_vocab"))
+    if full_ov.shape[0] != full_ov.shape[1] or not full_ov.numel():
         raise ValueError(
-            f"{function} expected {what} of shape ({', '.join(dims)}) with a floating-point dtype, got {_checks.described(value)}"
+            f"{call.function} expected full_ov of shape (d_vocab, d_vocab), square, as full_ov_circuit gives, "
+            f"got {described(full_ov)}"
+        )
+    return full_ov
+
+
+def _square(value: object, name: str, call: Call) -> Tensor:
+    """A square floating-point ``(d_model, d_model)`` matrix."""
+    _matrix(value, call.function, name, ("d_model", "d_model"))
+    if value.shape[0] != value.shape[1]:
+        raise ValueError(
+            f"{call.function} expected {name} of shape (d_model, d_model), square (W_V @ W_O, or W_Q @ W_K.T), "
+            f"got {described(value)}"
         )
     return value
 
 
-def _checks_head(circuit: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """``circuit(W_E, W_V, W_O, W_U)``, refusing weights that are not one head's matrices, in shapes that chain.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = circuit.__name__
-
-    @functools.wraps(circuit)
-    def checked(W_E: Tensor, W_V: Tensor, W_O: Tensor, W_U: Tensor) -> Tensor:
-        weights = {"W_E": W_E, "W_V": W_V, "W_O": W_O, "W_U": W_U}
-        sizes: dict[str, int] = {}
-        for what, value in weights.items():
-            for dim, size in zip(
-                _HEAD_SHAPES[what],
-                _matrix(value, function, what, _HEAD_SHAPES[what]).shape,
-                strict=True,
-            ):
-                if sizes.setdefault(dim, size) != size:
-                    shapes = ", ".join(
-                        f"{name} {tuple(w.shape)}" for name, w in weights.items()
-                    )
-                    raise ValueError(
-                        f"{function} expected W_E (d_vocab, d_model), W_V (d_model, d_head), W_O (d_head, d_model) and "
-                        f"W_U (d_model, d_vocab), one head's, whose sizes agree; got {shapes}: {dim} is {sizes[dim]} and {size}"
-                    )
-        return circuit(W_E, W_V, W_O, W_U)
-
-    return checked
-
-
-def _checks_full_ov(score: Callable[[Tensor], float]) -> Callable[[Tensor], float]:
-    """``score(full_ov)``, refusing a ``full_ov`` that is not a square floating-point matrix."""
-    function = score.__name__
-
-    @functools.wraps(score)
-    def checked(full_ov: Tensor) -> float:
-        _matrix(full_ov, function, "full_ov", ("d_vocab", "d_vocab"))
-        if full_ov.shape[0] != full_ov.shape[1] or not full_ov.numel():
+def _composable(W_QK_later: object, name: str, call: Call) -> Tensor:
+    """A square matrix of ``W_OV_earlier``'s shape, both of a finite non-zero norm (the score divides by them)."""
+    W_OV_earlier = call.arguments["W_OV_earlier"]
+    if _square(W_QK_later, name, call).shape != W_OV_earlier.shape:
+        raise ValueError(
+            f"{call.function} expected W_OV_earlier and W_QK_later of one shape (d_model, d_model), "
+            f"got {tuple(W_OV_earlier.shape)} and {tuple(W_QK_later.shape)}"
+        )
+    for what, value in (("W_OV_earlier", W_OV_earlier), ("W_QK_later", W_QK_later)):
+        if not torch.isfinite(norm := value.norm()) or norm == 0:
             raise ValueError(
-                f"{function} expected full_ov of shape (d_vocab, d_vocab), square, as full_ov_circuit gives, "
-                f"got {_checks.described(full_ov)}"
+                f"{call.function} expected {what} with a finite, non-zero norm (the score divides by it), got norm {norm.item()}"
             )
-        return score(full_ov)
-
-    return checked
+    return W_QK_later
 
 
-def _checks_pair(
-    score: Callable[[Tensor, Tensor], float],
-) -> Callable[[Tensor, Tensor], float]:
-    """``score(W_OV_earlier, W_QK_later)``, refusing anything but two non-zero ``(d_model, d_model)`` matrices of one shape."""
-    function = score.__name__
-
-    @functools.wraps(score)
-    def checked(W_OV_earlier: Tensor, W_QK_later: Tensor) -> float:
-        for what, value in (("W_OV_earlier", W_OV_earlier), ("W_QK_later", W_QK_later)):
-            _matrix(value, function, what, ("d_model", "d_model"))
-            if value.shape[0] != value.shape[1]:
-                raise ValueError(
-                    f"{function} expected {what} of shape (d_model, d_model), square (W_V @ W_O, or W_Q @ W_K.T), "
-                    f"got {_checks.described(value)}"
-                )
-        if W_OV_earlier.shape != W_QK_later.shape:
-            raise ValueError(
-                f"{function} expected W_OV_earlier and W_QK_later of one shape (d_model, d_model), "
-                f"got {tuple(W_OV_earlier.shape)} and {tuple(W_QK_later.shape)}"
-            )
-        for what, value in (("W_OV_earlier", W_OV_earlier), ("W_QK_later", W_QK_later)):
-            if not torch.isfinite(norm := value.norm()) or norm == 0:
-                raise ValueError(
-                    f"{function} expected {what} with a finite, non-zero norm (the score divides by it), got norm {norm.item()}"
-                )
-        return score(W_OV_earlier, W_QK_later)
-
-    return checked
-
-
-@_checks_head
+@guard(W_E=_head_weight, W_V=_head_weight, W_O=_head_weight, W_U=_head_weight)
 # --8<-- [start:full-ov-circuit]
 def full_ov_circuit(
     W_E: Float[Tensor, "d_vocab d_model"],
@@ -147,7 +117,7 @@ def full_ov_circuit(
 # --8<-- [end:full-ov-circuit]
 
 
-@_checks_full_ov
+@guard(full_ov=_full_ov)
 # --8<-- [start:copying-score]
 def copying_score(full_ov: Float[Tensor, "d_vocab d_vocab"]) -> float:
     """Top-1 accuracy of the diagonal: the fraction of tokens whose own logit is the
@@ -165,7 +135,7 @@ def copying_score(full_ov: Float[Tensor, "d_vocab d_vocab"]) -> float:
 # --8<-- [end:copying-score]
 
 
-@_checks_pair
+@guard(W_OV_earlier=_square, W_QK_later=_composable)
 # --8<-- [start:k-composition]
 def k_composition_score(
     W_OV_earlier: Float[Tensor, "d_model d_model"],

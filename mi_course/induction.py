@@ -18,12 +18,14 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from mi_course import _checks
+from mi_course._checks import Call, Integer, Shape, Tokens, described, guard
 from mi_course.hooks import check_hook_names
 
 if (
     TYPE_CHECKING
 ):  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
     from transformer_lens import TransformerBridge
+    from transformer_lens.hook_points import HookPoint
 
 
 def repeated_random_tokens(
@@ -54,33 +56,20 @@ def repeated_random_tokens(
     return torch.cat([torch.full((batch, 1), bos), first_half, first_half], dim=1)
 
 
-def _checks_pattern(
-    score: Callable[[Tensor, int], Tensor],
-) -> Callable[[Tensor, int], Tensor]:
-    """``score(pattern, seq_len)``, refusing a ``pattern`` that is not ``(batch, head, 1 + 2L, 1 + 2L)`` for ``L = seq_len``.
-
-    The check sits here, outside the function, so that its own lines are what the page shows.
-    """
-    function = score.__name__
-
-    @functools.wraps(score)
-    def checked(pattern: Tensor, seq_len: int) -> Tensor:
-        _checks.integer(seq_len, function, "seq_len", minimum=1)
-        _checks.tensor(
-            pattern, function, "pattern", dims=("batch", "head", "query", "key")
+def _repeated_pattern(pattern: object, name: str, call: Call) -> Tensor:
+    """A ``(batch, head, 1 + 2L, 1 + 2L)`` pattern, for ``L = seq_len``."""
+    Shape("batch head query key")(pattern, name, call)
+    positions = 1 + 2 * call.arguments["seq_len"]
+    if pattern.shape[-2:] != (positions, positions):
+        raise ValueError(
+            f"{call.function} expected pattern of shape (batch, head, {positions}, {positions}) for "
+            f"seq_len={call.arguments['seq_len']}, that is (batch, head, 1 + 2 * seq_len, 1 + 2 * seq_len), "
+            f"got {tuple(pattern.shape)}"
         )
-        positions = 1 + 2 * seq_len
-        if pattern.shape[-2:] != (positions, positions):
-            raise ValueError(
-                f"{function} expected pattern of shape (batch, head, {positions}, {positions}) for seq_len={seq_len}, "
-                f"that is (batch, head, 1 + 2 * seq_len, 1 + 2 * seq_len), got {tuple(pattern.shape)}"
-            )
-        return score(pattern, seq_len)
-
-    return checked
+    return pattern
 
 
-@_checks_pattern
+@guard(seq_len=Integer(1), pattern=_repeated_pattern)
 # --8<-- [start:induction-score]
 def induction_score(
     pattern: Float[Tensor, "batch head query key"], seq_len: int
@@ -98,41 +87,33 @@ def induction_score(
 # --8<-- [end:induction-score]
 
 
-def _checks_detector(score: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """``score(pattern)`` or ``score(pattern, tokens)``, refusing a ``pattern`` that is not ``(batch, head, pos, pos)``
-    with ``pos >= 3``, and ``tokens`` that are not ``(batch, pos)`` ids of the same sequences, with a token seen twice.
-
-    The checks sit here, outside the functions, so that their own lines are what the page shows.
-    """
-    function = score.__name__
-
-    @functools.wraps(score)
-    def checked(pattern: Tensor, *tokens: Tensor) -> Tensor:
-        _checks.tensor(
-            pattern, function, "pattern", dims=("batch", "head", "query", "key")
+def _square_pattern(pattern: object, name: str, call: Call) -> Tensor:
+    """A float ``(batch, head, pos, pos)`` pattern with ``pos >= 3``."""
+    Shape("batch head query key")(pattern, name, call)
+    if (
+        pattern.shape[-1] != pattern.shape[-2]
+        or pattern.shape[-1] < 3
+        or not pattern.is_floating_point()
+    ):
+        raise ValueError(
+            f"{call.function} expected a float pattern of shape (batch, head, pos, pos) with pos >= 3, got {described(pattern)}"
         )
-        if (
-            pattern.shape[-1] != pattern.shape[-2]
-            or pattern.shape[-1] < 3
-            or not pattern.is_floating_point()
-        ):
-            raise ValueError(
-                f"{function} expected a float pattern of shape (batch, head, pos, pos) with pos >= 3, got {_checks.described(pattern)}"
-            )
-        if tokens:
-            ids = _checks.tokens(tokens[0], function)
-            if ids.shape != (pattern.shape[0], pattern.shape[-1]):
-                raise ValueError(
-                    f"{function} expected tokens of shape {(pattern.shape[0], pattern.shape[-1])} (batch, pos) "
-                    f"for a pattern of shape {tuple(pattern.shape)}, got {tuple(ids.shape)}"
-                )
-            if not (ids[:, :, None] == ids[:, None, :]).tril(diagonal=-1).any():
-                raise ValueError(
-                    f"{function}: no token of tokens {tuple(ids.shape)} repeats an earlier one, so there is nothing to score"
-                )
-        return score(pattern, *tokens)
+    return pattern
 
-    return checked
+
+def _repeating_tokens(tokens: object, name: str, call: Call) -> Tensor:
+    """``(batch, pos)`` ids of the pattern's sequences, some token seen twice."""
+    ids, pattern = Tokens(fits=None)(tokens, name, call), call.arguments["pattern"]
+    if ids.shape != (pattern.shape[0], pattern.shape[-1]):
+        raise ValueError(
+            f"{call.function} expected tokens of shape {(pattern.shape[0], pattern.shape[-1])} (batch, pos) "
+            f"for a pattern of shape {tuple(pattern.shape)}, got {tuple(ids.shape)}"
+        )
+    if not (ids[:, :, None] == ids[:, None, :]).tril(diagonal=-1).any():
+        raise ValueError(
+            f"{call.function}: no token of tokens {tuple(ids.shape)} repeats an earlier one, so there is nothing to score"
+        )
+    return ids
 
 
 # --8<-- [start:head-detectors]
@@ -193,56 +174,50 @@ def first_token_score(
 # --8<-- [end:head-detectors]
 
 
-previous_token_score = _checks_detector(previous_token_score)
-duplicate_token_score = _checks_detector(duplicate_token_score)
-first_token_score = _checks_detector(first_token_score)
+# Guarded here, after the section, so that the page shows the three functions together.
+previous_token_score = guard(pattern=_square_pattern)(previous_token_score)
+duplicate_token_score = guard(pattern=_square_pattern, tokens=_repeating_tokens)(
+    duplicate_token_score
+)
+first_token_score = guard(pattern=_square_pattern)(first_token_score)
 
 
-def _checks_score_hook(
-    make_hook: Callable[[int, Tensor], Callable],
-) -> Callable[[int, Tensor], Callable]:
-    """``make_hook(seq_len, scores)``, refusing a ``seq_len`` that is not an int >= 1, ``scores`` that are not a float
-    ``(n_layers, n_heads)`` tensor, and a hook that runs on a layer or heads that ``scores`` has no row or column for.
+def _float_scores(scores: object, name: str, call: Call) -> Tensor:
+    """A float ``(n_layers, n_heads)`` tensor to write into."""
+    if not Shape("n_layers n_heads")(scores, name, call).is_floating_point():
+        raise ValueError(
+            f"{call.function} expected float scores to write into, got {described(scores)}"
+        )
+    return scores
 
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = make_hook.__name__
 
-    @functools.wraps(make_hook)
-    def make(seq_len: int, scores: Tensor) -> Callable:
-        _checks.integer(seq_len, function, "seq_len", minimum=1)
-        _checks.tensor(scores, function, "scores", dims=("n_layers", "n_heads"))
-        if not scores.is_floating_point():
+def _checking_pattern(write: Callable, name: str, call: Call) -> Callable:
+    """The hook, refusing a layer or heads that ``scores`` has no row or column for."""
+    scores = call.arguments["scores"]
+
+    @functools.wraps(write)
+    def hook(pattern: Tensor, hook) -> None:  # TransformerLens passes hook=
+        layer = getattr(hook, "layer", lambda: None)()
+        if (
+            layer is None
+            or not 0 <= layer < scores.shape[0]
+            or pattern.ndim != 4
+            or pattern.shape[1] != scores.shape[1]
+        ):
             raise ValueError(
-                f"{function} expected float scores to write into, got {_checks.described(scores)}"
+                f"{call.function}: a hook for blocks.L.attn.hook_pattern writes into scores[L, head] of scores "
+                f"{tuple(scores.shape)}, got layer {layer} and a pattern {described(pattern)}"
             )
-        write = make_hook(seq_len, scores)
+        return write(pattern, hook)
 
-        @functools.wraps(write)
-        def hook(
-            pattern: Tensor, hook
-        ) -> None:  # TransformerLens passes the hook point as hook=
-            layer = getattr(hook, "layer", lambda: None)()
-            if (
-                layer is None
-                or not 0 <= layer < scores.shape[0]
-                or pattern.ndim != 4
-                or pattern.shape[1] != scores.shape[1]
-            ):
-                raise ValueError(
-                    f"{function}: a hook for blocks.L.attn.hook_pattern writes into scores[L, head] of scores "
-                    f"{tuple(scores.shape)}, got layer {layer} and a pattern {_checks.described(pattern)}"
-                )
-            return write(pattern, hook)
-
-        return hook
-
-    return make
+    return hook
 
 
-@_checks_score_hook
+@guard(seq_len=Integer(1), scores=_float_scores, returns=_checking_pattern)
 # --8<-- [start:induction-score-hook]
-def induction_score_hook(seq_len: int, scores: Float[Tensor, "n_layers n_heads"]):
+def induction_score_hook(
+    seq_len: int, scores: Float[Tensor, "n_layers n_heads"]
+) -> Callable[[Float[Tensor, "batch head query key"], HookPoint], None]:
     """A hook for ``blocks.L.attn.hook_pattern`` that writes layer L's induction scores
     into ``scores[L]`` during the run.
 

@@ -11,10 +11,25 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
 
-from mi_course import _checks
+from mi_course._checks import (
+    Call,
+    HookNames,
+    IsModel,
+    Maybe,
+    Metric,
+    OneOf,
+    Shape,
+    Tokens,
+    described,
+    guard,
+    head_index,
+    integer,
+    patching,
+    tensor,
+)
 from mi_course.hooks import check_hook_names
 
 if (
@@ -26,33 +41,40 @@ if (
 HookFunction = Callable[[Tensor, "HookPoint"], Tensor]
 
 
-def _checks_heads(
-    make_hook: Callable[[list[int]], HookFunction],
-) -> Callable[[Sequence[int]], HookFunction]:
-    """``make_hook(heads)``, refusing ``heads`` that are not head indices, and a hook that refuses a ``z`` it cannot ablate.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = make_hook.__name__
-
-    @functools.wraps(make_hook)
-    def make(heads: Sequence[int]) -> HookFunction:
-        heads = _check_heads(heads, function)
-        ablate = make_hook(heads)
-
-        @functools.wraps(ablate)
-        def hook_z(
-            z: Tensor, hook: HookPoint
-        ) -> Tensor:  # TransformerLens passes the hook point as hook=
-            _check_z(z, heads, function)
-            return ablate(z, hook)
-
-        return hook_z
-
-    return make
+def _head_indices(heads: object, name: str, call: Call) -> list[int]:
+    """Head indices, as a list of ints (from a list, tuple or tensor)."""
+    if isinstance(heads, (str, bytes)) or not isinstance(heads, Sequence | Tensor):
+        raise TypeError(
+            f"{call.function} expected {name} to be a list of head indices, got {type(heads).__name__} {heads!r}"
+        )
+    return [
+        integer(head, call.function, "each head index", minimum=0)
+        for head in (heads.tolist() if isinstance(heads, Tensor) else heads)
+    ]
 
 
-@_checks_heads
+def _checking_z(ablate: HookFunction, name: str, call: Call) -> HookFunction:
+    """The hook, refusing a ``z`` that is not a hook_z activation with the heads it ablates."""
+    heads = call.arguments["heads"]
+
+    @functools.wraps(ablate)
+    def hook_z(z: Tensor, hook: HookPoint) -> Tensor:  # TransformerLens passes hook=
+        tensor(
+            z,
+            call.function,
+            "z (a hook_z activation)",
+            dims=("batch", "pos", "head", "d_head"),
+        )
+        if heads and max(heads) >= z.shape[2]:
+            raise ValueError(
+                f"{call.function} expected head indices below the {z.shape[2]} heads of z {tuple(z.shape)}, got heads {heads}"
+            )
+        return ablate(z, hook)
+
+    return hook_z
+
+
+@guard(heads=_head_indices, returns=_checking_z)
 def zero_ablation_hook(heads: Sequence[int]) -> HookFunction:
     """A hook for ``blocks.L.attn.hook_z`` that sets the outputs of ``heads`` to zero."""
 
@@ -64,9 +86,9 @@ def zero_ablation_hook(heads: Sequence[int]) -> HookFunction:
     return hook
 
 
-@_checks_heads
+@guard(heads=_head_indices, returns=_checking_z)
 # --8<-- [start:mean-ablation-hook]
-def mean_ablation_hook(heads: list[int]):
+def mean_ablation_hook(heads: list[int]) -> Callable[[Tensor, HookPoint], Tensor]:
     """A hook for ``blocks.L.attn.hook_z`` that replaces the outputs of ``heads`` by
     their mean over the batch.
 
@@ -76,7 +98,7 @@ def mean_ablation_hook(heads: list[int]):
     """
 
     def hook(
-        z: Float[Tensor, "batch pos head d_head"], hook
+        z: Float[Tensor, "batch pos head d_head"], hook: HookPoint
     ) -> Float[Tensor, "batch pos head d_head"]:
         z = z.clone()  # leave the cached activation as it was
         z[:, :, heads] = z[:, :, heads].mean(
@@ -90,63 +112,25 @@ def mean_ablation_hook(heads: list[int]):
 # --8<-- [end:mean-ablation-hook]
 
 
-def _check_heads(heads: Sequence[int], function: str) -> list[int]:
-    if isinstance(heads, (str, bytes)) or not isinstance(heads, Sequence | Tensor):
-        raise TypeError(
-            f"{function} expected heads to be a list of head indices, got {type(heads).__name__} {heads!r}"
-        )
-    return [
-        _checks.integer(head, function, "each head index", minimum=0)
-        for head in (heads.tolist() if isinstance(heads, Tensor) else heads)
-    ]
-
-
-def _check_z(z: Tensor, heads: list[int], function: str) -> None:
-    _checks.tensor(
-        z, function, "z (a hook_z activation)", dims=("batch", "pos", "head", "d_head")
-    )
-    if heads and max(heads) >= z.shape[2]:
+def _kind(kind: object, name: str, call: Call) -> str:
+    """``"zero"`` or ``"mean"``, and for ``"mean"`` at least 2 sequences to average over."""
+    if OneOf("zero", "mean")(kind, name, call) == "mean" and (
+        (tokens := call.arguments["tokens"]).shape[0] < 2
+    ):
         raise ValueError(
-            f"{function} expected head indices below the {z.shape[2]} heads of z {tuple(z.shape)}, got heads {heads}"
+            f"{call.function} with kind='mean' expected at least 2 sequences to average over, got tokens {tuple(tokens.shape)}"
         )
+    return kind
 
 
-def _checks_sweep(sweep: Callable) -> Callable:
-    """``sweep(model, tokens, metric, kind)`` in inference mode, refusing a model, tokens, metric or kind it cannot sweep with.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = sweep.__name__
-
-    @functools.wraps(sweep)
-    def checked(
-        model: TransformerBridge,
-        tokens: Tensor,
-        metric: Callable[[Tensor], float],
-        kind: str,
-    ) -> Tensor:
-        _checks.model(model, function)
-        _checks.tokens(tokens, function, model)
-        if not callable(metric) or isinstance(metric, torch.nn.Module):
-            raise TypeError(
-                f"{function} expected metric to be a function of the logits, got {type(metric).__name__}"
-            )
-        if kind not in ("zero", "mean"):
-            raise ValueError(f"{function} expected kind 'zero' or 'mean', got {kind!r}")
-        if kind == "mean" and tokens.shape[0] < 2:
-            raise ValueError(
-                f"{function} with kind='mean' expected at least 2 sequences to average over, got tokens {tuple(tokens.shape)}"
-            )
-        with torch.inference_mode():
-            return sweep(model, tokens, metric, kind)
-
-    return checked
-
-
-@_checks_sweep
+@guard(model=IsModel(), tokens=Tokens(), metric=Metric(), kind=_kind)
+@torch.inference_mode()
 # --8<-- [start:ablation-sweep]
 def ablation_sweep(
-    model, tokens, metric, kind: str
+    model: TransformerBridge,
+    tokens: Int[Tensor, "batch pos"],
+    metric: Callable[[Float[Tensor, "batch pos d_vocab"]], float],
+    kind: str,
 ) -> Float[Tensor, "n_layers n_heads"]:
     """How much ``metric(logits)`` changes when each head alone is ablated:
     ``(n_layers, n_heads)``.
@@ -172,52 +156,17 @@ def ablation_sweep(
 # --8<-- [end:ablation-sweep]
 
 
-def _checks_patching(patch: Callable) -> Callable:
-    """``patch(model, clean_tokens, corrupted_tokens, hook_names, metric, head)`` in inference mode, refusing what it cannot patch.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = patch.__name__
-
-    @functools.wraps(patch)
-    def checked(
-        model: TransformerBridge,
-        clean_tokens: Tensor,
-        corrupted_tokens: Tensor,
-        hook_names: Sequence[str],
-        metric: Callable[[Tensor], float],
-        head: int | None = None,
-    ) -> Tensor:
-        _checks.model(model, function)
-        _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
-        _checks.metric(metric, function)
-        if head is not None:
-            _checks.integer(
-                head, function, "head", minimum=0, maximum=model.cfg.n_heads - 1
-            )
-        if isinstance(hook_names, str):
-            raise TypeError(
-                f"{function} expected hook_names to be a list of hook names, got the str {hook_names!r}"
-            )
-        check_hook_names(model, hook_names)
-        with torch.inference_mode():
-            return patch(
-                model, clean_tokens, corrupted_tokens, hook_names, metric, head
-            )
-
-    return checked
-
-
-@_checks_patching
+@guard(**patching(head=Maybe(head_index()), hook_names=HookNames()))
+@torch.inference_mode()
 # --8<-- [start:patch-by-position]
 def patch_by_position(
-    model,
-    clean_tokens,
-    corrupted_tokens,
+    model: TransformerBridge,
+    clean_tokens: Int[Tensor, "batch pos"],
+    corrupted_tokens: Int[Tensor, "batch pos"],
     hook_names: list[str],
-    metric,
+    metric: Callable[[Float[Tensor, "batch pos d_vocab"]], float],
     head: int | None = None,
-):
+) -> Float[Tensor, "hook pos"]:
     """Activation patching: ``metric(logits)`` of the corrupted run with one clean
     activation patched in.
 
@@ -256,34 +205,14 @@ def patch_by_position(
 # --8<-- [end:patch-by-position]
 
 
-def _checks_head_patching(patch: Callable) -> Callable:
-    """``patch(model, clean_tokens, corrupted_tokens, metric)`` in inference mode, refusing tokens of two shapes and a metric
-    that is not a function.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = patch.__name__
-
-    @functools.wraps(patch)
-    def checked(
-        model: TransformerBridge,
-        clean_tokens: Tensor,
-        corrupted_tokens: Tensor,
-        metric: Callable[[Tensor], float],
-    ) -> Tensor:
-        _checks.model(model, function)
-        _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
-        _checks.metric(metric, function)
-        with torch.inference_mode():
-            return patch(model, clean_tokens, corrupted_tokens, metric)
-
-    return checked
-
-
-@_checks_head_patching
+@guard(**patching())
+@torch.inference_mode()
 # --8<-- [start:patch-heads]
 def patch_heads(
-    model, clean_tokens, corrupted_tokens, metric
+    model: TransformerBridge,
+    clean_tokens: Int[Tensor, "batch pos"],
+    corrupted_tokens: Int[Tensor, "batch pos"],
+    metric: Callable[[Float[Tensor, "batch pos d_vocab"]], float],
 ) -> Float[Tensor, "n_layers n_heads"]:
     """Activation patching of each head's whole output: ``metric`` of the corrupted run
     with that head's clean ``hook_z``.
@@ -317,48 +246,26 @@ def patch_heads(
 # --8<-- [end:patch-heads]
 
 
-def _checks_normalised(normalise: Callable) -> Callable:
-    """``normalise(metric, clean_logits, corrupted_logits)``, refusing a metric that is not a function, logits that are
-    not ``(batch, pos, d_vocab)`` tensors of one shape, and runs the metric cannot tell apart.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = normalise.__name__
-
-    @functools.wraps(normalise)
-    def checked(
-        metric: Callable[[Tensor], float],
-        clean_logits: Tensor,
-        corrupted_logits: Tensor,
-    ) -> Callable[[Tensor], float]:
-        if not callable(metric) or isinstance(metric, torch.nn.Module):
-            raise TypeError(
-                f"{function} expected metric to be a function of the logits, got {type(metric).__name__}"
-            )
-        for what, logits in (
-            ("clean_logits", clean_logits),
-            ("corrupted_logits", corrupted_logits),
-        ):
-            _checks.tensor(logits, function, what, dims=("batch", "pos", "d_vocab"))
-        if clean_logits.shape != corrupted_logits.shape:
-            raise ValueError(
-                f"{function} expected clean and corrupted logits of one shape, got {tuple(clean_logits.shape)} "
-                f"and {tuple(corrupted_logits.shape)}"
-            )
-        clean, corrupted = float(metric(clean_logits)), float(metric(corrupted_logits))
-        if clean == corrupted:
-            raise ValueError(
-                f"{function}: the metric scores the clean and the corrupted run alike ({clean:.4g}), "
-                "so there is no gap to measure a share of"
-            )
-        return normalise(metric, clean_logits, corrupted_logits)
-
-    return checked
+def _gap(corrupted_logits: object, name: str, call: Call) -> Tensor:
+    """Logits like the clean run's, which the metric scores differently: there is a gap to share."""
+    Shape("batch pos d_vocab", like="clean_logits")(corrupted_logits, name, call)
+    metric = call.arguments["metric"]
+    clean = float(metric(call.arguments["clean_logits"]))
+    if clean == float(metric(corrupted_logits)):
+        raise ValueError(
+            f"{call.function}: the metric scores the clean and the corrupted run alike ({clean:.4g}), "
+            "so there is no gap to measure a share of"
+        )
+    return corrupted_logits
 
 
-@_checks_normalised
+@guard(metric=Metric(), clean_logits=Shape("batch pos d_vocab"), corrupted_logits=_gap)
 # --8<-- [start:normalised-metric]
-def normalised_metric(metric, clean_logits, corrupted_logits):
+def normalised_metric(
+    metric: Callable[[Float[Tensor, "batch pos d_vocab"]], float],
+    clean_logits: Float[Tensor, "batch pos d_vocab"],
+    corrupted_logits: Float[Tensor, "batch pos d_vocab"],
+) -> Callable[[Float[Tensor, "batch pos d_vocab"]], float]:
     """``metric`` rescaled so that the corrupted run scores 0 and the clean run 1.
 
     A patched run's score is then the share of the clean run's performance that the
@@ -375,6 +282,21 @@ def normalised_metric(metric, clean_logits, corrupted_logits):
 # --8<-- [end:normalised-metric]
 
 
+def _two_positions(tokens: object, name: str, call: Call) -> Tensor:
+    """Tokens of at least two positions: one to predict from, one to predict."""
+    if (
+        not isinstance(tokens, Tensor)
+        or tokens.ndim != 2
+        or tokens.shape[1] < 2
+        or tokens.dtype not in (torch.int32, torch.int64)
+    ):
+        raise ValueError(
+            f"{call.function} expected integer tokens of shape (batch, pos) with pos >= 2, got {described(tokens)}"
+        )
+    return Tokens()(tokens, name, call)
+
+
+@guard(model=IsModel(), tokens=_two_positions)
 @torch.inference_mode()
 def token_losses(
     model: TransformerBridge,
@@ -385,17 +307,6 @@ def token_losses(
 
     Entry ``[b, p]`` is the loss of predicting ``tokens[b, p + 1]`` from ``tokens[b, : p + 1]``.
     """
-    _checks.model(model, "token_losses")
-    if (
-        not isinstance(tokens, Tensor)
-        or tokens.ndim != 2
-        or tokens.shape[1] < 2
-        or tokens.dtype not in (torch.int32, torch.int64)
-    ):
-        raise ValueError(
-            f"token_losses expected integer tokens of shape (batch, pos) with pos >= 2, got {_checks.described(tokens)}"
-        )
-    _checks.tokens(tokens, "token_losses", model)
     check_hook_names(model, [name for name, _ in fwd_hooks])
     logits = model.run_with_hooks(tokens, fwd_hooks=list(fwd_hooks))
     return torch.nn.functional.cross_entropy(

@@ -9,7 +9,6 @@ positions. Introduced on the page "Build on a paper: the IOI circuit".
 
 from __future__ import annotations
 
-import functools
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -22,8 +21,21 @@ from jaxtyping import Bool, Float
 from torch import Tensor
 
 from mi_course import _checks
+from mi_course._checks import (
+    Call,
+    HookNames,
+    IsModel,
+    Maybe,
+    Metric,
+    Shape,
+    Spec,
+    guard,
+    head_index,
+    instance,
+)
 
 if TYPE_CHECKING:  # importing transformers takes seconds; `python -m mi_course check` imports this module for its checkers
+    from transformer_lens import TransformerBridge
     from transformers import PreTrainedTokenizerFast
 
 # 228 first names that GPT-2 reads as one token after a space (tests/test_ioi.py checks each).
@@ -209,30 +221,21 @@ def corrupted(
     )
 
 
-def _checks_logit_diff(
-    difference: Callable[[Tensor, IOIPrompts], Tensor],
-) -> Callable[[Tensor, IOIPrompts], Tensor]:
-    """``difference(logits, prompts)``, refusing logits that are not ``(batch, seq, vocab)`` for these prompts.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = difference.__name__
-
-    @functools.wraps(difference)
-    def checked(logits: Tensor, prompts: IOIPrompts) -> Tensor:
-        _checks.tensor(logits, function, "logits", dims=("batch", "seq", "vocab"))
-        _checks.instance(prompts, IOIPrompts, function, "prompts")
-        if logits.shape[:2] != prompts.tokens.shape:
-            raise ValueError(
-                f"{function} expected logits of shape (batch, seq, vocab) with (batch, seq) = "
-                f"{tuple(prompts.tokens.shape)}, got {tuple(logits.shape)}"
-            )
-        return difference(logits, prompts.to(logits.device))
-
-    return checked
+def _prompts_of(prompts: object, name: str, call: Call) -> IOIPrompts:
+    """The IOIPrompts whose logits these are, on the logits' device."""
+    logits = call.arguments["logits"]
+    if (
+        logits.shape[:2]
+        != instance(prompts, IOIPrompts, call.function, name).tokens.shape
+    ):
+        raise ValueError(
+            f"{call.function} expected logits of shape (batch, seq, vocab) with (batch, seq) = "
+            f"{tuple(prompts.tokens.shape)}, got {tuple(logits.shape)}"
+        )
+    return prompts.to(logits.device)
 
 
-@_checks_logit_diff
+@guard(logits=Shape("batch seq vocab"), prompts=_prompts_of)
 # --8<-- [start:logit-diff]
 def logit_diff(
     logits: Float[Tensor, "batch seq vocab"], prompts: IOIPrompts
@@ -254,38 +257,27 @@ def logit_diff(
 # --8<-- [end:logit-diff]
 
 
-def _checks_ioi_metric(
-    make_metric: Callable[[IOIPrompts, Tensor, Tensor], Callable[[Tensor], Tensor]],
-) -> Callable:
-    """``make_metric(prompts, clean_logits, corrupted_logits)``, refusing runs the logit difference cannot tell apart.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = make_metric.__name__
-
-    @functools.wraps(make_metric)
-    def checked(
-        prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tensor
-    ) -> Callable[[Tensor], Tensor]:
-        clean, corrupted = (
-            logit_diff(logits, prompts).mean().item()
-            for logits in (clean_logits, corrupted_logits)
+def _with_a_gap(corrupted_logits: Tensor, name: str, call: Call) -> Tensor:
+    """Logits whose mean logit difference is not the clean run's: there is a gap to share."""
+    clean, corrupted = (
+        logit_diff(logits, call.arguments["prompts"]).mean().item()
+        for logits in (call.arguments["clean_logits"], corrupted_logits)
+    )
+    if clean == corrupted:
+        raise ValueError(
+            f"{call.function}: the clean and corrupted runs have one mean logit difference ({clean:.4g}), "
+            "so there is no gap to measure a share of"
         )
-        if clean == corrupted:
-            raise ValueError(
-                f"{function}: the clean and corrupted runs have one mean logit difference ({clean:.4g}), "
-                "so there is no gap to measure a share of"
-            )
-        return make_metric(prompts, clean_logits, corrupted_logits)
-
-    return checked
+    return corrupted_logits
 
 
-@_checks_ioi_metric
+@guard(corrupted_logits=_with_a_gap)
 # --8<-- [start:ioi-metric]
 def ioi_metric(
-    prompts: IOIPrompts, clean_logits: Tensor, corrupted_logits: Tensor
-) -> Callable[[Tensor], Tensor]:
+    prompts: IOIPrompts,
+    clean_logits: Float[Tensor, "batch seq vocab"],
+    corrupted_logits: Float[Tensor, "batch seq vocab"],
+) -> Callable[[Float[Tensor, "batch seq vocab"]], Tensor]:
     """The mean logit difference IO - S, rescaled so that the corrupted run scores 0 and
     the clean run 1.
 
@@ -413,70 +405,56 @@ def role_mask(prompts: IOIPrompts, roles: Sequence[str]) -> Bool[Tensor, "batch 
     return mask
 
 
-def _checks_role_patching(patch: Callable) -> Callable:
-    """``patch(model, prompts, corrupted_prompts, hook_names, metric, groups, head)`` in inference mode, refusing what it cannot patch.
+def _on_model_device(prompts: object, name: str, call: Call) -> IOIPrompts:
+    """IOIPrompts, moved to the model's device."""
+    instance(prompts, IOIPrompts, call.function, name)
+    return prompts.to(call.arguments["model"].cfg.device)
 
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    from mi_course.hooks import check_hook_names
 
-    @functools.wraps(patch)
-    def checked(
-        model,
-        prompts: IOIPrompts,
-        corrupted_prompts: IOIPrompts,
-        hook_names: list[str],
-        metric: Callable,
-        groups: Sequence[Sequence[str]] = ROLE_GROUPS,
-        head: int | None = None,
-    ) -> Tensor:
-        _checks.model(model, "patch_roles")
-        for what, run in (
-            ("prompts", prompts),
-            ("corrupted_prompts", corrupted_prompts),
-        ):
-            _checks.instance(run, IOIPrompts, "patch_roles", what)
-        _checks.paired_tokens(
-            prompts.tokens, corrupted_prompts.tokens, "patch_roles", model
+def _corrupting(corrupted: object, name: str, call: Call) -> IOIPrompts:
+    """The corruption of ``prompts``: IOIPrompts whose tokens have the clean prompts' shape."""
+    corrupted, bridge = _on_model_device(corrupted, name, call), call.arguments["model"]
+    clean = call.arguments["prompts"]
+    _checks.tokens(clean.tokens, call.function, bridge, "clean_tokens")
+    _checks.tokens(corrupted.tokens, call.function, bridge, "corrupted_tokens")
+    if clean.tokens.shape != corrupted.tokens.shape:
+        raise ValueError(
+            f"{call.function} expected clean and corrupted tokens of one shape, got {tuple(clean.tokens.shape)} "
+            f"and {tuple(corrupted.tokens.shape)}"
         )
-        _checks.metric(metric, "patch_roles")
-        if isinstance(hook_names, str):
-            raise TypeError(
-                f"patch_roles expected hook_names to be a list of hook names, got the str {hook_names!r}"
-            )
-        check_hook_names(model, hook_names)
-        _checks.instance(groups, (list, tuple), "patch_roles", "groups")
-        for roles in groups:
-            role_mask(prompts, roles)
-        if head is not None:
-            _checks.integer(
-                head, "patch_roles", "head", minimum=0, maximum=model.cfg.n_heads - 1
-            )
-        with torch.inference_mode():
-            return patch(
-                model,
-                prompts.to(model.cfg.device),
-                corrupted_prompts.to(model.cfg.device),
-                hook_names,
-                metric,
-                groups,
-                head,
-            )
-
-    return checked
+    return corrupted
 
 
-@_checks_role_patching
+def _role_groups(groups: object, name: str, call: Call) -> Sequence[Sequence[str]]:
+    """A list of groups of roles that ``role_mask`` takes."""
+    for roles in instance(groups, (list, tuple), call.function, name):
+        role_mask(call.arguments["prompts"], roles)
+    return groups
+
+
+_ROLE_PATCHING: dict[str, Spec] = dict(
+    model=IsModel(),
+    prompts=_on_model_device,
+    corrupted_prompts=_corrupting,
+    metric=Metric(),
+    hook_names=HookNames(),
+    groups=_role_groups,
+    head=Maybe(head_index()),
+)
+
+
+@guard(**_ROLE_PATCHING)
+@torch.inference_mode()
 # --8<-- [start:patch-roles]
 def patch_roles(
-    model,
-    prompts,
-    corrupted_prompts,
+    model: TransformerBridge,
+    prompts: IOIPrompts,
+    corrupted_prompts: IOIPrompts,
     hook_names: list[str],
-    metric,
-    groups=ROLE_GROUPS,
-    head=None,
-):
+    metric: Callable[[Float[Tensor, "batch seq vocab"]], float],
+    groups: Sequence[Sequence[str]] = ROLE_GROUPS,
+    head: int | None = None,
+) -> Float[Tensor, "hook group"]:
     """Activation patching by role: ``(len(hook_names), len(groups))``, entry ``[i, j]``
     the metric of the corrupted run with hook ``hook_names[i]`` patched from the clean
     run at the roles ``groups[j]``, each prompt at its own positions.

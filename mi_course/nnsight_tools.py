@@ -11,18 +11,19 @@ experiments in nnsight, and NDIF".
 from __future__ import annotations
 
 import difflib
-import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import torch
+from jaxtyping import Float, Int
 from nnsight import CONFIG, TransformersModel
 from nnsight.intervention.envoy import Envoy
 from torch import Tensor
 from transformers import GPT2LMHeadModel
 
 from mi_course import _checks
+from mi_course._checks import Call, Metric, Spec, guard
 from mi_course.runtime import get_device, reachable
 from mi_course.tokenization import gpt2_tokenizer
 from mi_course.zoo import HUB_TWINS_SWITCH, ZOO_DIR, list_models
@@ -170,52 +171,6 @@ Inputs = (
 )  # token ids (batch, pos), or a tokenizer's output with input_ids and attention_mask
 
 
-def _checks_residual_patching(patch: Callable) -> Callable:
-    """``patch(model, clean, corrupted, metric, layers, positions, remote)`` in inference mode, refusing what it cannot patch.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = patch.__name__
-
-    @functools.wraps(patch)
-    def checked(
-        model: TransformersModel,
-        clean: Inputs,
-        corrupted: Inputs,
-        metric: Callable[[Tensor], Tensor | float],
-        layers: Sequence[int],
-        positions: Sequence[int],
-        remote: Remote = False,
-    ) -> Tensor:
-        _check_model(model, TransformersModel, function)
-        ids = [
-            _token_ids(tokens, function, what)
-            for tokens, what in ((clean, "clean"), (corrupted, "corrupted"))
-        ]
-        if ids[0].shape != ids[1].shape:
-            raise ValueError(
-                f"{function} expected clean and corrupted tokens of one shape, got {tuple(ids[0].shape)} and {tuple(ids[1].shape)}"
-            )
-        _checks.metric(metric, function)
-        n_blocks, n_positions = len(blocks(model)), ids[0].shape[1]
-        layers = _indices(layers, function, "layers", 0, n_blocks - 1)
-        if layers != sorted(set(layers)):
-            raise ValueError(
-                f"{function} expected layers in increasing order, each once (a run reaches them in that order), got {layers}"
-            )
-        positions = _indices(
-            positions, function, "positions", -n_positions, n_positions - 1
-        )
-        if remote not in (False, True, "local"):
-            raise ValueError(
-                f"{function} expected remote to be False, True (NDIF) or 'local' (NDIF's serialization, run here), got {remote!r}"
-            )
-        with torch.inference_mode():
-            return patch(model, clean, corrupted, metric, layers, positions, remote)
-
-    return checked
-
-
 def _token_ids(tokens: Inputs, function: str, what: str) -> Tensor:
     ids = tokens.get("input_ids") if isinstance(tokens, Mapping) else tokens
     if not isinstance(ids, Tensor):
@@ -224,6 +179,24 @@ def _token_ids(tokens: Inputs, function: str, what: str) -> Tensor:
             f"got {_checks.described(tokens)}"
         )
     return _checks.tokens(ids, function, what=f"{what} token ids")
+
+
+def _transformers_model(model: object, name: str, call: Call) -> TransformersModel:
+    """An nnsight TransformersModel, from local_model or remote_model."""
+    _check_model(model, TransformersModel, call.function)
+    return model
+
+
+def _inputs(tokens: Inputs, name: str, call: Call) -> Inputs:
+    """Token ids, or a tokenizer's output (returned as given); ``corrupted`` of ``clean``'s shape."""
+    ids = _token_ids(tokens, call.function, name)
+    if name == "corrupted":
+        clean = _token_ids(call.arguments["clean"], call.function, "clean")
+        if clean.shape != ids.shape:
+            raise ValueError(
+                f"{call.function} expected clean and corrupted tokens of one shape, got {tuple(clean.shape)} and {tuple(ids.shape)}"
+            )
+    return tokens
 
 
 def _indices(
@@ -245,17 +218,55 @@ def _indices(
     ]
 
 
-@_checks_residual_patching
+def _layers(layers: Sequence[int], name: str, call: Call) -> list[int]:
+    """Block indices of the model, in increasing order, each once."""
+    n_blocks = len(blocks(call.arguments["model"]))
+    layers = _indices(layers, call.function, name, 0, n_blocks - 1)
+    if layers != sorted(set(layers)):
+        raise ValueError(
+            f"{call.function} expected layers in increasing order, each once (a run reaches them in that order), got {layers}"
+        )
+    return layers
+
+
+def _positions(positions: Sequence[int], name: str, call: Call) -> list[int]:
+    """Positions of the tokens, counted from the start or (negative) the end."""
+    n = _token_ids(call.arguments["clean"], call.function, "clean").shape[1]
+    return _indices(positions, call.function, name, -n, n - 1)
+
+
+def _remote(remote: object, name: str, call: Call) -> Remote:
+    """nnsight's remote=: False, True or "local"."""
+    if remote not in (False, True, "local"):
+        raise ValueError(
+            f"{call.function} expected remote to be False, True (NDIF) or 'local' (NDIF's serialization, run here), got {remote!r}"
+        )
+    return remote
+
+
+_RESIDUAL_PATCHING: dict[str, Spec] = dict(
+    model=_transformers_model,
+    clean=_inputs,
+    corrupted=_inputs,
+    metric=Metric(),
+    layers=_layers,
+    positions=_positions,
+    remote=_remote,
+)
+
+
+@guard(**_RESIDUAL_PATCHING)
+@torch.inference_mode()
 # --8<-- [start:patch-residual]
 def patch_residual(
-    model,
-    clean,
-    corrupted,
-    metric,
+    model: TransformersModel,
+    clean: Int[Tensor, "batch pos"] | Mapping[str, Tensor],
+    corrupted: Int[Tensor, "batch pos"] | Mapping[str, Tensor],
+    metric: Callable[[Float[Tensor, "batch pos d_vocab"]], Tensor | float],
     layers: list[int],
     positions: list[int],
-    remote=False,
-) -> Tensor:
+    remote: bool | Literal["local"] = False,
+) -> Float[Tensor, "layer position"]:
     """Activation patching with nnsight: ``metric(logits)`` of the corrupted run with
     one clean residual-stream vector patched in.
 

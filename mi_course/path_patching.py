@@ -11,128 +11,56 @@ does, and measures the share restored. Introduced on the page "Build on a paper:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
+from jaxtyping import Float, Int
 from torch import Tensor
 
-from mi_course import _checks
+from mi_course._checks import Call, HeadsOf, Maybe, SomeOf, guard, patching
 
 if (
     TYPE_CHECKING
 ):  # importing TransformerLens takes seconds; Step 1's checker should not wait for it
     from transformer_lens import TransformerBridge
 
-Head = tuple[int, int]  # (layer, head)
 RECEIVER_INPUTS = ("q", "k", "v")
 
 
-def _checks_path_patching(patch: Callable) -> Callable:
-    """``patch(model, clean_tokens, corrupted_tokens, senders, metric, receivers, receiver_inputs)`` in inference mode,
-    refusing heads the model does not have, receivers that no sender can reach, and inputs other than q, k and v.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    function = patch.__name__
-
-    @functools.wraps(patch)
-    def checked(
-        model: TransformerBridge,
-        clean_tokens: Tensor,
-        corrupted_tokens: Tensor,
-        senders: Sequence[Head],
-        metric: Callable[[Tensor], Tensor | float],
-        receivers: Sequence[Head] | None = None,
-        receiver_inputs: Sequence[str] = ("q",),
-    ) -> Tensor | float:
-        _checks.model(model, function)
-        _checks.paired_tokens(clean_tokens, corrupted_tokens, function, model)
-        _checks.metric(metric, function)
-        senders = _head_pairs(model, senders, function, "senders")
-        if receivers is not None:
-            receivers = _head_pairs(model, receivers, function, "receivers")
-            first_sender = min(layer for layer, _ in senders)
-            if early := [
-                f"{layer}.{head}" for layer, head in receivers if layer <= first_sender
-            ]:
-                raise ValueError(
-                    f"{function}: receivers {', '.join(early)} are not in a layer after every sender's "
-                    f"(the first sender is in layer {first_sender}), so no sender can reach them"
-                )
-            parts = (
-                tuple(receiver_inputs)
-                if isinstance(receiver_inputs, (str, Sequence))
-                else ()
-            )
-            if (
-                not parts
-                or len(set(parts)) < len(parts)
-                or any(part not in RECEIVER_INPUTS for part in parts)
-            ):
-                raise ValueError(
-                    f"{function} expected receiver_inputs to be some of {', '.join(RECEIVER_INPUTS)}, got {receiver_inputs!r}"
-                )
-        with torch.inference_mode():
-            return patch(
-                model,
-                clean_tokens,
-                corrupted_tokens,
-                senders,
-                metric,
-                receivers,
-                tuple(receiver_inputs),
-            )
-
-    return checked
-
-
-def _head_pairs(
-    model: TransformerBridge, given: Sequence[Head], function: str, what: str
-) -> list[Head]:
-    """``given`` as a list of ``(layer, head)`` pairs of ``model``, or an error naming the pair it cannot read."""
-    if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
-        raise TypeError(
-            f"{function} expected {what} to be a non-empty list of (layer, head) pairs, got {_checks.described(given)} {given!r}"
+def _after_senders(receivers: object, name: str, call: Call) -> list[tuple[int, int]]:
+    """Heads of the model in a layer after every sender's, so that a sender can reach them."""
+    receivers = HeadsOf()(receivers, name, call)
+    first_sender = min(layer for layer, _ in call.arguments["senders"])
+    if early := [
+        f"{layer}.{head}" for layer, head in receivers if layer <= first_sender
+    ]:
+        raise ValueError(
+            f"{call.function}: receivers {', '.join(early)} are not in a layer after every sender's "
+            f"(the first sender is in layer {first_sender}), so no sender can reach them"
         )
-    pairs = []
-    for pair in given:
-        if not isinstance(pair, Sequence) or len(pair) != 2:
-            raise TypeError(
-                f"{function} expected each of {what} to be a (layer, head) pair, got {pair!r}"
-            )
-        pairs.append(
-            (
-                _checks.integer(
-                    pair[0],
-                    function,
-                    f"the layer of each of {what}",
-                    minimum=0,
-                    maximum=model.cfg.n_layers - 1,
-                ),
-                _checks.integer(
-                    pair[1],
-                    function,
-                    f"the head of each of {what}",
-                    minimum=0,
-                    maximum=model.cfg.n_heads - 1,
-                ),
-            )
-        )
-    return pairs
+    return receivers
 
 
-@_checks_path_patching
+_PATH_PATCHING = patching(
+    senders=HeadsOf(),
+    receivers=Maybe(_after_senders),
+    receiver_inputs=SomeOf(*RECEIVER_INPUTS),
+)
+
+
+@guard(**_PATH_PATCHING)
+@torch.inference_mode()
 # --8<-- [start:path-patch]
 def path_patch(
-    model,
-    clean_tokens,
-    corrupted_tokens,
+    model: TransformerBridge,
+    clean_tokens: Int[Tensor, "batch pos"],
+    corrupted_tokens: Int[Tensor, "batch pos"],
     senders: list[tuple[int, int]],
-    metric,
+    metric: Callable[[Float[Tensor, "batch pos d_vocab"]], Tensor | float],
     receivers: list[tuple[int, int]] | None = None,
     receiver_inputs: tuple[str, ...] = ("q",),
-):
+) -> Tensor | float:
     """``metric`` of the corrupted run when only the paths from ``senders`` to
     ``receivers`` carry the clean run.
 

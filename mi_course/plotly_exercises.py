@@ -8,8 +8,7 @@ a heatmap with a tick per token. ``mi_course.checkers.plotly.check_plotly_figure
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from torch import Tensor
 
-from mi_course import _checks
+from mi_course._checks import Call, guard, instance
 
 
 def _values(values: Any, function: str, what: str, ndim: int) -> None:
@@ -58,74 +57,58 @@ def _labels(labels: Any, count: int, function: str, what: str) -> None:
         )
 
 
-def _checks_losses(
-    plot: Callable[[Mapping[str, Sequence[float]]], go.Figure],
-) -> Callable[..., go.Figure]:
-    """``plot(losses)``, refusing ``losses`` unless it is a non-empty dict of names to 1-D lists of numbers.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-
-    @functools.wraps(plot)
-    def checked(losses: Mapping[str, Sequence[float]]) -> go.Figure:
-        if not isinstance(losses, Mapping):
-            raise TypeError(
-                f"{plot.__name__} expected losses to be a dict {{name: list of losses}}, got {type(losses).__name__}"
-            )
-        if not losses:
-            raise ValueError(
-                f"{plot.__name__} expected at least one curve in losses, got an empty dict"
-            )
-        for name, values in losses.items():
-            _checks.instance(name, str, plot.__name__, "each name in losses")
-            _values(values, plot.__name__, f"losses[{name!r}]", 1)
-        return plot(losses)
-
-    return checked
-
-
-def _checks_points(plot: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
-    """``plot(x, y, labels)``, refusing anything but as many numbers in ``x`` and ``y`` as strings in ``labels``."""
-
-    @functools.wraps(plot)
-    def checked(
-        x: Sequence[float], y: Sequence[float], labels: Sequence[str]
-    ) -> go.Figure:
-        _values(x, plot.__name__, "x", 1)
-        _values(y, plot.__name__, "y", 1)
-        if len(x) != len(y):
-            raise ValueError(
-                f"{plot.__name__} got {len(x)} x values but {len(y)} y values"
-            )
-        _labels(labels, len(x), plot.__name__, "labels")
-        return plot(x, y, labels)
-
-    return checked
-
-
-def _checks_pattern(plot: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
-    """``plot(pattern, tokens)``, refusing anything but a square (query, key) matrix with one token per row."""
-
-    @functools.wraps(plot)
-    def checked(pattern: Any, tokens: Sequence[str]) -> go.Figure:
-        _values(pattern, plot.__name__, "pattern", 2)
-        rows, columns = np.shape(pattern)
-        if rows != columns:
-            raise ValueError(
-                f"{plot.__name__} expected a square (query, key) pattern, one row and column per token, got shape {(rows, columns)}"
-            )
-        _labels(tokens, rows, plot.__name__, "tokens")
-        return plot(
-            np.asarray(pattern.detach().cpu())
-            if isinstance(pattern, Tensor)
-            else pattern,
-            tokens,
+def _curves(losses: object, name: str, call: Call) -> Mapping[str, Sequence[float]]:
+    """A non-empty dict of names to 1-D lists of numbers."""
+    if not isinstance(losses, Mapping):
+        raise TypeError(
+            f"{call.function} expected {name} to be a dict {{name: list of losses}}, got {type(losses).__name__}"
         )
+    if not losses:
+        raise ValueError(
+            f"{call.function} expected at least one curve in {name}, got an empty dict"
+        )
+    for curve, values in losses.items():
+        instance(curve, str, call.function, f"each name in {name}")
+        _values(values, call.function, f"{name}[{curve!r}]", 1)
+    return losses
 
-    return checked
+
+def _points(values: object, name: str, call: Call) -> Any:
+    """1-D numbers; ``y`` as many as ``x``."""
+    _values(values, call.function, name, 1)
+    if name == "y" and len(x := call.arguments["x"]) != len(values):
+        raise ValueError(
+            f"{call.function} got {len(x)} x values but {len(values)} y values"
+        )
+    return values
 
 
-@_checks_losses
+def _point_labels(labels: object, name: str, call: Call) -> Sequence[str]:
+    """One string per point of ``x``."""
+    _labels(labels, len(call.arguments["x"]), call.function, name)
+    return labels
+
+
+def _square_pattern(pattern: object, name: str, call: Call) -> Any:
+    """A square (query, key) matrix of numbers; a tensor comes back as an array."""
+    _values(pattern, call.function, name, 2)
+    rows, columns = np.shape(pattern)
+    if rows != columns:
+        raise ValueError(
+            f"{call.function} expected a square (query, key) pattern, one row and column per token, got shape {(rows, columns)}"
+        )
+    return (
+        np.asarray(pattern.detach().cpu()) if isinstance(pattern, Tensor) else pattern
+    )
+
+
+def _token_labels(tokens: object, name: str, call: Call) -> Sequence[str]:
+    """One string per row of the pattern."""
+    _labels(tokens, len(call.arguments["pattern"]), call.function, name)
+    return tokens
+
+
+@guard(losses=_curves)
 # --8<-- [start:loss-curves]
 def loss_curves(losses: dict[str, Sequence[float]]) -> go.Figure:
     """Every curve of ``losses`` on one plot: one line per name, so that the legend says
@@ -147,7 +130,7 @@ def loss_curves(losses: dict[str, Sequence[float]]) -> go.Figure:
 # --8<-- [end:loss-curves]
 
 
-@_checks_points
+@guard(x=_points, y=_points, labels=_point_labels)
 # --8<-- [start:head-scatter]
 def head_scatter(
     x: Sequence[float], y: Sequence[float], labels: Sequence[str]
@@ -171,7 +154,7 @@ def head_scatter(
 # --8<-- [end:head-scatter]
 
 
-@_checks_pattern
+@guard(pattern=_square_pattern, tokens=_token_labels)
 # --8<-- [start:attention-heatmap]
 def attention_heatmap(pattern: Any, tokens: Sequence[str]) -> go.Figure:
     """A head's attention pattern: a row per query, a column per key, colour from 0

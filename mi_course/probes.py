@@ -8,9 +8,6 @@ labels) and the causal check on the page. Introduced on the page "Features in a 
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
@@ -19,6 +16,7 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from mi_course import _checks
+from mi_course._checks import Call, Shape, described, guard
 from mi_course.baselines import Distribution
 from mi_course.runtime import seed_everything
 
@@ -28,41 +26,30 @@ if (
     from transformer_lens import TransformerBridge
 
 
-def _checks_probe_data(function: Callable) -> Callable:
-    """``function``, refusing ``activations`` that are not ``(n, d_model)`` and ``labels`` that are not one 0/1 float per activation.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    name, signature = function.__name__, inspect.signature(function)
-
-    @functools.wraps(function)
-    def checked(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        activations, labels = bound.arguments["activations"], bound.arguments["labels"]
-        _checks.tensor(activations, name, "activations", dims=("n", "d_model"))
-        if (
-            not isinstance(labels, Tensor)
-            or labels.ndim != 1
-            or len(labels) != len(activations)
-        ):
-            got = (
-                f"shape {tuple(labels.shape)}"
-                if isinstance(labels, Tensor)
-                else type(labels).__name__
-            )
-            raise ValueError(
-                f"{name} expected one label per activation, labels of shape ({len(activations)},), got {got}"
-            )
-        if not labels.is_floating_point() or not ((labels == 0) | (labels == 1)).all():
-            raise ValueError(
-                f"{name} expected labels of 0.0 and 1.0 (a float tensor), got {_checks.described(labels)}"
-            )
-        return function(*args, **kwargs)
-
-    return checked
+def _labels(labels: object, name: str, call: Call) -> Tensor:
+    """One 0.0 or 1.0 label per activation, in a float tensor."""
+    activations = call.arguments["activations"]
+    if (
+        not isinstance(labels, Tensor)
+        or labels.ndim != 1
+        or len(labels) != len(activations)
+    ):
+        got = (
+            f"shape {tuple(labels.shape)}"
+            if isinstance(labels, Tensor)
+            else type(labels).__name__
+        )
+        raise ValueError(
+            f"{call.function} expected one label per activation, {name} of shape ({len(activations)},), got {got}"
+        )
+    if not labels.is_floating_point() or not ((labels == 0) | (labels == 1)).all():
+        raise ValueError(
+            f"{call.function} expected {name} of 0.0 and 1.0 (a float tensor), got {described(labels)}"
+        )
+    return labels
 
 
-@_checks_probe_data
+@guard(activations=Shape("n d_model"), labels=_labels)
 # --8<-- [start:train-probe]
 def train_probe(
     activations: Float[Tensor, "n d_model"],
@@ -94,7 +81,7 @@ def train_probe(
 # --8<-- [end:train-probe]
 
 
-@_checks_probe_data
+@guard(activations=Shape("n d_model"), labels=_labels)
 # --8<-- [start:probe-accuracy]
 @torch.no_grad()
 def probe_accuracy(
@@ -147,7 +134,7 @@ def shuffled_label_accuracies(
         ):
             raise ValueError(
                 f"shuffled_label_accuracies expected {what}_labels of 0.0 and 1.0, one per activation "
-                f"(shape ({len(activations)},)), got {_checks.described(labels)}"
+                f"(shape ({len(activations)},)), got {described(labels)}"
             )
     if train_activations.shape[1] != test_activations.shape[1]:
         raise ValueError(
@@ -194,7 +181,7 @@ def balanced_positions(
     for what, mask in (("positive", positive), ("negative", negative)):
         if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.ndim != 1:
             raise ValueError(
-                f"balanced_positions expected {what} to be a 1-D boolean mask, got {_checks.described(mask)}"
+                f"balanced_positions expected {what} to be a 1-D boolean mask, got {described(mask)}"
             )
     if positive.shape != negative.shape:
         raise ValueError(

@@ -9,57 +9,41 @@ The order is Hugging Face's: temperature, then top-k, then top-p on what top-k k
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from mi_course import _checks
+from mi_course._checks import (
+    Call,
+    Integer,
+    IsA,
+    Maybe,
+    Number,
+    Probability,
+    Shape,
+    Spec,
+    guard,
+)
 
 
-def _checks_sampling_arguments(
-    function: Callable[..., Tensor],
-) -> Callable[..., Tensor]:
-    """``function(logits, temperature, top_k, top_p, ...)``, refusing arguments it cannot use, in one line each.
-
-    The checks sit here, outside the function, so that its own lines are what the page shows.
-    """
-    name = function.__name__
-
-    @functools.wraps(function)
-    def checked(
-        logits: Tensor,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> Tensor:
-        _checks.tensor(logits, name, "logits", dims=("batch", "d_vocab"))
-        if not logits.is_floating_point():
-            raise ValueError(
-                f"{name} expected floating-point logits, got {logits.dtype}"
-            )
-        _checks.number(temperature, name, "temperature", positive=True)
-        if top_k is not None:
-            _checks.integer(top_k, name, "top_k", minimum=1, maximum=logits.shape[-1])
-        if top_p is not None:
-            _checks.number(top_p, name, "top_p", positive=True)
-            if top_p > 1:
-                raise ValueError(
-                    f"{name} expected top_p in (0, 1] (a probability), got {top_p!r}"
-                )
-        if "generator" in kwargs and kwargs["generator"] is not None:
-            _checks.instance(kwargs["generator"], torch.Generator, name, "generator")
-        return function(logits, temperature, top_k, top_p, *args, **kwargs)
-
-    return checked
+def _float_logits(logits: object, name: str, call: Call) -> Tensor:
+    """Floating-point ``(batch, d_vocab)`` logits."""
+    if not Shape("batch d_vocab")(logits, name, call).is_floating_point():
+        raise ValueError(
+            f"{call.function} expected floating-point {name}, got {logits.dtype}"
+        )
+    return logits
 
 
-@_checks_sampling_arguments
+_SAMPLING_ARGUMENTS: dict[str, Spec] = {
+    "logits": _float_logits,
+    "temperature": Number(positive=True),
+    "top_k": Maybe(Integer(1, lambda call: call.arguments["logits"].shape[-1])),
+    "top_p": Maybe(Probability()),
+}
+
+
+@guard(**_SAMPLING_ARGUMENTS)
 # --8<-- [start:next-token-probs]
 # --8<-- [start:next-token-probs-signature]
 def next_token_probs(
@@ -102,7 +86,7 @@ def next_token_probs(
 # --8<-- [end:next-token-probs]
 
 
-@_checks_sampling_arguments
+@guard(**_SAMPLING_ARGUMENTS, generator=Maybe(IsA(torch.Generator)))
 # --8<-- [start:sample-next-token]
 # --8<-- [start:sample-next-token-signature]
 def sample_next_token(

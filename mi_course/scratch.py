@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 
 from mi_course import _checks
+from mi_course._checks import Call, IsA, guard
 from mi_course.sampling import sample_next_token
 
 if TYPE_CHECKING:
@@ -442,42 +443,28 @@ class DemoTransformer(nn.Module):
 # --8<-- [end:demo-transformer]
 
 
-def _checks_training(train: Callable[..., list[float]]) -> Callable[..., list[float]]:
-    """``train(model, optimizer, batches)``, refusing a model, optimizer or batch it cannot use, in one line each.
+def _batches(batches: object, name: str, call: Call) -> Iterator[Tensor]:
+    """An iterable of token batches, each checked as the loop reaches it (so it may be a generator or a DataLoader)."""
+    if isinstance(batches, Tensor) or not isinstance(batches, Iterable):
+        raise TypeError(
+            f"{call.function} expected batches to be a list (or other iterable) of (batch, pos) token tensors, "
+            f"got {_checks.described(batches)}"
+        )
 
-    The checks sit here, outside the function, so that its own lines are what the page shows. Each
-    batch is checked as the loop reaches it, so ``batches`` may be a generator or a DataLoader.
-    """
-    function = train.__name__
+    def each_checked() -> Iterator[Tensor]:
+        for tokens in batches:
+            _checks.tokens(tokens, call.function, what="each batch of tokens")
+            if tokens.shape[1] < 2:
+                raise ValueError(
+                    f"{call.function} expected each batch of tokens to have at least 2 positions (one to "
+                    f"predict from, one to predict), got shape {tuple(tokens.shape)}"
+                )
+            yield tokens
 
-    @functools.wraps(train)
-    def checked(
-        model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterable[Tensor]
-    ) -> list[float]:
-        _checks.instance(model, nn.Module, function, "model")
-        _checks.instance(optimizer, torch.optim.Optimizer, function, "optimizer")
-        if isinstance(batches, Tensor) or not isinstance(batches, Iterable):
-            raise TypeError(
-                f"{function} expected batches to be a list (or other iterable) of (batch, pos) token tensors, "
-                f"got {_checks.described(batches)}"
-            )
-
-        def each_checked() -> Iterator[Tensor]:
-            for tokens in batches:
-                _checks.tokens(tokens, function, what="each batch of tokens")
-                if tokens.shape[1] < 2:
-                    raise ValueError(
-                        f"{function} expected each batch of tokens to have at least 2 positions (one to "
-                        f"predict from, one to predict), got shape {tuple(tokens.shape)}"
-                    )
-                yield tokens
-
-        return train(model, optimizer, each_checked())
-
-    return checked
+    return each_checked()
 
 
-@_checks_training
+@guard(model=IsA(nn.Module), optimizer=IsA(torch.optim.Optimizer), batches=_batches)
 # --8<-- [start:train-loop]
 # --8<-- [start:train-loop-signature]
 def train_demo_transformer(

@@ -10,7 +10,6 @@ Introduced on the page "Step 4: Key concepts".
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from mi_course import _checks
+from mi_course._checks import Call, IsA, Number, Shape, guard
 from mi_course.runtime import seed_everything, torch_threads
 
 HELD_OUT_SEED = (
@@ -120,30 +120,17 @@ class SparseAutoencoder(nn.Module):
         self.b_enc *= norms
 
 
-def _checks_sae_loss(
-    loss: Callable[[SparseAutoencoder, Tensor, float], Tensor],
-) -> Callable[[SparseAutoencoder, Tensor, float], Tensor]:
-    """``loss(sae, h, l1_coefficient)``, refusing an ``h`` that is not ``(batch, d_in)`` for the SAE's ``d_in``.
-
-    The check sits here, outside the function, so that its own lines are what the page shows.
-    """
-    function = loss.__name__
-
-    @functools.wraps(loss)
-    def checked(sae: SparseAutoencoder, h: Tensor, l1_coefficient: float) -> Tensor:
-        _checks.instance(sae, SparseAutoencoder, function, "sae")
-        _checks.tensor(h, function, "h", dims=("batch", "d_in"))
-        if h.shape[1] != sae.W_dec.shape[1]:
-            raise ValueError(
-                f"{function} expected h of shape (batch, {sae.W_dec.shape[1]}) for the SAE's d_in, got {tuple(h.shape)}"
-            )
-        _checks.number(l1_coefficient, function, "l1_coefficient", minimum=0)
-        return loss(sae, h, l1_coefficient)
-
-    return checked
+def _sae_input(h: object, name: str, call: Call) -> Tensor:
+    """``(batch, d_in)`` activations, for the SAE's ``d_in``."""
+    d_in = call.arguments["sae"].W_dec.shape[1]
+    if Shape("batch d_in")(h, name, call).shape[1] != d_in:
+        raise ValueError(
+            f"{call.function} expected h of shape (batch, {d_in}) for the SAE's d_in, got {tuple(h.shape)}"
+        )
+    return h
 
 
-@_checks_sae_loss
+@guard(sae=IsA(SparseAutoencoder), h=_sae_input, l1_coefficient=Number(minimum=0))
 # --8<-- [start:sae-loss]
 def sae_loss(
     sae: SparseAutoencoder, h: Float[Tensor, "batch d_in"], l1_coefficient: float

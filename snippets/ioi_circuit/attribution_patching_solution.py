@@ -1,10 +1,12 @@
 # Attribution patching on gpt2-twin, checked against the
 # course's reference, then compared with activation patching.
 import functools
+from collections.abc import Callable
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
+from transformer_lens import TransformerBridge
 
 from mi_course import load_model, seed_everything
 from mi_course.checkers.ioi import check_attribution_patching

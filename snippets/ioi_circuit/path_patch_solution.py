@@ -1,8 +1,12 @@
 # Path patching on gpt2-twin, checked against the course's reference:
 # which paths carry IOI to the logits, and into later heads?
 import functools
+from collections.abc import Callable
 
 import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+from transformer_lens import TransformerBridge
 
 from mi_course import load_model, seed_everything
 from mi_course.checkers.ioi import check_path_patch

@@ -1,6 +1,11 @@
 # IOI's residual-stream patching on gpt2-twin, written with nnsight, beside
 # TransformerLens' patch_by_position on the same weights.
+from collections.abc import Callable, Mapping
+from typing import Literal
+
 import torch
+from jaxtyping import Float, Int
+from nnsight import TransformersModel
 from torch import Tensor
 
 from mi_course import get_device, load_model, seed_everything

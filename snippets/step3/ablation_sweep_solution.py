@@ -1,11 +1,14 @@
 # A head-ablation sweep, checked against the course's
 # reference, then run on induction-2l's repeated tokens.
+from collections.abc import Callable
+
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
+from transformer_lens import TransformerBridge
 
 from mi_course import get_device, load_model, seed_everything
-from mi_course.checkers.step3 import check_ablation_sweep
+from mi_course.checkers.interventions import check_ablation_sweep
 from mi_course.induction import repeated_half_loss_of, repeated_random_tokens
 from mi_course.interventions import mean_ablation_hook, zero_ablation_hook
 

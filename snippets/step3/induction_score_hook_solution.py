@@ -1,11 +1,14 @@
 # An induction score measured by a hook during the run, checked
 # against the scores read from a cache, then used on induction-2l.
+from collections.abc import Callable
+
 import torch
 from jaxtyping import Float
 from torch import Tensor
+from transformer_lens.hook_points import HookPoint
 
 from mi_course import get_device, load_model, seed_everything
-from mi_course.checkers.step3 import check_induction_score_hook
+from mi_course.checkers.induction import check_induction_score_hook
 from mi_course.induction import induction_score, repeated_random_tokens
 
 seed_everything(0)

@@ -3,9 +3,10 @@
 import torch
 from jaxtyping import Float
 from torch import Tensor
+from transformer_lens import ActivationCache, TransformerBridge
 
 from mi_course import get_device, load_model, seed_everything
-from mi_course.checkers.step3 import check_logit_attribution
+from mi_course.checkers.attribution import check_logit_attribution
 
 seed_everything(0)
 

@@ -1,6 +1,9 @@
 # A mean-ablation hook, checked against the course's reference.
+from collections.abc import Callable
+
 from jaxtyping import Float
 from torch import Tensor
+from transformer_lens.hook_points import HookPoint
 
 from mi_course import seed_everything
 from mi_course.checkers import check_mean_ablation_hook

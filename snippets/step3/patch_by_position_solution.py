@@ -1,11 +1,17 @@
 # Activation patching from scratch, checked against
 # the course's reference, then run on induction-2l.
+from collections.abc import Callable
+
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
+from transformer_lens import TransformerBridge
 
 from mi_course import get_device, load_model, seed_everything
-from mi_course.checkers.step3 import check_normalised_metric, check_patch_by_position
+from mi_course.checkers.interventions import (
+    check_normalised_metric,
+    check_patch_by_position,
+)
 from mi_course.induction import repeated_random_tokens
 
 seed_everything(0)
