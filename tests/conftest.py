@@ -1,4 +1,4 @@
-"""Fixtures shared by the test modules: the site, built once per test session, and gpt2-twin on IOI prompts."""
+"""Fixtures shared by the test modules: the site, built once per test session, shipped models, and gpt2-twin on IOI prompts."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def site(tmp_path_factory) -> Path:
     )
     assert done.returncode == 0, done.stderr
     return folder
+
+
+@pytest.fixture(scope="module")
+def induction_model():
+    return load_model("induction-2l", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def shakespeare():
+    return load_model("shakespeare-char", device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """mi_course.attribution: bad input to direct logit attribution.
 
-What it computes (the sum rule, the checker's verdicts) is tested with Step 3 (tests/test_step3.py).
+The checker's verdicts on plausible mistakes are tested in tests/test_checkers_attribution.py.
 """
 
 import functools

@@ -1,14 +1,14 @@
-"""Attribution patching on gpt2-twin: that it estimates activation patching, and the checker of the IOI chapter's
-attribution-patching exercise, which must reject plausible mistakes."""
+"""mi_course.attribution_patching on gpt2-twin: that it estimates activation patching, and bad input to it.
 
-import functools
+The checker of the IOI chapter's attribution-patching exercise is tested in tests/test_checkers_ioi.py.
+"""
+
 import re
 
 import pytest
 import torch
 
 from mi_course import attribution_patching
-from mi_course.checkers.ioi import check_attribution_patching
 from mi_course.interventions import patch_by_position
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
@@ -35,56 +35,6 @@ def test_attribution_patching_estimates_activation_patching_and_leaves_no_gradie
     assert torch.corrcoef(torch.stack([estimates.flatten(), actual.flatten()]))[0, 1] > 0.7
     # Where nothing differs between the runs (the first token and the template's words before the first name), nothing is estimated.
     assert estimates[..., 0].abs().max() < 1e-6
-
-
-def test_the_courses_attribution_patching_passes_its_checker():
-    report = check_attribution_patching(attribution_patching.attribution_patch_heads)
-    assert report.passed, str(report)
-
-
-def attribution_variant(sign=1, gradient_run="corrupted", reduce="sum"):
-    def attribution_patch_heads(model, clean_tokens, corrupted_tokens, metric):
-        names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
-        _, clean = model.run_with_cache(clean_tokens)
-        _, corrupted = model.run_with_cache(corrupted_tokens)
-        kept = {}
-
-        def keep(z, hook, name):
-            z.retain_grad()
-            kept[name] = z
-            return z
-
-        model.zero_grad()
-        tokens = corrupted_tokens if gradient_run == "corrupted" else clean_tokens
-        metric(
-            model.run_with_hooks(tokens, fwd_hooks=[(name, functools.partial(keep, name=name)) for name in names])
-        ).backward()
-        out = []
-        for name in names:
-            product = sign * (clean[name] - corrupted[name]) * kept[name].grad
-            out.append(product.sum(dim=(0, 3)) if reduce == "sum" else product.mean(dim=0).sum(dim=-1))
-        model.zero_grad(set_to_none=True)
-        return torch.stack(out).transpose(1, 2)
-
-    return attribution_patch_heads
-
-
-@pytest.mark.parametrize(
-    ("wrong", "hint"),
-    [
-        (attribution_variant(sign=-1), "the sign is flipped"),
-        (attribution_variant(gradient_run="clean"), "you took the gradient in the clean run"),
-        (attribution_variant(reduce="mean"), "you averaged over the batch"),
-    ],
-)
-def test_the_attribution_patching_checker_names_each_mistake(wrong, hint):
-    report = check_attribution_patching(wrong)
-    assert not report.passed and hint in str(report), str(report)
-
-
-def test_the_learners_attribution_patching_with_backward_passes():
-    """The usual way, .retain_grad() and .backward(), gives the course's numbers too."""
-    assert check_attribution_patching(attribution_variant()).passed
 
 
 # --- bad input ------------------------------------------------------------------------------------------------------

@@ -105,8 +105,8 @@ def test_the_enumeration_finds_a_function_added_later(monkeypatch):
     cases, excused = registered(case_files(names))
     assert "mi_course.plotting:new_plot" in names - set(cases) - set(excused)
     assert {
-        "mi_course.checkers.step2:check_attention",
+        "mi_course.checkers.components:check_attention",
         "mi_course.zoo:load_model",
         "mi_course.recipes.grokking_113:train_grokking",
     } <= names
-    assert case_file("mi_course.checkers.step2:check_attention") == "tests.test_checkers"
+    assert case_file("mi_course.checkers.components:check_attention") == "tests.test_checkers"

@@ -1,6 +1,6 @@
 """mi_course.circuits: the full OV circuit, the copying score, K-composition and their random baselines, and bad input to them.
 
-Their checkers are tested in tests/test_step4_checkers.py.
+Their checkers are tested in tests/test_checkers_circuits.py.
 """
 
 import pytest

@@ -25,9 +25,7 @@ def test_verbose_check_shows_what_the_solution_prints_and_the_plain_one_hides_it
     stand_in = StepCheck(
         "Step 3: a stand-in",
         ("the answer is 42",),
-        check=lambda ns: CheckReport(
-            "step3", (CriterionResult("answer", ns["answer"] == 42, str(ns["answer"]), "42"),)
-        ),
+        check=lambda answer: CheckReport("step3", (CriterionResult("answer", answer == 42, str(answer), "42"),)),
     )
     monkeypatch.setattr(StepCheck, "solution_paths", lambda self: [solution])
     monkeypatch.setitem(STEP_CHECKS, "step3", stand_in)

@@ -1,6 +1,7 @@
 """mi_course.induction: bad input to the repeated-token data, the induction scores and the repeat loss.
 
-What they measure is tested with Steps 2 and 3 (tests/test_step2.py, tests/test_step3.py) and the zoo (tests/test_zoo.py).
+What they measure on the shipped models is tested at the end of this file and with the zoo (tests/test_zoo.py);
+their checkers in tests/test_checkers_induction.py.
 """
 
 import pytest
@@ -8,8 +9,10 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mi_course import hooks, induction, interventions
+from mi_course import hooks, induction, interventions, model_card
+from mi_course.induction import head_scores, induction_scores, name_heads, repeated_half_loss
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
+from tests.models import repeated
 
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.induction:repeated_random_tokens": [
@@ -254,3 +257,24 @@ def test_induction_helpers_refuse_any_bad_tokens_clearly(tmp_path_factory, shape
             call()
         except ValueError as error:  # never an IndexError or RuntimeError from torch
             assert str(error).startswith(f"{name} expected ") or "do not repeat" in str(error), error
+
+
+def test_the_heads_the_page_names_are_the_heads_measured(induction_model, shakespeare):
+    induction = head_scores(induction_model, repeated(induction_model), 13)
+    assert (
+        name_heads(induction["induction"], 0.4) == model_card("induction-2l").metrics["induction_heads"]
+    )  # retrained at times
+    scores = head_scores(shakespeare, repeated(shakespeare), 13)
+    assert name_heads(scores["induction"], 0.4) == model_card("shakespeare-char").metrics["induction_heads"]
+    assert name_heads(scores["previous-token"], 0.4) == ["0.3"]
+    assert name_heads(scores["duplicate-token"], 0.4) == []
+
+
+def test_scores_refuse_tokens_that_do_not_repeat(induction_model):
+    tokens = repeated(induction_model)
+    tokens[:, -1] = (tokens[:, -1] + 1) % 50
+    for measure in (head_scores, induction_scores, repeated_half_loss):
+        with pytest.raises(ValueError, match="the tokens do not repeat after 13 tokens"):
+            measure(induction_model, tokens, 13)
+    with pytest.raises(ValueError, match=r"expected tokens of shape \(batch, 21\) for seq_len=10"):
+        induction_scores(induction_model, repeated(induction_model), 10)

@@ -1,6 +1,7 @@
 """mi_course.interventions: bad input to the ablation hooks, activation patching and per-token losses.
 
-What they compute is tested with Step 3 (tests/test_step3.py).
+What they compute on induction-2l is tested at the end of this file; their checkers in
+tests/test_checkers_interventions.py.
 """
 
 import pytest
@@ -9,7 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mi_course import hooks, interventions
+from mi_course.hooks import UnknownHookError
+from mi_course.induction import repeated_half_loss
+from mi_course.interventions import mean_ablation_hook, patch_by_position, token_losses, zero_ablation_hook
 from tests.bad_input import TOK, Bad, assert_refused, bad_input_params, shared_kit
+from tests.models import repeated
 
 Z = torch.zeros(2, 3, 4, 5)  # batch, pos, head, d_head
 LOGITS = torch.zeros(2, 5, 51)  # any vocabulary: no model reads them  # batch, pos, d_vocab
@@ -197,3 +202,61 @@ def test_token_losses_refuse_any_bad_tokens_clearly(tmp_path_factory, shape, dty
         interventions.token_losses(bridge, tokens)
     except ValueError as error:  # never an IndexError or RuntimeError from torch
         assert str(error).startswith("token_losses expected "), error
+
+
+def test_ablating_the_induction_heads_raises_the_loss_on_the_repeat(induction_model):
+    tokens = repeated(induction_model)
+    clean = repeated_half_loss(induction_model, tokens, 13)
+    zeroed = repeated_half_loss(
+        induction_model, tokens, 13, [("blocks.1.attn.hook_z", zero_ablation_hook([0, 1, 2, 3]))]
+    )
+    meaned = repeated_half_loss(
+        induction_model, tokens, 13, [("blocks.1.attn.hook_z", mean_ablation_hook([0, 1, 2, 3]))]
+    )
+    assert clean < 0.5 and zeroed > 3.0 and meaned > 3.0
+
+
+def test_token_losses_agree_with_the_repeated_half_loss_and_refuse_bad_tokens(induction_model):
+    tokens = repeated(induction_model)
+    hooks = [("blocks.1.attn.hook_z", zero_ablation_hook([0, 1, 2, 3]))]
+    for fwd_hooks in ([], hooks):
+        per_token = token_losses(induction_model, tokens, fwd_hooks)
+        assert per_token.shape == (tokens.shape[0], tokens.shape[1] - 1)
+        assert per_token[:, 14:].mean().item() == pytest.approx(
+            repeated_half_loss(induction_model, tokens, 13, fwd_hooks), rel=1e-5
+        )
+    with pytest.raises(
+        ValueError,
+        match=r"expected integer tokens of shape \(batch, pos\) with pos >= 2, got torch.float32 of shape \(2, 5\)",
+    ):
+        token_losses(induction_model, torch.zeros(2, 5))
+    with pytest.raises(ValueError, match=r"got torch.int64 of shape \(5,\)"):
+        token_losses(induction_model, torch.zeros(5, dtype=torch.long))
+    with pytest.raises(UnknownHookError, match="did you mean blocks.1.attn.hook_z"):
+        token_losses(induction_model, tokens, [("blocks.1.attn.hook_zz", zero_ablation_hook([0]))])
+
+
+def test_ablation_hooks_change_only_the_listed_heads():
+    z = torch.randn(4, 5, 3, 2, generator=torch.Generator().manual_seed(0))
+    zeroed = zero_ablation_hook([1])(z.clone(), None)
+    assert torch.equal(zeroed[:, :, 1], torch.zeros(4, 5, 2)) and torch.equal(zeroed[:, :, [0, 2]], z[:, :, [0, 2]])
+    meaned = mean_ablation_hook([1])(z.clone(), None)
+    assert torch.allclose(meaned[:, :, 1], z[:, :, 1].mean(0, keepdim=True).expand(4, 5, 2))
+    assert torch.equal(meaned[:, :, [0, 2]], z[:, :, [0, 2]])
+
+
+def test_patching_finds_the_induction_circuit(induction_model):
+    clean = repeated(induction_model, seq_len=8, batch=1, seed=0)
+    corrupted = clean.clone()
+    corrupted[0, 3] = (clean[0, 3] + 1) % 50
+    query, answer = 11, clean[0, 12].item()
+    names = ["blocks.0.hook_resid_pre", "blocks.1.hook_resid_pre", "blocks.1.hook_resid_post"]
+    results = patch_by_position(
+        induction_model, clean, corrupted, names, lambda logits: logits[0, query, answer].item()
+    )
+    # The changed token itself, then the position after it (where the previous-token head copied it), then the query.
+    assert results.argmax(dim=1).tolist() == [3, 4, 11]
+    same = patch_by_position(induction_model, clean, clean, names[:1], lambda logits: logits[0, query, answer].item())
+    assert torch.allclose(same, same[0, 0].expand_as(same))
+    with pytest.raises(ValueError, match="expected clean and corrupted tokens of one shape"):
+        patch_by_position(induction_model, clean, clean[:, :-1], names, lambda logits: 0.0)

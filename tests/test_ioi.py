@@ -1,4 +1,7 @@
-"""mi_course.ioi: the IOI prompts, their corrupted twins, the metric, and bad input to each."""
+"""mi_course.ioi: the IOI prompts, their corrupted twins, the metric, and bad input to each.
+
+The checker of the IOI metric exercise is tested in tests/test_checkers_ioi.py.
+"""
 
 import re
 
@@ -6,7 +9,6 @@ import pytest
 import torch
 
 from mi_course import ioi
-from mi_course.checkers.ioi import check_ioi_metric
 from tests.bad_input import Bad, assert_refused, bad_input_params, shared_kit
 
 
@@ -127,57 +129,6 @@ def test_as_written_keeps_the_slots_where_the_template_puts_them():
         6, templates=["After {S} left the {PLACE}, {S} met {IO} and gave a {OBJECT} to"], order="as written"
     )
     assert (prompts.s1_position < prompts.s2_position).all() and (prompts.s2_position < prompts.io_position).all()
-
-
-def test_the_courses_ioi_metric_passes_its_checker():
-    report = check_ioi_metric(ioi.ioi_metric)
-    assert report.passed, str(report)
-
-
-def metric_variant(position=lambda logits, prompts: prompts.end, normalise=True, scores=lambda last: last, item=False):
-    def ioi_metric(prompts, clean_logits, corrupted_logits):
-        rows = torch.arange(len(prompts))
-
-        def difference(logits):
-            last = scores(logits[rows, position(logits, prompts)])
-            return (last[rows, prompts.io] - last[rows, prompts.s]).mean()
-
-        clean, corrupted = difference(clean_logits), difference(corrupted_logits)
-
-        def metric(logits):
-            value = (difference(logits) - corrupted) / (clean - corrupted) if normalise else difference(logits)
-            return value.item() if item else value
-
-        return metric
-
-    return ioi_metric
-
-
-@pytest.mark.parametrize(
-    ("wrong", "hint"),
-    [
-        (
-            metric_variant(position=lambda logits, prompts: -1),
-            "you read the last position of the tensor, -1, which is padding",
-        ),
-        (
-            metric_variant(position=lambda logits, prompts: prompts.end[0]),
-            "you read every prompt at the first prompt's last position",
-        ),
-        (metric_variant(scores=lambda last: last.softmax(dim=-1)), "that is a difference of probabilities"),
-        (metric_variant(normalise=False), "that is the mean logit difference itself: rescale it"),
-        (metric_variant(item=True), "return the tensor, not .item()"),
-    ],
-)
-def test_the_ioi_metric_checker_names_each_mistake(wrong, hint):
-    report = check_ioi_metric(wrong)
-    assert not report.passed and hint in str(report), str(report)
-
-
-def test_a_sign_error_in_the_logit_difference_cancels_in_the_normalised_metric():
-    """S - IO instead of IO - S flips clean and corrupted alike, so the normalised metric is the same: not a mistake to catch."""
-    s_minus_io = metric_variant(scores=lambda last: -last)
-    assert check_ioi_metric(s_minus_io).passed
 
 
 BAD_INPUTS: dict[str, list[Bad]] = {

@@ -1,6 +1,6 @@
 """mi_course.memory: bad input to the memory calculator, and any config either taken or refused clearly.
 
-Its estimates are checked against measured memory with Step 4 (tests/test_step4.py).
+Its estimates are checked against what the shipped models allocate at the end of this file.
 """
 
 import pytest
@@ -8,7 +8,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mi_course import memory
+from mi_course import load_model, memory, model_card
+from mi_course.memory import TransformerShape, count_parameters, estimate_memory
 from tests.bad_input import FAST, Bad, assert_refused, bad_input_params, shared_kit, sizes
 
 BAD_INPUTS: dict[str, list[Bad]] = {
@@ -122,3 +123,35 @@ def test_memory_calculator_takes_any_config_or_says_what_is_wrong(
         assert batch < 1 or not 1 <= seq_len <= shape.n_ctx
         return
     assert estimate.parameters == memory.count_parameters(shape) > 0
+
+
+@pytest.mark.parametrize("name", ["induction-2l", "shakespeare-char"])
+def test_the_calculator_matches_what_the_shipped_models_allocate(name):
+    model = load_model(name, device="cpu")
+    shape = TransformerShape.from_config(model_card(name).config)
+    assert count_parameters(shape) == sum(parameter.numel() for parameter in model.parameters())
+    estimate = estimate_memory(shape, batch=4, seq_len=32)
+    with torch.inference_mode():
+        _, cache = model.run_with_cache(torch.zeros(4, 32, dtype=torch.long))
+    measured = sum({t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in cache.values()}.values())
+    assert abs(estimate.activations_bytes - measured) / measured < 0.10
+    assert estimate_memory(shape, batch=4, seq_len=32, dtype=torch.bfloat16).weights_bytes * 2 == estimate.weights_bytes
+
+
+def test_gpt2_small_has_its_published_parameter_count():
+    gpt2 = TransformerShape(
+        n_layers=12, d_model=768, n_heads=12, d_vocab=50257, n_ctx=1024, d_mlp=3072, tied_embeddings=True
+    )
+    assert count_parameters(gpt2) == 124_439_808  # Hugging Face's gpt2: sum of p.numel() over its parameters
+
+
+def test_the_calculator_refuses_impossible_configs():
+    with pytest.raises(ValueError, match=r"d_model \(100\) is not divisible by n_heads \(3\)"):
+        TransformerShape(n_layers=2, d_model=100, n_heads=3, d_vocab=50, n_ctx=64)
+    with pytest.raises(ValueError, match="n_layers must be a positive integer, got 0"):
+        TransformerShape(n_layers=0, d_model=64, n_heads=4, d_vocab=50, n_ctx=64)
+    shape = TransformerShape(n_layers=2, d_model=64, n_heads=4, d_vocab=50, n_ctx=64)
+    with pytest.raises(ValueError, match=r"1 <= seq_len <= n_ctx \(64\)"):
+        estimate_memory(shape, batch=1, seq_len=65)
+    with pytest.raises(ValueError, match="expected a floating-point dtype"):
+        estimate_memory(shape, batch=1, seq_len=8, dtype=torch.int8)

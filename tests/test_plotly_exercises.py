@@ -1,6 +1,6 @@
 """mi_course.plotly_exercises: bad input to the reference solutions of Step 3's Plotly exercise.
 
-What the checker says about right and wrong figures is tested in tests/test_plotly_checker.py.
+What the checker says about right and wrong figures is tested in tests/test_checkers_plotly.py.
 """
 
 import numpy as np

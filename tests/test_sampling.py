@@ -1,6 +1,6 @@
 """mi_course.sampling: top-k and top-p distributions, draws, and bad input.
 
-What the sampling checker says about plausible mistakes is tested with Step 2 (tests/test_step2.py).
+What the sampling checker says about plausible mistakes is tested in tests/test_checkers_sampling.py.
 """
 
 import pytest

@@ -15,8 +15,8 @@ import torch
 from torch import Tensor, nn
 
 from mi_course import probes
+from mi_course.checkers.harness import check_callable, shipped
 from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
-from mi_course.checkers.step3 import _check_callable, _shipped
 
 ACCURACY_MARGIN = (
     0.02  # how far below the reference probe's held-out accuracy a learner's may be
@@ -33,7 +33,7 @@ def _case() -> tuple[Tensor, Tensor, Tensor, Tensor]:
     from mi_course.residual_sae import residual_activations
     from mi_course.text_labels import speaker_name, text_windows, uppercase
 
-    model = _shipped("shakespeare-char")
+    model = shipped("shakespeare-char")
     data = []
     for split, windows, seed in (("training", 300, 0), ("held-out", 150, 1)):
         tokens, text = text_windows(split, windows)
@@ -50,8 +50,8 @@ def check_probe(
     train_probe: Callable[..., nn.Module], probe_accuracy: Callable[..., float]
 ) -> CheckReport:
     """Check ``probe_accuracy(probe, activations, labels)``, then ``train_probe(activations, labels)`` by what its probe scores."""
-    _check_callable(train_probe, "check_probe", "your train_probe function")
-    _check_callable(probe_accuracy, "check_probe", "your probe_accuracy function")
+    check_callable(train_probe, "check_probe", "your train_probe function")
+    check_callable(probe_accuracy, "check_probe", "your probe_accuracy function")
     train_x, train_y, test_x, test_y = _case()
     reference_probe = probes.train_probe(train_x, train_y)
     generator = torch.Generator().manual_seed(0)

@@ -16,15 +16,16 @@ import torch
 from torch import Tensor
 
 from mi_course import attribution_patching, ioi, path_patching
-from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
-from mi_course.checkers.step3 import (
+from mi_course.checkers.harness import (
     MODEL_ATOL,
-    _call,
-    _check_callable,
-    _failure,
-    _number,
-    _shipped,
+    call_tensor,
+    check_callable,
+    diagnose,
+    report,
+    returned_number,
+    shipped,
 )
+from mi_course.checkers.report import CheckerInputError, CheckReport
 
 MODEL = "gpt2-twin"
 _PROMPTS = 8  # of the held-out templates, drawn with seed 1: their lengths differ
@@ -50,7 +51,7 @@ _REPEAT = 12  # shakespeare-char's case: 8 rows of BOS, 12 random characters and
 @functools.cache
 def _case() -> tuple[ioi.IOIPrompts, Tensor, Tensor, Tensor, Tensor]:
     """Prompts, their corrupted twins, and the two runs' logits on gpt2-twin (computed once per process)."""
-    model = _shipped(MODEL)
+    model = shipped(MODEL)
     prompts = ioi.ioi_prompts(
         _PROMPTS, templates=ioi.HELD_OUT_TEMPLATES, names=ioi.HELD_OUT_NAMES, seed=1
     )
@@ -74,7 +75,7 @@ def _repeat_case() -> tuple[Tensor, Tensor, Callable[[Tensor], Tensor]]:
     """
     from mi_course.induction import repeated_random_tokens
 
-    model = _shipped("shakespeare-char")
+    model = shipped("shakespeare-char")
     bos = model.cfg.d_vocab - 1  # also the number of ordinary symbols
     generator = torch.Generator().manual_seed(0)
     clean = repeated_random_tokens(8, _REPEAT, bos, bos, generator=generator)
@@ -111,7 +112,7 @@ def check_ioi_metric(
     The function it returns is judged on the clean and corrupted logits of gpt2-twin and on two
     runs of random logits, and must return a tensor that attribution patching can differentiate.
     """
-    _check_callable(ioi_metric, "check_ioi_metric", "your ioi_metric function")
+    check_callable(ioi_metric, "check_ioi_metric", "your ioi_metric function")
     prompts, _, _, clean, corrupted = _case()
     generator = torch.Generator().manual_seed(0)
     runs = [
@@ -133,14 +134,14 @@ def check_ioi_metric(
         )
     got = torch.tensor(
         [
-            _number(
+            returned_number(
                 "the function ioi_metric returns",
                 lambda logits=logits: metric(logits.clone()),
             )
             for logits in runs
         ]
     )
-    failure = _failure(
+    failure = diagnose(
         got,
         expected,
         lambda: _metric_mistakes(prompts, runs),
@@ -178,7 +179,7 @@ def check_path_patch(path_patch: Callable[..., Tensor | float]) -> CheckReport:
     and to one receiver's keys and values. Then on shakespeare-char, senders in layer 0, and in layers
     0 and 1, to layer 3's keys and values: there the heads between must be frozen.
     """
-    _check_callable(path_patch, "check_path_patch", "your path_patch function")
+    check_callable(path_patch, "check_path_patch", "your path_patch function")
     prompts, twin_clean, twin_corrupted, clean_logits, corrupted_logits = _case()
     runs = {
         MODEL: (
@@ -189,7 +190,7 @@ def check_path_patch(path_patch: Callable[..., Tensor | float]) -> CheckReport:
         "shakespeare-char": _repeat_case(),
     }
     for name, senders, receivers, inputs in _PATH_CASES:
-        model = _shipped(name)
+        model = shipped(name)
         clean, corrupted, metric = runs[name]
         expected = torch.tensor(
             [
@@ -203,7 +204,7 @@ def check_path_patch(path_patch: Callable[..., Tensor | float]) -> CheckReport:
         with torch.inference_mode():
             got = torch.tensor(
                 [
-                    _number(
+                    returned_number(
                         "path_patch",
                         lambda: path_patch(
                             model,
@@ -220,7 +221,7 @@ def check_path_patch(path_patch: Callable[..., Tensor | float]) -> CheckReport:
         mistakes = functools.partial(
             _path_mistakes, model, clean, corrupted, senders, metric, receivers, inputs
         )
-        failure = _failure(
+        failure = diagnose(
             got,
             expected,
             mistakes,
@@ -250,18 +251,18 @@ def check_attribution_patching(
     attribution_patch_heads: Callable[..., Tensor],
 ) -> CheckReport:
     """Check ``attribution_patch_heads(model, clean_tokens, corrupted_tokens, metric) -> (n_layers, n_heads, pos)`` on gpt2-twin."""
-    _check_callable(
+    check_callable(
         attribution_patch_heads,
         "check_attribution_patching",
         "your attribution_patch_heads function",
     )
-    model = _shipped(MODEL)
+    model = shipped(MODEL)
     prompts, clean, corrupted, clean_logits, corrupted_logits = _case()
     metric = ioi.ioi_metric(prompts, clean_logits, corrupted_logits)
     expected = attribution_patching.attribution_patch_heads(
         model, clean, corrupted, metric
     )  # the reference
-    got = _call(
+    got = call_tensor(
         "attribution_patch_heads",
         lambda: attribution_patch_heads(
             model, clean.clone(), corrupted.clone(), metric
@@ -273,7 +274,7 @@ def check_attribution_patching(
         raise CheckerInputError(
             "attribution_patch_heads returned None: return the (n_layers, n_heads, pos) tensor of estimates"
         )
-    failure = _failure(
+    failure = diagnose(
         got,
         expected,
         lambda: _attribution_mistakes(model, clean, corrupted, metric),
@@ -606,11 +607,4 @@ def _heads(heads: list | None) -> str:
 
 
 def _report(name: str, passed: bool, measured: str) -> CheckReport:
-    return CheckReport(
-        "ioi",
-        (
-            CriterionResult(
-                name, passed, measured, f"max abs difference <= {MODEL_ATOL:.0e}"
-            ),
-        ),
-    )
+    return report("ioi", name, passed, measured, MODEL_ATOL)

@@ -1,6 +1,8 @@
-"""Success-criterion checker for Step 1: an MNIST classifier trained in PyTorch.
+"""Checker of Step 1's exercise: an MNIST classifier written and trained in PyTorch.
 
-Introduced on the page "Step 1: ML prerequisites".
+Introduced on the page "Step 1: ML prerequisites". It runs your model on MNIST's 10,000 test
+images, in the input format ``mnist_model_inputs`` gives, and checks its accuracy and how long its
+training took against the course's bars.
 """
 
 from __future__ import annotations
@@ -9,12 +11,8 @@ import torch
 from torch import nn
 
 from mi_course import _checks
-from mi_course.checkers.report import (
-    CheckerInputError,
-    CheckReport,
-    CriterionResult,
-    _as_checker_input_error,
-)
+from mi_course.checkers.harness import as_checker_input_error, first_line
+from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
 from mi_course.datasets import MnistData, load_mnist
 from mi_course.runtime import get_device
 
@@ -50,7 +48,7 @@ def check_mnist_classifier(
     shape (batch, 10), and sits on ``get_device()``. Pass ``train_seconds`` to also check that
     training took at most 60 s.
     """
-    with _as_checker_input_error():
+    with as_checker_input_error():
         _checks.integer(batch_size, "check_mnist_classifier", "batch_size", minimum=1)
         if train_seconds is not None:
             _checks.number(
@@ -121,10 +119,9 @@ def _validate_classifier(model: nn.Module) -> torch.device:
     except (
         Exception
     ) as error:  # any failure here means the model's input contract differs
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CheckerInputError(
             f"expected a model taking float32 images of shape (batch, 28, 28); on a (2, 28, 28) "
-            f"batch it raised {type(error).__name__}: {first_line}"
+            f"batch it raised {type(error).__name__}: {first_line(error, empty=type(error).__name__)}"
         ) from error
     if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (2, _N_CLASSES):
         got = (

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
+from mi_course.checkers.harness import first_line
 from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
 
 # What plotly.express calls an axis or a legend when it is not told: no reader learns anything from them.
@@ -129,9 +130,8 @@ def _figure(name: str, call: Callable[[], object]) -> go.Figure:
     try:
         figure = call()
     except Exception as error:
-        text = str(error).strip()
         raise CheckerInputError(
-            f"{name} raised {type(error).__name__}: {text.splitlines()[0] if text else '(no message)'}"
+            f"{name} raised {type(error).__name__}: {first_line(error, empty='(no message)')}"
         ) from error
     if isinstance(figure, go.Figure):
         return figure

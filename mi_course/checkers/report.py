@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -38,14 +36,3 @@ class CheckReport:
 
     def __str__(self) -> str:
         return "\n".join(f"[{self.step}] {result}" for result in self.results)
-
-
-@contextlib.contextmanager
-def _as_checker_input_error() -> Iterator[None]:
-    """Turn the TypeError or ValueError of an input check (``mi_course._checks``) into a CheckerInputError."""
-    try:
-        yield
-    except (TypeError, ValueError) as error:
-        if isinstance(error, CheckerInputError):
-            raise
-        raise CheckerInputError(str(error)) from None

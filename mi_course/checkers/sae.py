@@ -1,4 +1,5 @@
-"""Checkers for Step 4's exercise: the training loss of a sparse autoencoder, and the SAE it trains.
+"""Checkers of ``mi_course.toy_models``' SAE exercise: the training loss of a sparse autoencoder,
+and the SAE it trains.
 
 Introduced on the page "Step 4: Key concepts". ``check_sae_loss`` runs your ``sae_loss`` and the
 course's reference (``mi_course.toy_models.sae_loss``) on the same seeded random SAEs and activations,
@@ -16,6 +17,7 @@ import torch
 from torch import Tensor
 
 from mi_course import toy_models
+from mi_course.checkers.harness import ATOL, call, check_callable, diagnose, report
 from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
 from mi_course.toy_models import (
     SparseAutoencoder,
@@ -27,7 +29,7 @@ from mi_course.toy_models import (
     train_toy_model,
 )
 
-ATOL = 1e-5
+STEP = "step4"
 # (batch, d_in, d_sae, l1_coefficient) of each case: sizes differ within a case, so a swapped axis shows,
 # and across cases, as does the coefficient, so a loss that hard-codes one of them fails the other
 _CASES = ((6, 3, 8, 0.3), (5, 4, 11, 0.7))
@@ -52,10 +54,7 @@ def check_sae_loss(sae_loss: SaeLoss) -> CheckReport:
     Each random SAE has biases that make some pre-activations negative and decoder rows of norms
     other than 1, so a penalty on the wrong tensor, or one without the decoder norms, shows.
     """
-    if not callable(sae_loss):
-        raise CheckerInputError(
-            f"check_sae_loss expected your sae_loss function, got {type(sae_loss).__name__}"
-        )
+    check_callable(sae_loss, "check_sae_loss", "your sae_loss function")
     generator = torch.Generator().manual_seed(0)
     for batch, d_in, d_sae, l1_coefficient in _CASES:
         sae = _random_sae(d_in, d_sae, generator)
@@ -64,23 +63,19 @@ def check_sae_loss(sae_loss: SaeLoss) -> CheckReport:
             toy_models.sae_loss, sae, h, l1_coefficient
         )  # the reference: the page's solution
         learners = copy.deepcopy(sae)
-        got = _call(lambda: sae_loss(learners, h.clone(), l1_coefficient), batch, d_in)
+        got = _scalar(
+            lambda: sae_loss(learners, h.clone(), l1_coefficient), batch, d_in
+        )
         case = f"with {batch} inputs, d_in = {d_in}, d_sae = {d_sae}, l1_coefficient = {l1_coefficient}"
-        difference = (got.detach().float() - expected).abs().item()
-        if not difference <= ATOL:  # also catches nan
-            hint = next(
-                (
-                    text
-                    for wrong, text in _mistakes(sae, h, l1_coefficient)
-                    if (got.detach().float() - wrong).abs().item() <= ATOL
-                ),
-                "the loss is the mean over the batch of |reconstruction - h|^2 (summed over d_in) "
-                "plus l1_coefficient * sum_i latents_i * |W_dec[i]|",
-            )
-            return _report(
-                False,
-                f"{case}, differs from the reference by {difference:#.2g}; {hint}",
-            )
+        failure = diagnose(
+            got,
+            expected,
+            lambda: _mistakes(sae, h, l1_coefficient),
+            "the loss is the mean over the batch of |reconstruction - h|^2 (summed over d_in) "
+            "plus l1_coefficient * sum_i latents_i * |W_dec[i]|",
+        )
+        if failure is not None:
+            return _report(False, f"{case}, {failure}")
         if got.grad_fn is None:
             return _report(
                 False,
@@ -225,13 +220,8 @@ def _grad(parameter: Tensor) -> Tensor:
     return torch.zeros_like(parameter) if parameter.grad is None else parameter.grad
 
 
-def _call(call: Callable[[], object], batch: int, d_in: int) -> Tensor:
-    try:
-        got = call()
-    except Exception as error:
-        raise CheckerInputError(
-            f"sae_loss raised {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-        ) from error
+def _scalar(call_: Callable[[], object], batch: int, d_in: int) -> Tensor:
+    got = call("sae_loss", call_)
     if not isinstance(got, Tensor) or got.shape != ():
         described = (
             f"shape {tuple(got.shape)}"
@@ -334,14 +324,10 @@ def _mistakes(
 
 
 def _report(passed: bool, measured: str) -> CheckReport:
-    return CheckReport(
-        "step4",
-        (
-            CriterionResult(
-                "sae_loss",
-                passed,
-                measured,
-                f"value and gradients within {ATOL:.0e} of the reference",
-            ),
-        ),
+    return report(
+        STEP,
+        "sae_loss",
+        passed,
+        measured,
+        criterion=f"value and gradients within {ATOL:.0e} of the reference",
     )

@@ -5,7 +5,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from mi_course import CheckerInputError, seed_everything
-from mi_course.checkers.step2 import check_sampling
+from mi_course.checkers.sampling import check_sampling
 
 seed_everything(0)
 

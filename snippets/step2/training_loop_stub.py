@@ -9,7 +9,7 @@ from jaxtyping import Int
 from torch import Tensor
 
 from mi_course import CheckerInputError, seed_everything
-from mi_course.checkers.step2 import check_training_loop
+from mi_course.checkers.training_loop import check_training_loop
 from mi_course.scratch import DemoTransformer
 
 seed_everything(0)

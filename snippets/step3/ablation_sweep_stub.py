@@ -5,7 +5,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import CheckerInputError, seed_everything
-from mi_course.checkers.step3 import check_ablation_sweep
+from mi_course.checkers.interventions import check_ablation_sweep
 from mi_course.interventions import mean_ablation_hook, zero_ablation_hook
 
 seed_everything(0)

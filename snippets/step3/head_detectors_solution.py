@@ -5,7 +5,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from mi_course import get_device, load_model, seed_everything
-from mi_course.checkers.step3 import check_head_detectors
+from mi_course.checkers.induction import check_head_detectors
 
 seed_everything(0)
 

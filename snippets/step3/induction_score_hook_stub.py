@@ -4,7 +4,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import CheckerInputError, seed_everything
-from mi_course.checkers.step3 import check_induction_score_hook
+from mi_course.checkers.induction import check_induction_score_hook
 from mi_course.induction import induction_score
 
 seed_everything(0)

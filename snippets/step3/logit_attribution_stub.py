@@ -5,7 +5,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import CheckerInputError, seed_everything
-from mi_course.checkers.step3 import check_logit_attribution
+from mi_course.checkers.attribution import check_logit_attribution
 
 seed_everything(0)
 

@@ -5,7 +5,10 @@ from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import CheckerInputError, seed_everything
-from mi_course.checkers.step3 import check_normalised_metric, check_patch_by_position
+from mi_course.checkers.interventions import (
+    check_normalised_metric,
+    check_patch_by_position,
+)
 
 seed_everything(0)
 

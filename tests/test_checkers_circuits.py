@@ -1,20 +1,21 @@
-"""Step 4's exercise checkers: each passes the course's solution and names each plausible mistake.
+"""mi_course.checkers.circuits: the checkers of Step 4's circuit exercises each pass the course's solution and name
+each plausible mistake, and the exercises' stubs and solutions print what they say.
 
-The functions they check are tested in tests/test_circuits.py; the bad-input cases of the checkers
-that tests/test_bad_input.py scans for are in tests/test_checkers.py.
+The functions they check are tested in tests/test_circuits.py; Step 4's registered check (`check step4`) in
+tests/test_checkers_registry.py; the bad-input cases of the checkers that tests/test_bad_input.py
+scans for are in tests/test_checkers.py.
 """
 
 import contextlib
-import inspect
 import io
 from pathlib import Path
 
 import pytest
 import torch
 
-from mi_course import CheckerInputError, circuits, toy_models
-from mi_course.checkers import STEP_CHECKS, check_copying_score, check_full_ov_circuit, check_k_composition_score
-from site_tools.pages import SECTION_MARKER, Snippet
+from mi_course import CheckerInputError, circuits
+from mi_course.checkers import check_copying_score, check_full_ov_circuit, check_k_composition_score
+from site_tools.pages import Snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,25 +111,25 @@ def test_the_k_composition_checker_names_each_mistake(wrong, hint):
 
 def test_each_mistake_gives_its_own_number_on_the_planted_weights():
     """Were two mistakes to agree on the checker's weights, the first listed would take the other's hint."""
-    from mi_course.checkers import step4
+    from mi_course.checkers import circuits as checkers
 
     generator = torch.Generator().manual_seed(0)
-    for sizes in step4._HEAD_CASES:
-        weights = step4._planted_head(*sizes, generator)
+    for sizes in checkers._HEAD_CASES:
+        weights = checkers._planted_head(*sizes, generator)
         full_ov = circuits.full_ov_circuit(*weights)
         for mistakes, expected in (
-            (step4._ov_mistakes(*weights), full_ov),
-            (step4._copying_mistakes(full_ov), torch.tensor(circuits.copying_score(full_ov))),
+            (checkers._ov_mistakes(*weights), full_ov),
+            (checkers._copying_mistakes(full_ov), torch.tensor(circuits.copying_score(full_ov))),
         ):
             values = [expected.double()] + [wrong.double() for wrong, _ in mistakes if wrong.shape == expected.shape]
             for i, a in enumerate(values):
                 assert all((a - b).abs().max() > 1e-3 * max(1.0, a.abs().max()) for b in values[i + 1 :]), i
         assert 0.3 < circuits.copying_score(full_ov) < 0.8  # a head that copies some of its tokens, far from chance
     generator = torch.Generator().manual_seed(0)
-    for d_model, d_head in step4._PAIR_CASES:
-        W_OV, W_QK = step4._planted_pair(d_model, d_head, generator)
+    for d_model, d_head in checkers._PAIR_CASES:
+        W_OV, W_QK = checkers._planted_pair(d_model, d_head, generator)
         values = [circuits.k_composition_score(W_OV, W_QK)] + [
-            wrong.item() for wrong, _ in step4._composition_mistakes(W_OV, W_QK)
+            wrong.item() for wrong, _ in checkers._composition_mistakes(W_OV, W_QK)
         ]
         assert min(abs(a - b) for i, a in enumerate(values) for b in values[i + 1 :]) > 1e-3
 
@@ -212,40 +213,6 @@ def test_the_checkers_answer_bad_input_in_one_line(check, given, message):
     with pytest.raises(CheckerInputError, match=message) as refused:
         check(given)
     assert "\n" not in str(refused.value)
-
-
-def test_the_courses_solutions_pass_every_checker():
-    report = STEP_CHECKS["step4"].run()  # checks the package's circuits and SAE loss, and an SAE trained with it
-    names = ["full_ov_circuit", "copying_score", "k_composition_score", "sae_loss", "trained SAE"]
-    assert report.passed and [result.name for result in report.results] == names, str(report)
-
-
-def as_shown(taught) -> str:
-    """The source of a function of mi_course as a page shows it: no input-checking decorator, no section markers."""
-    lines = inspect.getsource(taught).split("\n")
-    return "\n".join(line for line in lines if not line.startswith("@") and not SECTION_MARKER.match(line))
-
-
-SOLUTIONS = {
-    "full_ov_circuit": ("step4/copying_score_solution.py", "full-ov-circuit"),
-    "copying_score": ("step4/copying_score_solution.py", "copying-score"),
-    "k_composition_score": ("step4/k_composition_solution.py", "k-composition"),
-}
-
-
-def test_the_step4_check_judges_exactly_the_code_the_pages_solutions_show():
-    """`check step4` runs no snippet: it is honest only if the page's solutions are the package's functions, included."""
-    step = STEP_CHECKS["step4"]
-    assert step.taught_objects() == {
-        **{name: getattr(circuits, name) for name in SOLUTIONS},
-        "sae_loss": toy_models.sae_loss,
-    }
-    assert step.solution_paths() == [] and step.sources() == [Path(circuits.__file__), Path(toy_models.__file__)]
-    for name, taught in list(step.taught_objects().items())[:-1]:  # sae_loss: tests/test_sae_checker.py
-        path, section = SOLUTIONS[name]
-        snippet = Snippet(path, ROOT)
-        assert f"mi_course/circuits.py:{section}" in snippet.includes
-        assert as_shown(taught) in snippet.script and snippet.script.count(f"def {name}(") == 1
 
 
 def run_snippet(name: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Step 4's exercise: the SAE loss checker passes the course's loss and names each plausible mistake."""
+"""mi_course.checkers.sae: the SAE loss checker passes the course's loss and names each plausible mistake."""
 
 import contextlib
 import inspect

@@ -1,4 +1,4 @@
-"""Step 3's Plotly exercise: the checker passes the reference and mi_course.plotting's figures, and rejects plausible mistakes."""
+"""mi_course.checkers.plotly: the checker of Step 3's Plotly exercise passes the reference and mi_course.plotting's figures, and rejects plausible mistakes."""
 
 import contextlib
 import inspect

@@ -1,4 +1,5 @@
-"""Checkers for Step 4's exercises: a head's full OV circuit, its copying score, and a K-composition score.
+"""Checkers of ``mi_course.circuits``' exercises: a head's full OV circuit, its copying score, and a
+K-composition score.
 
 Introduced on the page "Step 4: Key concepts". Each checker runs your function and the course's
 reference (mi_course.circuits) on the same seeded random weights, of two sizes, and when they differ
@@ -9,16 +10,16 @@ number of its own, which it would not if every score were near chance.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-from mi_course import circuits
-from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
+from mi_course import _checks, circuits
+from mi_course.checkers.harness import as_number, call, check_callable, diagnose, report
+from mi_course.checkers.report import CheckerInputError, CheckReport
 
+STEP = "step4"
 TOLERANCE = 1e-5  # absolute for scores; for matrices, relative to their largest entry where that is above 1
 # (d_vocab, d_model, d_head) of each planted head: the sizes differ within a case, so a swapped or missing
 # matrix shows in the shape, and across cases, so a function that hard-codes one size fails the other
@@ -31,7 +32,7 @@ def check_full_ov_circuit(
     full_ov_circuit: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor],
 ) -> CheckReport:
     """Check ``full_ov_circuit(W_E, W_V, W_O, W_U) -> (d_vocab, d_vocab)``: the logits a head raises per token it attends to."""
-    _check_callable(
+    check_callable(
         full_ov_circuit, "check_full_ov_circuit", "your full_ov_circuit function"
     )
     generator = torch.Generator().manual_seed(0)
@@ -44,13 +45,14 @@ def check_full_ov_circuit(
             f"{name} {tuple(w.shape)}"
             for name, w in zip(("W_E", "W_V", "W_O", "W_U"), weights, strict=True)
         )
-        got = _call(
+        got = call(
             "full_ov_circuit",
             lambda weights=weights: full_ov_circuit(*(w.clone() for w in weights)),
+            chain=_CHAIN,
         )
         if not isinstance(got, Tensor) or not got.dtype.is_floating_point:
             raise CheckerInputError(
-                f"full_ov_circuit: expected a float tensor of shape {tuple(expected.shape)} {where}, got {_described(got)}"
+                f"full_ov_circuit: expected a float tensor of shape {tuple(expected.shape)} {where}, got {_checks.described(got)}"
             )
         if got.shape != expected.shape:
             hint = _shape_mistakes(*sizes).get(tuple(got.shape))
@@ -58,27 +60,35 @@ def check_full_ov_circuit(
                 raise CheckerInputError(
                     f"full_ov_circuit: expected shape {tuple(expected.shape)} (d_vocab, d_vocab) {where}, got {tuple(got.shape)}"
                 )
-            return _report(
+            return report(
+                STEP,
                 "full_ov_circuit",
                 False,
                 f"{where}, the shape is {tuple(got.shape)}, not (d_vocab, d_vocab); {hint}",
-                "the reference's shape and entries",
+                criterion="the reference's shape and entries",
             )
-        failure = _failure(
+        failure = diagnose(
             got,
             expected,
             _ov_mistakes(*weights),
             f"the full OV circuit is {_CHAIN}, in that order",
+            TOLERANCE,
+            relative=True,
         )
         if failure is not None:
-            return _report(
-                "full_ov_circuit", False, f"{where}, {failure}", _MATRIX_CRITERION
+            return report(
+                STEP,
+                "full_ov_circuit",
+                False,
+                f"{where}, {failure}",
+                criterion=_MATRIX_CRITERION,
             )
-    return _report(
+    return report(
+        STEP,
         "full_ov_circuit",
         True,
         f"matches the reference on random heads: {_head_cases()}",
-        _MATRIX_CRITERION,
+        criterion=_MATRIX_CRITERION,
     )
 
 
@@ -87,34 +97,42 @@ def check_copying_score(copying_score: Callable[[Tensor], float]) -> CheckReport
 
     It is given the reference's full OV circuits of planted heads, so it judges the score alone.
     """
-    _check_callable(copying_score, "check_copying_score", "your copying_score function")
+    check_callable(copying_score, "check_copying_score", "your copying_score function")
     generator = torch.Generator().manual_seed(0)
     for sizes in _HEAD_CASES:
         full_ov = circuits.full_ov_circuit(*_planted_head(*sizes, generator))
         expected = circuits.copying_score(full_ov)
-        got = _number(
+        got = as_number(
             "copying_score",
-            _call("copying_score", lambda f=full_ov: copying_score(f.clone())),
+            call(
+                "copying_score",
+                lambda f=full_ov: copying_score(f.clone()),
+                chain=_CHAIN,
+            ),
             f"a full OV circuit of shape {tuple(full_ov.shape)}",
         )
-        failure = _failure(
+        failure = diagnose(
             torch.tensor(got),
             torch.tensor(expected),
             _copying_mistakes(full_ov),
             "count the rows r with full_ov[r].argmax() == r, and divide by the number of rows",
+            TOLERANCE,
+            relative=True,
         )
         if failure is not None:
-            return _report(
+            return report(
+                STEP,
                 "copying_score",
                 False,
                 f"with d_vocab = {sizes[0]}, {failure}",
-                _SCORE_CRITERION,
+                criterion=_SCORE_CRITERION,
             )
-    return _report(
+    return report(
+        STEP,
         "copying_score",
         True,
         f"matches the reference on the full OV circuits of random heads: {_head_cases()}",
-        _SCORE_CRITERION,
+        criterion=_SCORE_CRITERION,
     )
 
 
@@ -126,7 +144,7 @@ def check_k_composition_score(
     ``W_OV = W_V @ W_O`` of an earlier head and ``W_QK = W_Q @ W_K.T`` of a later one, as TransformerLens
     stores the weights (row vectors); it matches ``all_composition_scores("K")``.
     """
-    _check_callable(
+    check_callable(
         k_composition_score,
         "check_k_composition_score",
         "your k_composition_score function",
@@ -135,35 +153,40 @@ def check_k_composition_score(
     for d_model, d_head in _PAIR_CASES:
         W_OV, W_QK = _planted_pair(d_model, d_head, generator)
         expected = circuits.k_composition_score(W_OV, W_QK)
-        got = _number(
+        got = as_number(
             "k_composition_score",
-            _call(
+            call(
                 "k_composition_score",
                 lambda a=W_OV, b=W_QK: k_composition_score(a.clone(), b.clone()),
+                chain=_CHAIN,
             ),
             f"W_OV_earlier and W_QK_later of shape {tuple(W_OV.shape)}",
         )
-        failure = _failure(
+        failure = diagnose(
             torch.tensor(got),
             torch.tensor(expected),
             _composition_mistakes(W_OV, W_QK),
             "the score is (W_OV @ W_QK.T).norm() / (W_OV.norm() * W_QK.norm()), Frobenius norms throughout",
+            TOLERANCE,
+            relative=True,
         )
         if failure is not None:
-            return _report(
+            return report(
+                STEP,
                 "k_composition_score",
                 False,
                 f"with d_model = {d_model}, d_head = {d_head}, {failure}",
-                _SCORE_CRITERION,
+                criterion=_SCORE_CRITERION,
             )
     cases = "; ".join(
         f"d_model {d_model}, d_head {d_head}" for d_model, d_head in _PAIR_CASES
     )
-    return _report(
+    return report(
+        STEP,
         "k_composition_score",
         True,
         f"matches the reference on random pairs of heads: {cases}",
-        _SCORE_CRITERION,
+        criterion=_SCORE_CRITERION,
     )
 
 
@@ -337,73 +360,6 @@ def _composition_mistakes(W_OV: Tensor, W_QK: Tensor) -> list[tuple[Tensor, str]
     ]
 
 
-def _check_callable(function: object, checker: str, what: str) -> None:
-    if not callable(function):
-        raise CheckerInputError(
-            f"{checker} expected {what}, got {type(function).__name__}"
-        )
-
-
-def _call(name: str, call: Callable[[], object]) -> object:
-    try:
-        return call()
-    except Exception as error:
-        message = str(error).splitlines()[0] if str(error) else ""
-        if "cannot be multiplied" in message:
-            message += f"; the shapes chain as {_CHAIN}"
-        raise CheckerInputError(
-            f"{name} raised {type(error).__name__}: {message}"
-        ) from error
-
-
-def _number(name: str, got: object, given: str) -> float:
-    """``got`` as a float if it is a real number or a one-element tensor, else a CheckerInputError."""
-    if (
-        isinstance(got, Tensor)
-        and got.numel() == 1
-        and not got.dtype.is_complex
-        and got.dtype != torch.bool
-    ):
-        return float(got.item())
-    if isinstance(got, numbers.Real) and not isinstance(got, bool):
-        return float(got)
-    raise CheckerInputError(
-        f"{name}: expected a number (a float, or a tensor of one element) for {given}, got {_described(got)}"
-    )
-
-
-def _described(value: object) -> str:
-    return (
-        f"{value.dtype} of shape {tuple(value.shape)}"
-        if isinstance(value, Tensor)
-        else type(value).__name__
-    )
-
-
-def _tolerance(reference: Tensor) -> float:
-    scale = reference.abs().max().item()
-    return TOLERANCE * max(1.0, scale) if math.isfinite(scale) else TOLERANCE
-
-
-def _failure(
-    got: Tensor, expected: Tensor, mistakes: list[tuple[Tensor, str]], generic_hint: str
-) -> str | None:
-    """None if ``got`` matches ``expected``; else how far it is, and the first mistake it matches (or the hint)."""
-    got = got.detach().to(torch.float64)
-    difference = (got - expected.detach()).abs().max().item()
-    if difference <= _tolerance(expected):  # False for nan
-        return None
-    hint = next(
-        (
-            text
-            for wrong, text in mistakes
-            if (got - wrong.detach()).abs().max().item() <= _tolerance(wrong)
-        ),
-        generic_hint,
-    )
-    return f"differs from the reference by {difference:#.2g}; {hint}"
-
-
 def _head_cases() -> str:
     return "; ".join(
         f"d_vocab {d_vocab}, d_model {d_model}, d_head {d_head}"
@@ -415,7 +371,3 @@ _MATRIX_CRITERION = (
     f"max abs difference <= {TOLERANCE:.0e} x the reference's largest entry"
 )
 _SCORE_CRITERION = f"abs difference <= {TOLERANCE:.0e}"
-
-
-def _report(name: str, passed: bool, measured: str, criterion: str) -> CheckReport:
-    return CheckReport("step4", (CriterionResult(name, passed, measured, criterion),))
