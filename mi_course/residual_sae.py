@@ -20,7 +20,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from mi_course import _checks
-from mi_course.runtime import seed_everything
+from mi_course.runtime import progress, seed_everything
 from mi_course.toy_models import (
     SparseAutoencoder,
     dead_latents,
@@ -147,7 +147,8 @@ def train_residual_sae(
     with torch.no_grad():
         sae.b_dec.copy_(inputs.mean(dim=0))
     optimizer = torch.optim.Adam(sae.parameters(), lr=lr)
-    for _ in range(steps):
+    bar = progress(range(steps), steps, f"SAE of {model} at {hook}")
+    for step in bar:
         value = loss(
             sae,
             inputs[torch.randint(0, len(inputs), (batch_size,), generator=generator)],
@@ -156,6 +157,8 @@ def train_residual_sae(
         optimizer.zero_grad()
         value.backward()
         optimizer.step()
+        if step % 50 == 0 and not bar.disable:
+            bar.set_postfix(loss=f"{value.item():.4f}")
     sae.normalize_decoder()
     return ResidualSAE(sae.eval(), model, hook, scale)
 
@@ -316,8 +319,9 @@ def best_latent_for(latents: Float[Tensor, "n d_sae"], labels: Tensor) -> Latent
         raise ValueError(
             "best_latent_for expected labels with at least one True position, got none"
         )
-    fires = latents > 0
-    both = (fires & labels[:, None]).sum(dim=0).float()
+    # counts as float32 sums of 0s and 1s: exact below 2**24 positions, and far faster than bool sums
+    fires = (latents > 0).float()
+    both = labels.float() @ fires
     precision, recall = both / fires.sum(dim=0).clamp_min(1), both / labels.sum()
     f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
     best = int(f1.argmax())

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from mi_course import _checks
 
@@ -109,3 +112,28 @@ def reachable(url: str, timeout_s: float) -> bool:
     thread.start()
     thread.join(timeout_s)
     return bool(outcome and outcome[0])
+
+
+Item = TypeVar("Item")
+
+
+def progress(
+    items: Iterable[Item], total: int, description: str, unit: str = "step"
+) -> tqdm[Item]:
+    """``items`` with a progress bar on stderr (``description``, count, rate, time left), drawn only when stderr is a terminal.
+
+    Elsewhere (CI logs, captured snippet output) the bar is disabled and writes nothing, so the
+    output does not change; print beside it inside ``tqdm.external_write_mode()``. Training loops
+    count steps; the course's long commands count their items (``unit``: "claim", "snippet").
+    """
+    _checks.integer(total, "progress", "total", minimum=0)
+    _checks.instance(description, str, "progress", "description")
+    _checks.instance(unit, str, "progress", "unit")
+    return tqdm(
+        items,
+        total=total,
+        desc=description,
+        unit=unit,
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+    )

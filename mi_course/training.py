@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import importlib
 import math
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from transformer_lens.model_bridge.sources.native.init import initialize_native_
 from transformer_lens.model_bridge.sources.native.model import NativeModel
 
 from mi_course import _checks
-from mi_course.runtime import seed_everything
+from mi_course.runtime import progress, seed_everything
 from mi_course.zoo import WEIGHTS_FILE, ModelCard, sha256_of
 
 
@@ -135,24 +134,6 @@ def _logits(model: NativeModel, tokens: Tensor) -> Tensor:
 _training_name: ContextVar[str] = ContextVar(
     "mi_course_training_name", default="training"
 )
-
-
-def progress(steps: Iterable[int], total: int, description: str) -> tqdm:
-    """``steps`` with a progress bar on stderr (``description``, step, rate, time left), drawn only when stderr is a terminal.
-
-    Elsewhere (CI logs, captured snippet output) the bar is disabled and writes nothing, so the
-    output does not change; print beside it inside ``tqdm.external_write_mode()``.
-    """
-    _checks.integer(total, "progress", "total", minimum=0)
-    _checks.instance(description, str, "progress", "description")
-    return tqdm(
-        steps,
-        total=total,
-        desc=description,
-        unit="step",
-        file=sys.stderr,
-        disable=not sys.stderr.isatty(),
-    )
 
 
 def train(

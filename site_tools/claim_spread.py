@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from tqdm import tqdm
+
+from mi_course.runtime import progress
 from site_tools.claims import (
     DEVICE_SETTINGS,
     KERNEL_SETTINGS,
@@ -103,26 +106,28 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     pages = [page.resolve() for page in options.pages] or sorted((ROOT / "docs").rglob("*.md"))
     problems, spreads = [], []
-    for page in pages:
-        recordings = load_recordings(page)
-        for claim in page_claims(page, ROOT):
-            recording, wanted = recordings.get(claim.key), digest(claim.source)
-            if options.all or recording is None or recording.digest != wanted:
+    claims = [(page, claim) for page in pages for claim in page_claims(page, ROOT)]
+    recordings = {page: load_recordings(page) for page in pages}
+    for page, claim in progress(claims, len(claims), "claims", unit="claim"):
+        recording, wanted = recordings[page].get(claim.key), digest(claim.source)
+        if options.all or recording is None or recording.digest != wanted:
+            with tqdm.external_write_mode():  # the line goes above the bar, not through it
                 print(f"measuring {page.name}: {claim.key}", flush=True)
-                recording = Recording(wanted, measure(claim, KERNEL_SETTINGS, options.workers), claim.live_timings)
-                save_recording(page, claim.key, recording, ROOT)
-            if options.device and (options.all or options.device not in recording.printed):
+            recording = Recording(wanted, measure(claim, KERNEL_SETTINGS, options.workers), claim.live_timings)
+            save_recording(page, claim.key, recording, ROOT)
+        if options.device and (options.all or options.device not in recording.printed):
+            with tqdm.external_write_mode():
                 print(f"measuring {page.name}: {claim.key} on {options.device}", flush=True)
-                device_setting = {options.device: DEVICE_SETTINGS[options.device]}
-                recording = Recording(wanted, recording.printed | measure(claim, device_setting, 1), claim.live_timings)
-                save_recording(page, claim.key, recording, ROOT)
-            shown, comparable = masked(claim.shown, claim.live_timings), masked_runs(recording, claim.live_timings)
-            if problem := spread_problem(shown, comparable):
-                problems.append(f"{page.relative_to(ROOT)}: {claim.key} is not portable {problem}")
-            spreads += [
-                (relative, absolute, f"{claim.key}: {line}")
-                for relative, absolute, line in relative_spreads(shown, comparable)
-            ]
+            device_setting = {options.device: DEVICE_SETTINGS[options.device]}
+            recording = Recording(wanted, recording.printed | measure(claim, device_setting, 1), claim.live_timings)
+            save_recording(page, claim.key, recording, ROOT)
+        shown, comparable = masked(claim.shown, claim.live_timings), masked_runs(recording, claim.live_timings)
+        if problem := spread_problem(shown, comparable):
+            problems.append(f"{page.relative_to(ROOT)}: {claim.key} is not portable {problem}")
+        spreads += [
+            (relative, absolute, f"{claim.key}: {line}")
+            for relative, absolute, line in relative_spreads(shown, comparable)
+        ]
     for relative, absolute, where in sorted(spreads, reverse=True)[: options.report]:
         print(f"spread {absolute:.3g} ({relative:.2%} of the value)  {where}")
     for problem in problems:

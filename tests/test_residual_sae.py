@@ -1,6 +1,7 @@
 """The SAE of shakespeare-char's residual stream: its card against its weights, training, the metrics, and naming latents."""
 
 import re
+import sys
 
 import pytest
 import torch
@@ -61,6 +62,19 @@ def test_a_scaled_down_training_run_learns_a_sparser_better_code_than_chance(sha
     )
     assert trained.fvu < chance.fvu - 0.2 and trained.l0 < chance.l0 / 2
     assert torch.allclose(sae.sae.W_dec.norm(dim=1), torch.ones(64), atol=1e-5)
+
+
+def test_training_draws_a_progress_bar_with_its_loss_only_on_a_terminal(monkeypatch, capsys):
+    activations = torch.randn(256, 8, generator=torch.Generator().manual_seed(0))
+    train = lambda: residual_sae.train_residual_sae(
+        activations, model="m", hook="h", d_sae=16, l1_coefficient=1.0, steps=60, batch_size=32
+    )
+    train()  # stderr captured: not a terminal
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    train()
+    out, err = capsys.readouterr()
+    assert out == "" and re.search(r"SAE of m at h: 100%.*60/60 \[.*<.*, loss=\d+\.\d{4}\]", err), err
 
 
 def test_delta_ce_is_the_loss_the_splice_adds_and_a_full_rank_pca_changes_nothing(shakespeare):

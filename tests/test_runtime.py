@@ -69,6 +69,15 @@ def _with_env(name: str, value: str, call: Callable[[], object]) -> object:
 
 
 BAD_INPUTS: dict[str, list[Bad]] = {
+    "mi_course.runtime:progress": [
+        Bad(lambda k: runtime.progress(range(3), -1, "train"), ValueError, "progress expected total >= 0, got -1"),
+        Bad(
+            lambda k: runtime.progress(range(3), 3, None),
+            TypeError,
+            "progress expected description to be a str, got NoneType",
+        ),
+        Bad(lambda k: runtime.progress(range(3), 3, "claims", unit=2), TypeError, "progress expected unit to be a str"),
+    ],
     "mi_course.runtime:get_device": [
         Bad(
             lambda k: _with_env(runtime.DEVICE_ENV_VAR, "gpu", runtime.get_device),

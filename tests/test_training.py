@@ -141,14 +141,6 @@ BAD_INPUTS: dict[str, list[Bad]] = {
             "train_and_save expected zoo_dir to be a Path, got str",
         ),
     ],
-    "mi_course.training:progress": [
-        Bad(lambda k: training.progress(range(3), -1, "train"), ValueError, "progress expected total >= 0, got -1"),
-        Bad(
-            lambda k: training.progress(range(3), 3, None),
-            TypeError,
-            "progress expected description to be a str, got NoneType",
-        ),
-    ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.
 NO_BAD_INPUT: dict[str, str] = {

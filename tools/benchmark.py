@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import torch
+from tqdm import tqdm
 
+from mi_course.runtime import progress
 from mi_course.zoo import HUB_TWINS_SWITCH, hub_reachable
 from site_tools.pages import Snippet, snippet_files
 from site_tools.runner import run_snippet
@@ -315,11 +317,13 @@ def main() -> None:
         f"{torch.get_num_threads()} threads, CUDA: {torch.cuda.is_available()}\n"
     )
     print("| snippet | wall time (s) | peak memory (MiB) |\n|---|---:|---:|")
-    for snippet in snippet_files(ROOT):
+    snippets = snippet_files(ROOT)
+    for snippet in progress(snippets, len(snippets), "snippets", unit="snippet"):
         on_twin = snippet.needs_network and not hub_reachable()
         seconds, peak = time_snippet(snippet, {HUB_TWINS_SWITCH: "1"} if on_twin else None)
         name = f"{snippet.name} (on {snippet.twin_model}: the hub is unreachable)" if on_twin else snippet.name
-        print(f"| {name} | {seconds:.1f} | {peak:.0f} |", flush=True)
+        with tqdm.external_write_mode():  # the row goes above the bar, not through it
+            print(f"| {name} | {seconds:.1f} | {peak:.0f} |", flush=True)
     print()
     print(mnist_time_to_97())
     print()

@@ -18,11 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
+from mi_course.runtime import progress
+
 ROOT = Path(__file__).resolve().parents[1]
 CONCRETE_PAGE = "docs/paths/concrete-problem.md"
 LOSS_SNIPPET = "snippets/concrete_problem/induction_on_text_loss.py"
 CHECKPOINT = "mi_course/weights/induction-2l/model.safetensors"
-STEP3_CHECKERS = "mi_course/checkers/step3.py"
+INDUCTION_CHECKERS = "mi_course/checkers/induction.py"
 STEP2_PAGE = "docs/fundamentals/step2-transformers.md"
 STEP3_PAGE = "docs/fundamentals/step3-mi-tooling.md"
 STEP4_NOTEBOOK = "docs/fundamentals/step4-superposition.ipynb"
@@ -78,14 +82,16 @@ FAULTS = [
     Fault(
         "an include path points to a file that does not exist",
         lambda repo: replace_once(
-            repo / CONCRETE_PAGE, '"concrete_problem/induction_on_text_loss.py"', '"concrete_problem/induction_on_text_los.py"'
+            repo / CONCRETE_PAGE,
+            '"concrete_problem/induction_on_text_loss.py"',
+            '"concrete_problem/induction_on_text_los.py"',
         ),
         (CONCRETE_PAGE, "-k", "grammar or induction_on_text_los"),
     ),
     Fault(
         "a checker accepts everything",
-        lambda repo: accept_everything(repo / STEP3_CHECKERS),
-        ("tests/test_step3.py", "-k", "induction_score_checker"),
+        lambda repo: accept_everything(repo / INDUCTION_CHECKERS),
+        ("tests/test_checkers_induction.py", "-k", "induction_score_checker"),
     ),
     Fault(
         "one byte of a shipped checkpoint changes",
@@ -151,18 +157,24 @@ def tests_pass(repo: Path, tests: tuple[str, ...]) -> bool:
 
 def main() -> int:
     caught = 0
-    for fault in FAULTS:
+    for fault in progress(FAULTS, len(FAULTS), "faults", unit="fault"):
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="mi-course-fault-") as folder:
             repo = copy_of_repository(Path(folder))
             if not tests_pass(repo, fault.tests):
-                print(f"INVALID  {fault.name}: its tests fail before the fault ({' '.join(fault.tests)})", flush=True)
+                with tqdm.external_write_mode():  # the line goes above the bar, not through it
+                    print(
+                        f"INVALID  {fault.name}: its tests fail before the fault ({' '.join(fault.tests)})", flush=True
+                    )
                 continue
             fault.break_it(repo)
             noticed = not tests_pass(repo, fault.tests)
         caught += noticed
         verdict = "caught" if noticed else "MISSED"
-        print(f"{verdict:7}  {fault.name} ({' '.join(fault.tests)}; {time.perf_counter() - start:.0f} s)", flush=True)
+        with tqdm.external_write_mode():
+            print(
+                f"{verdict:7}  {fault.name} ({' '.join(fault.tests)}; {time.perf_counter() - start:.0f} s)", flush=True
+            )
     print(f"fault injection: {caught}/{len(FAULTS)} caught")
     return 0 if caught == len(FAULTS) else 1
 

@@ -33,9 +33,9 @@ from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from mi_course import _checks, ioi
 from mi_course.datasets import SHAKESPEARE_PIN, load_shakespeare
-from mi_course.runtime import seed_everything
+from mi_course.runtime import progress, seed_everything
 from mi_course.tokenization import GPT2_VOCAB_SIZE, gpt2_tokenizer
-from mi_course.training import TrainedModel, progress
+from mi_course.training import TrainedModel
 from mi_course.zoo import ModelCard
 
 NAME_SENTENCES = (

@@ -22,8 +22,8 @@ from torch import Tensor
 from transformer_lens.model_bridge.sources.native.model import NativeModel
 
 from mi_course import _checks, grokking
-from mi_course.runtime import torch_threads
-from mi_course.training import TrainedModel, new_native_model, progress
+from mi_course.runtime import progress, torch_threads
+from mi_course.training import TrainedModel, new_native_model
 from mi_course.zoo import ModelCard
 
 
