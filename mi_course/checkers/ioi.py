@@ -371,37 +371,20 @@ def _path_mistakes(
         if between
         else "through other heads"
     )
+    variant = lambda **change: as_tensor(
+        _path_variant(
+            model, clean, corrupted, senders, metric, receivers, inputs, **change
+        )
+    )
     mistakes = [
         (
-            as_tensor(
-                _path_variant(
-                    model,
-                    clean,
-                    corrupted,
-                    senders,
-                    metric,
-                    receivers,
-                    inputs,
-                    freeze=False,
-                )
-            ),
+            variant(freeze=False),
             f"nothing was frozen, so the senders' effect also reached the {'receivers' if receivers else 'logits'} {through}: freeze every "
             "head but the senders at its corrupted output"
             + (", in step 1 with receivers too" if receivers else ""),
         ),
         (
-            as_tensor(
-                _path_variant(
-                    model,
-                    clean,
-                    corrupted,
-                    senders,
-                    metric,
-                    receivers,
-                    inputs,
-                    freeze_only_sender_layers=True,
-                )
-            ),
+            variant(freeze_only_sender_layers=True),
             f"you froze only the senders' own layers, so their effect also reached the {'receivers' if receivers else 'logits'} {through}: "
             "freeze the heads of every layer",
         ),
