@@ -52,6 +52,8 @@ BLOCK_HEADER = re.compile(
 )
 # A relative link to another page of the site; in a notebook it points to the page on the site instead.
 PAGE_LINK = re.compile(r"\]\((?P<target>(?![a-z]+:|#|/)[^)\s#]+\.(?:md|ipynb))(?P<anchor>#[^)\s]*)?\)")
+# An image beside the pages (``![alt](../assets/diagrams/x.svg)``): a notebook shows it from the site.
+IMAGE_LINK = re.compile(r"(?P<start>!\[[^\]]*\]\()(?P<target>(?![a-z]+:|/)[^)\s]+)\)")
 METADATA = {
     "accelerator": "GPU",
     "colab": {"gpuType": "T4", "provenance": []},
@@ -119,14 +121,19 @@ def page_url(site_url: str, page_src: str, target: str) -> str:
     return site_url.rstrip("/") + "/" + stem
 
 
+def file_url(site_url: str, page_src: str, target: str) -> str:
+    """The address on the site of the file (an image) that ``target`` (relative to ``page_src``) names."""
+    return site_url.rstrip("/") + "/" + posixpath.normpath(posixpath.join(posixpath.dirname(page_src), target))
+
+
 def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str = "") -> dict | None:
     """The notebook (nbformat v4, as a dict) of a Markdown page, or None when it has no Python code.
 
     Cells follow the page (read with ``site_tools.pages``): prose as markdown cells, each included
     snippet's script as its own code cell (its metadata names it: ``mi_course.snippet``), each inline
     ``python`` block as a code cell. A snippet that needs the network is tagged ``requires-network``.
-    ``page_src`` (the page's path under docs/) and ``site_url`` turn relative links to other pages
-    into links to the site. The prose's number macros are expanded as on the site (``prose_numbers.py``).
+    ``page_src`` (the page's path under docs/) and ``site_url`` turn relative links to other pages,
+    and images beside the pages, into addresses on the site. The prose's number macros are expanded as on the site (``prose_numbers.py``).
     """
     lines = flatten_blocks(expand_numbers(markdown, page_src).split("\n"))
     cells: list[dict] = []
@@ -149,6 +156,9 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
         if site_url:
             text = PAGE_LINK.sub(
                 lambda link: f"]({page_url(site_url, page_src, link['target'])}{link['anchor'] or ''})", text
+            )
+            text = IMAGE_LINK.sub(
+                lambda image: f"{image['start']}{file_url(site_url, page_src, image['target'])})", text
             )
         if text.strip():
             add("markdown", text)
