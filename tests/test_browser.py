@@ -76,6 +76,15 @@ FIGURES_RENDERED = """() => ({
                 [...document.querySelectorAll('div.mi-course-circuitsvis')].filter(d => d.children.length > 0).length],
 })"""
 ALL_FIGURES_RENDERED = f"() => {{ const f = ({FIGURES_RENDERED})(); return f.plotly[0] === f.plotly[1] && f.circuitsvis[0] === f.circuitsvis[1]; }}"
+# Maths: each .arithmatex element holds KaTeX's output and none of pymdownx.arithmatex's TeX delimiters.
+# Diagrams: each <img> of docs/assets/diagrams/ loaded and carries alt text.
+MATHS_AND_DIAGRAMS = r"""() => ({
+  maths: [document.querySelectorAll('.arithmatex').length,
+          [...document.querySelectorAll('.arithmatex')].filter(
+            e => e.querySelector('.katex') && !/\\[(\[]|\$\$/.test(e.textContent)).length],
+  diagrams: [...document.querySelectorAll('img[src*="assets/diagrams/"]')].map(
+    i => ({src: i.getAttribute('src'), loaded: i.complete && i.naturalWidth > 0, alt: (i.getAttribute('alt') || '').trim()})),
+})"""
 LOAD_EVENT_END = "() => { const n = performance.getEntriesByType('navigation')[0]; return n ? n.loadEventEnd : 0; }"
 RUN_AXE = """async (rules) => {
   const options = rules ? {resultTypes: ['violations'], runOnly: {type: 'rule', values: rules}} : {resultTypes: ['violations']};
@@ -238,6 +247,8 @@ class Visit:
     url: str
     errors: list[str] = field(default_factory=list)  # console errors and uncaught exceptions
     figures: dict = field(default_factory=dict)  # kind -> [on the page, rendered]
+    maths: list[int] = field(default_factory=lambda: [0, 0])  # [formulas on the page, drawn by KaTeX]
+    diagrams: list[dict] = field(default_factory=list)  # each diagram <img>: src, loaded, alt
     load_ms: float | None = None
     search: str | None = None  # why searching failed, or None
     palette: str | None = None  # why the dark-mode toggle failed, or None
@@ -336,6 +347,8 @@ def visit(context, url: str, screenshot: Path | None, figure_timeout_ms: int = F
         except PlaywrightError:
             pass  # the counts below tell which did not render
         result.figures = page.evaluate(FIGURES_RENDERED)
+        drawn = page.evaluate(MATHS_AND_DIAGRAMS)
+        result.maths, result.diagrams = drawn["maths"], drawn["diagrams"]
         phase("figures")
         if screenshot:
             page.screenshot(path=str(screenshot))
@@ -397,6 +410,16 @@ def test_every_figure_renders(visits):
     for v in visits.values():
         drawn.update({kind: n[1] for kind, n in v.figures.items()})
     assert drawn["plotly"] >= 3 and drawn["circuitsvis"] >= 1, drawn
+
+
+def test_every_formula_is_drawn_and_every_diagram_loads_with_alt_text(visits):
+    """KaTeX drew each formula (no TeX delimiters left); each diagram <img> loaded and says what it shows."""
+    assert not (bad := failures(visits, lambda v: v.maths if v.maths[0] != v.maths[1] else None)), (
+        f"[formulas, drawn] per page: {bad}"
+    )
+    assert not (bad := failures(visits, lambda v: [d for d in v.diagrams if not d["loaded"] or not d["alt"]])), bad
+    assert sum(v.maths[1] for v in visits.values()) >= 10, "fewer formulas than the pages hold: is arithmatex on?"
+    assert len({d["src"].rsplit("/", 1)[-1] for v in visits.values() for d in v.diagrams}) >= 5
 
 
 def test_search_finds_induction_on_every_page(visits):

@@ -197,3 +197,44 @@ def test_no_snippet_repeats_the_package_it_could_include():
 def test_the_copy_check_notices_a_copy():
     module = code_lines((ROOT / "mi_course" / "interventions.py").read_text())
     assert longest_shared_run(module[10:17], module) == 7 > MAX_SHARED_LINES
+
+
+DIAGRAMS = DOCS / "assets" / "diagrams"
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?(?P<path>[^)\s>]+)")
+
+
+def page_images() -> dict[str, Path]:
+    """Each image a Markdown page shows, as ``page: path``, with the file it points to."""
+    images = {}
+    for page in pages():
+        for match in MARKDOWN_IMAGE.finditer(page.read_text()):
+            path = match["path"]
+            if "://" not in path and not path.startswith("data:"):
+                images[f"{page.relative_to(ROOT)}: {path}"] = (page.parent / path).resolve()
+    return images
+
+
+def test_every_diagram_is_shown_by_a_page_and_every_image_a_page_shows_exists():
+    images = page_images()
+    missing = sorted(shown for shown, file in images.items() if not file.is_file())
+    assert not missing, f"pages show images that do not exist: {missing}"
+    unused = sorted(str(p.relative_to(ROOT)) for p in DIAGRAMS.glob("*.svg") if p.resolve() not in images.values())
+    assert not unused, f"diagrams no page shows (show them or delete them): {unused}"
+    assert len(list(DIAGRAMS.glob("*.svg"))) >= 5
+
+
+def test_a_diagram_whose_file_is_missing_fails_the_strict_build_with_its_name(tmp_path):
+    """MkDocs checks a Markdown image's file like a link's, inside a md_in_html <figure> too."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(
+        '# Page\n\n<figure markdown="span">\n  ![a diagram](assets/diagrams/gone.svg)\n'
+        "  <figcaption>A caption.</figcaption>\n</figure>\n"
+    )
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nmarkdown_extensions:\n  - attr_list\n  - md_in_html\n")
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode != 0 and "assets/diagrams/gone.svg" in build.stderr, build.stderr
