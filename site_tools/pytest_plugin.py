@@ -28,6 +28,7 @@ Enabled by ``-p site_tools.pytest_plugin`` in pyproject.toml.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -75,7 +76,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def reused_run(config: pytest.Config, context: str, name: str, source: str | bytes) -> runs.RunRecord | None:
+def reused_run(
+    config: pytest.Config, context: str, name: str, source: str | bytes, env: dict[str, str] | None = None
+) -> runs.RunRecord | None:
     """The recorded run of ``name`` under this very key (source, package, kernels and libraries), if there is one.
 
     Such a record passed every check when it was made, and its key fixes what it printed (the
@@ -85,7 +88,7 @@ def reused_run(config: pytest.Config, context: str, name: str, source: str | byt
     """
     if config.getoption("rerun") or config.getoption("update_outputs"):
         return None
-    record = runs.current(config.rootpath, context, name, source, same_kernels=True)
+    record = runs.current(config.rootpath, context, name, source, same_kernels=True, env=env)
     if record is not None:
         config.stash.setdefault(REUSED, []).append(name)
     return record
@@ -251,22 +254,25 @@ class SnippetScript(CourseItem):
 
         The page shows what GPT-2 small prints in Colab, so only the output's structure is compared
         (``structure_mismatch``): its lines and words, its verdicts and which lists are empty. Its
-        record keeps no cost, so that the badge does not show the twin's.
+        record keeps no cost, so that the badge does not show the twin's; its key says whether it ran
+        on the twin, so that a later session reuses it only under the same connectivity.
         """
-        from mi_course.zoo import HUB_TWINS_SWITCH
-
-        env = None if hub_reachable() else {HUB_TWINS_SWITCH: "1"}
-        run = run_snippet_checked(snippet, where, SNIPPET_STOP_S, env=env)
-        if (shown := self.fence.shown_output) is not None and (mismatch := structure_mismatch(shown, run.stdout)):
+        env = None if hub_reachable() else {runs.TWINS_VARIABLE: "1"}
+        key_env = {**os.environ, **(env or {})}
+        record = reused_run(self.config, runs.ALONE, snippet.name, snippet.script, key_env)
+        if record is None:
+            run = run_snippet_checked(snippet, where, SNIPPET_STOP_S, env=env)
+            record = runs.RunRecord(snippet.name, runs.ALONE, runs.RunKey.of(snippet.script, key_env), run.stdout)
+            keep = True
+        else:
+            keep = False
+        if (shown := self.fence.shown_output) is not None and (mismatch := structure_mismatch(shown, record.stdout)):
             on = f"on {snippet.twin_model} (offline)" if env else "on the hub model"
             raise PageError(
                 f"{where}: {SNIPPETS_DIR}/{snippet.name}, run {on}, no longer prints what the page shows: {mismatch}"
             )
-        keep_and_compare(
-            self.config.rootpath,
-            runs.RunRecord(snippet.name, runs.ALONE, runs.RunKey.of(snippet.script), run.stdout),
-            where,
-        )
+        if keep:
+            keep_and_compare(self.config.rootpath, record, where)
 
 
 class ConsoleClaim(CourseItem):

@@ -31,8 +31,11 @@ import yaml  # type: ignore[import-untyped]  # PyYAML has no type hints; types-P
 
 ALONE, NOTEBOOK, PAGE, COLAB, COMMAND = "alone", "notebook", "page", "colab", "command"
 DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)  # what can start with a docstring
-# What a run's numbers depend on besides its code: the device, the CPU kernels and the libraries' versions.
-KERNEL_VARIABLES = ("MI_COURSE_DEVICE", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
+# A hub snippet offline runs on its shipped twin when this is set (mi_course.zoo.HUB_TWINS_SWITCH).
+TWINS_VARIABLE = "MI_COURSE_HUB_TWINS"
+# What a run's numbers depend on besides its code: the device (mi_course.runtime.DEVICE_ENV_VAR), the
+# CPU kernels, whether a hub model is its twin, and the libraries' versions.
+KERNEL_VARIABLES = ("MI_COURSE_DEVICE", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", TWINS_VARIABLE)
 LIBRARIES = ("torch", "transformer-lens", "transformers", "numpy", "nnsight")
 
 
@@ -162,17 +165,23 @@ def since(rootpath: Path, context: str, start: float) -> list[RunRecord]:
 
 
 def current(
-    rootpath: Path, context: str, name: str, source: str | bytes, *, same_kernels: bool = False
+    rootpath: Path,
+    context: str,
+    name: str,
+    source: str | bytes,
+    *,
+    same_kernels: bool = False,
+    env: dict[str, str] | None = None,
 ) -> RunRecord | None:
     """The last run of ``name`` in ``context`` if it ran ``source`` on the package as it is now, else None.
 
-    ``same_kernels`` also asks for this process's kernel settings (the determinism check compares
-    runs of one key); the site shows a run whatever kernels made it.
+    ``same_kernels`` also asks for the kernel settings of ``env`` (this process's environment by
+    default; the determinism check compares runs of one key); the site shows a run whatever kernels made it.
     """
     record = last(rootpath, context, name)
     if record is None:
         return None
-    wanted = RunKey.of(source)
+    wanted = RunKey.of(source, env)
     same = record.key.source == wanted.source and record.key.package == wanted.package
     return record if same and (not same_kernels or record.key.environment == wanted.environment) else None
 

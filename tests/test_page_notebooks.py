@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -103,15 +104,18 @@ def run_notebook(notebook: dict, name: str, online: bool | None = None) -> nbfor
         raise PageError(f"{name}: {where} raised in the notebook:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}") from None
 
 
-def snippet_runs(notebook: nbformat.NotebookNode) -> list[runs.RunRecord]:
-    """A run record of each snippet cell of a run notebook: what it printed, keyed by the script it ran."""
+def snippet_runs(notebook: nbformat.NotebookNode, offline: bool) -> list[runs.RunRecord]:
+    """A run record of each snippet cell of a run notebook: what it printed, keyed by the script it ran
+    (and, for a cell that needs the network, run ``offline``, by its twin, as its page test keys its run)."""
     cells = [
         cell for cell in notebook.cells if cell.cell_type == "code" and "snippet" in cell.metadata.get("mi_course", {})
     ]
+    on_twin = {**os.environ, runs.TWINS_VARIABLE: "1"}
     return [
-        runs.RunRecord(name, runs.NOTEBOOK, runs.RunKey.of(Snippet(name, ROOT).script), cell_printed(cell))
+        runs.RunRecord(name, runs.NOTEBOOK, runs.RunKey.of(Snippet(name, ROOT).script, env), cell_printed(cell))
         for cell in cells
         for name in [cell.metadata["mi_course"]["snippet"]]
+        for env in [on_twin if offline and page_notebooks.NETWORK_TAG in cell.metadata.get("tags", []) else None]
     ]
 
 
@@ -229,7 +233,8 @@ def test_the_notebook_runs_top_to_bottom_offline(page, record_property, request)
     done = run_notebook(notebook, src(page), online)
     record_property("run_seconds", round(time.perf_counter() - start, 1))
     # Each snippet's run here is compared with its run alone under the same key, whichever came first.
-    problems = [problem for record in snippet_runs(done) if (problem := determinism.keep(ROOT, record))]
+    offline = has_network_cells(notebook) and not online
+    problems = [problem for record in snippet_runs(done, offline) if (problem := determinism.keep(ROOT, record))]
     assert not problems, "\n".join(problems)
     runs.save(ROOT, runs.RunRecord(src(page), runs.COLAB, runs.RunKey.of(source), ""))
 

@@ -3,6 +3,7 @@
 Each test builds a tiny course (a page and its snippets) and runs pytest on it with the plugin.
 """
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -486,6 +487,27 @@ def twin_card(pytester):
 def test_a_network_snippet_runs_offline_on_its_twin_and_only_its_structure_is_compared(run_course, twin_card):
     result = run_course(HUB_PAGE, {"demo/hub.py": HUB_SNIPPET}, {})
     result.assert_outcomes(passed=2)  # the grammar, and the snippet: 2 layers and 2 heads are 12 and 3 masked
+
+
+def test_a_network_snippets_twin_run_is_keyed_by_its_twin_and_reused(run_course, twin_card, pytester):
+    run_course(HUB_PAGE, {"demo/hub.py": HUB_SNIPPET}, {}).assert_outcomes(passed=2)
+    first = runs.last(pytester.path, runs.ALONE, "demo/hub.py")
+    assert (
+        first.key
+        == runs.RunKey.of(HUB_SNIPPET, {**os.environ, runs.TWINS_VARIABLE: "1"})
+        != runs.RunKey.of(HUB_SNIPPET)
+    )
+    again = pytester.runpytest_subprocess("docs", "-p", "no:cacheprovider")
+    again.assert_outcomes(passed=2)
+    again.stdout.fnmatch_lines(["*1 snippets, notebooks and commands had a run record*demo/hub.py*"])
+    assert runs.last(pytester.path, runs.ALONE, "demo/hub.py") == first
+
+
+def test_the_run_key_names_the_packages_own_switches():
+    from mi_course.runtime import DEVICE_ENV_VAR
+    from mi_course.zoo import HUB_TWINS_SWITCH
+
+    assert DEVICE_ENV_VAR in runs.KERNEL_VARIABLES and runs.TWINS_VARIABLE == HUB_TWINS_SWITCH
 
 
 def test_a_network_snippet_whose_structure_changed_fails(run_course, twin_card):
