@@ -26,7 +26,7 @@ import yaml
 
 from site_tools import determinism, runs
 from site_tools.claims import PageError
-from site_tools.hooks import page_notebooks
+from site_tools.hooks import claim_precision, page_notebooks
 from site_tools.notebooks import CellError, execute
 from site_tools.page_checks import ANSI_ESCAPE, SNIPPET_TIMEOUT_S
 from site_tools.pages import INCLUDE_LINE, Page, Prose, Snippet, markdown_pages, parse
@@ -385,6 +385,13 @@ def test_the_hook_publishes_each_notebook_beside_its_page_and_links_it():
     html = config.plugins.on_page_content("<h1>Step 1</h1><p>text</p>", page=step1, config=config, files=files)
     colab = "https://colab.research.google.com/github/mi-course/mi-course/blob/colab/fundamentals/step1-ml-prerequisites.ipynb"
     assert html.startswith('<h1>Step 1</h1><p class="notebook-links">')
+    test = "<code>python3 dev.py test tests/test_page_notebooks.py -k step1-ml-prerequisites</code>"
+    assert "tested by" not in html.split("</p>", 1)[0], "the notebook's test is out of the reading flow"
+    assert '<details class="page-verified"><summary>How this page is verified</summary><ul><li>Notebook:' in html
+    assert test in html
+    boxed = f"<h1>Step 1</h1><details>{claim_precision.NOTEBOOK_MARK}</details>"  # the box claim_precision.py made
+    html = config.plugins.on_page_content(boxed, page=step1, config=config, files=files)
+    assert html.count("How this page is verified") == 0 and test in html.split("<details>", 1)[1]
     assert 'href="step1-ml-prerequisites.ipynb" download>Download the notebook</a>' in html
     assert f'href="{colab}">Open in Colab</a>' in html
     index = SimpleNamespace(file=SimpleNamespace(src_uri="index.md"))

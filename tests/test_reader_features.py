@@ -121,13 +121,24 @@ def demo_record(name: str, script: str, **cost) -> runs.RunRecord:
     return runs.RunRecord(name, runs.ALONE, runs.RunKey.of(script), "", **cost)
 
 
-def test_a_badge_shows_the_measurement_or_says_how_to_get_one():
+def visible(html: str) -> str:
+    """What a reader sees of some HTML: its text, without tags or their attributes (titles, links)."""
+    return re.sub(r"<[^>]*>", "", html)
+
+
+def test_a_badge_shows_about_how_long_and_keeps_the_measurement_in_its_title():
     measured = demo_record("demo.py", "print(1)\n", cpu_s=12.34, wall_s=13.0, peak_mib=1234, device="cpu: 2 cores")
-    assert ">12.3 s CPU · 1,234 MiB peak · cpu: 2 cores</span>" in snippet_links.badge(
-        measured, "python3 dev.py test x.md"
-    )
+    shown = snippet_links.badge(measured, "python3 dev.py test x.md")
+    assert visible(shown) == "about 13 s"
+    assert "12.3 s CPU, 1,234 MiB peak, on cpu: 2 cores" in shown and "Tested by python3 dev.py test x.md" in shown
+    no_wall = demo_record("demo.py", "print(1)\n", cpu_s=0.2, peak_mib=80, device="cpu: 2 cores")
+    assert visible(snippet_links.badge(no_wall, "t")) == "under 1 s"
+    assert snippet_links.about(125) == "about 2 min"
     missing = snippet_links.badge(None, "python3 dev.py test x.md")
     assert "not measured yet" in missing and 'title="python3 dev.py test x.md measures it"' in missing
+    network = snippet_links.badge(None, "python3 dev.py test x.md", needs_network=True, twin="gpt2-twin")
+    assert visible(network) == "needs the network: run it in Colab"
+    assert "gpt2-twin" in network and "not measured yet" not in network
 
 
 def test_a_reader_takes_only_a_run_of_the_snippet_as_it_is_now(tmp_path):
@@ -168,6 +179,8 @@ def test_the_badges_show_what_the_run_records_hold(tmp_path):
     (tmp_path / "snippets" / "demo").mkdir(parents=True)
     (tmp_path / "snippets" / "demo" / "a.py").write_text("print(1)\n")
     (tmp_path / "snippets" / "demo" / "b.py").write_text("print(2)\n")
+    hub = "# requires: network; offline, the tests run it on gpt2-twin\nprint(3)\n"
+    (tmp_path / "snippets" / "demo" / "c.py").write_text(hub)
     (tmp_path / "mkdocs.yml").write_text("extra:\n  run_records: build/runs\n")
     runs.save(
         tmp_path,
@@ -175,10 +188,16 @@ def test_the_badges_show_what_the_run_records_hold(tmp_path):
     )
     config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r"}
     page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))
-    markdown = '```python\n--8<-- "demo/a.py"\n```\n\n```python\n--8<-- "demo/b.py"\n```\n'
+    markdown = "\n\n".join(f'```python\n--8<-- "demo/{name}.py"\n```' for name in "abc") + "\n"
     rendered = snippet_links.on_page_markdown(markdown, page, config, None)
-    assert "3.2 s CPU · 512 MiB peak · cuda: NVIDIA H100" in rendered
-    assert rendered.count("not measured yet") == 1, "demo/b.py has no measurement"
+    sources = [line for line in rendered.split("\n") if 'class="snippet-source"' in line]
+    assert len(sources) == 3
+    assert "about 4 s" in visible(sources[0]) and "3.2 s CPU, 512 MiB peak, on cuda: NVIDIA H100" in sources[0]
+    assert "not measured yet" in visible(sources[1]), "demo/b.py has no measurement"
+    assert "needs the network: run it in Colab" in visible(sources[2]) and "not measured yet" not in sources[2]
+    for line in sources:  # the test command and the machine are in titles, out of the reading flow
+        assert 'title="Tested by python3 dev.py test docs/page.md"' in line
+        assert "dev.py" not in visible(line) and "MiB" not in visible(line), line
 
 
 # --- versions -------------------------------------------------------------------------------------
@@ -202,26 +221,43 @@ def test_no_two_figures_on_a_page_share_an_element_id(site):
         assert len(ids) == len(set(ids)), f"{built}: repeated ids {sorted({i for i in ids if ids.count(i) > 1})}"
 
 
-# --- claim precision ------------------------------------------------------------------------------
+# --- how a page is verified ------------------------------------------------------------------------------
 
 
-def test_the_precision_line_says_how_far_numbers_moved_or_that_none_did():
+def test_the_title_gets_one_plain_sentence_and_the_spread_in_a_collapsed_box():
     summary = {
         "settings": 4,
-        "numbers": 12,
-        "moved": 3,
-        "widest_relative_spread": 0.0153,
-        "widest_in": "step4/sparse_autoencoder.py",
+        "numbers": 232,
+        "moved": 1,
+        "widest_relative_spread": 0.434783,
+        "widest_in": "python -m mi_course check step2",
         "margin": 2.0,
     }
-    line = claim_precision.precision_line(summary)
-    assert "12 printed numbers were measured under 4 CPU kernel settings, 3 moved, by at most 1.53%" in line
-    assert "`step4/sparse_autoencoder.py`" in line and "within 2 times that spread" in line
-    assert "none moved: expect the same digits" in claim_precision.precision_line({**summary, "moved": 0})
+    block = claim_precision.verification(summary, "fundamentals/step2.md", change=("2.3e-05", 1e-05))
+    note, box = block.split("\n\n", 1)
+    assert visible(note) == (
+        "Every output here is what its code prints; expect the same digits, except in 1 number that differs between CPUs."
+    )
+    assert box.startswith('<details class="page-verified">') and "<summary>How this page is verified</summary>" in box
+    assert "<code>python3 dev.py test docs/fundamentals/step2.md</code>" in box
+    assert "<code>python3 dev.py claims docs/fundamentals/step2.md</code>" in box
+    assert "1 of 232 changed; the widest spread was 1e-05 on a printed 2.3e-05 (43% of that value)" in box
+    assert "within 2 times its measured spread" in box and "wall time" in box
+    assert claim_precision.NOTEBOOK_MARK in box, "page_notebooks.py lists the notebook's test there"
+    assert "%" not in note and "moved" not in note, "the spread stays out of the reading flow"
+    still = claim_precision.verification({**summary, "moved": 0}, "p.md", timed=False)
+    assert "expect the same digits.</p>" in still and "none changed" in still and "wall time" not in still
+    assert claim_precision.percent(0.002681) == "0.27%"
 
 
-def test_every_page_with_claims_says_under_its_title_how_closely_numbers_match(site):
+def test_every_page_with_claims_has_a_plain_sentence_and_a_how_it_is_verified_box(site):
     for claims in DOCS.rglob("*.claims.json"):
         page = claims.with_name(claims.name.removesuffix(".claims.json") + ".md").relative_to(DOCS)
         built = (site / page.with_suffix("") / "index.html").read_text()
-        assert 'class="claim-precision"' in built and "CPU kernel settings" in built, page
+        _, body = built.split("</h1>", 1)[1].split('class="page-verified-note">', 1)
+        assert "Every output here is what its code prints" in body.split("</p>", 1)[0], page
+        box = body.split('<details class="page-verified">', 1)[1].split("</details>", 1)[0]
+        assert "How this page is verified" in box and "CPU kernel settings" in box, page
+        assert f"<code>python3 dev.py test docs/{page.as_posix()}</code>" in box, page
+        assert f"tests/test_page_notebooks.py -k {page.stem}</code>" in box, f"{page}: no notebook test in its box"
+        assert claim_precision.NOTEBOOK_MARK not in built and "tested by" not in visible(built), page

@@ -41,11 +41,14 @@ def test_site_builds_strict_with_every_snippet_expanded(site):
     step1 = (site / "fundamentals" / "step1-ml-prerequisites" / "index.html").read_text()
     assert "8&lt;" not in step1, "an include line was left unexpanded"
     assert "class MLP(nn.Module):" in html.unescape(re.sub(r"<[^>]+>", "", step1))
+    command = "python3 dev.py test docs/fundamentals/step1-ml-prerequisites.md"
     assert (
-        'snippet-source">Source: <a href="https://github.com/mi-course/mi-course/blob/main/snippets/step1/mnist_mlp.py"'
-        in step1
+        f'snippet-source" title="Tested by {command}">Source: '
+        '<a href="https://github.com/mi-course/mi-course/blob/main/snippets/step1/mnist_mlp.py"' in step1
     )
-    assert "tested by <code>python3 dev.py test docs/fundamentals/step1-ml-prerequisites.md</code>" in step1
+    box = step1.split('<details class="page-verified">', 1)[1].split("</details>", 1)[0]
+    assert f"<code>{command}</code>" in box, "the page's test is in its 'How this page is verified' box"
+    assert "tested by" not in re.sub(r"<[^>]*>", "", step1), "no test command in the reading flow"
 
 
 def test_no_page_is_over_a_megabyte(site):
@@ -130,7 +133,9 @@ def test_a_notebook_page_links_its_download_colab_and_test(site, notebook):
     assert f'href="{notebook.name}" download>' in text and (page.parent / notebook.name).is_file()
     repository = MKDOCS["repo_url"].rstrip("/").removeprefix("https://github.com/")
     assert f'href="https://colab.research.google.com/github/{repository}/blob/main/{source}">Open in Colab' in text
-    assert f"tested by <code>python3 dev.py test {source}</code>" in text
+    box = text.split('<details class="page-verified">', 1)[1].split("</details>", 1)[0]
+    assert "How this page is verified" in box and f"<code>python3 dev.py test {source}</code>" in box
+    assert "tested by" not in re.sub(r"<[^>]*>", "", text), "no test command in the reading flow"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)

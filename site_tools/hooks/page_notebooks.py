@@ -22,6 +22,7 @@ import re
 import sys
 from pathlib import Path, PurePosixPath
 
+from site_tools.hooks.claim_precision import NOTEBOOK_MARK
 from site_tools.hooks.prose_numbers import expand_numbers
 from site_tools.pages import (
     DOCS_DIR,
@@ -238,29 +239,37 @@ def on_files(files, config):
 
 
 def on_page_content(html, page, config, files):
+    """Under the title: Download and Open-in-Colab; the notebook's test goes in "How this page is verified"."""
     src = page.file.src_uri
     repo = config["repo_url"]
     if src.endswith(".ipynb"):
         notebook = f"docs/{src}"
         download, colab = PurePosixPath(src).name, colab_url(repo, notebook)
-        note = (
-            f'Source: <a href="{repo.rstrip("/")}/blob/main/{notebook}"><code>{notebook}</code></a>'
-            f" · tested by <code>python3 dev.py test {notebook}</code>"
+        test = f"python3 dev.py test {notebook}"
+        item = (
+            f'<li>Test: <code>{test}</code> runs every cell of <a href="{repo.rstrip("/")}/blob/main/{notebook}">'
+            f"<code>{notebook}</code></a>; the outputs on this page are that run's.</li>"
         )
     elif src in _notebooks:
         download, colab = _notebooks[src], colab_url(repo, branch_path(src), COLAB_BRANCH)
-        note = (
-            "This page's code as a notebook, generated from the page"
-            f" · tested by <code>python3 dev.py test tests/test_page_notebooks.py -k {PurePosixPath(src).stem}</code>"
+        test = f"python3 dev.py test tests/test_page_notebooks.py -k {PurePosixPath(src).stem}"
+        item = (
+            f"<li>Notebook: the notebook above is generated from this page; <code>{test}</code> "
+            "runs it top to bottom, offline.</li>"
         )
     else:
         return html
     links = (
         '<p class="notebook-links">'
         f'<a class="md-button" href="{download}" download>Download the notebook</a> '
-        f'<a class="md-button" href="{colab}">Open in Colab</a><br>'
-        f'<small class="snippet-source">{note}</small></p>'
+        f'<a class="md-button" href="{colab}">Open in Colab</a></p>'
     )
+    if NOTEBOOK_MARK in html:  # the box claim_precision.py put under the title
+        html = html.replace(NOTEBOOK_MARK, item, 1)
+    else:
+        if src.endswith(".ipynb"):
+            links += '<p class="page-verified-note">Every output here is what its code printed in the notebook\'s last test run.</p>'
+        links += f'<details class="page-verified"><summary>How this page is verified</summary><ul>{item}</ul></details>'
     title_end = html.find("</h1>")
     if title_end < 0:
         return links + html

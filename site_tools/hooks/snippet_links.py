@@ -1,8 +1,11 @@
-"""MkDocs hook: under every include block, link each snippet's source file, the command that tests it, and its cost.
+"""MkDocs hook: under every include block, link each snippet's source file and say about how long it runs.
 
-A reader of any code block reaches the file it comes from and its test in one step. A badge gives the
-snippet's CPU time, peak memory and device from its run record (``site_tools/runs.py``), and only if
-that run was of the snippet's script, and of the package, as they are now. A snippet that shows figures gets them
+A reader of any code block reaches the file it comes from in one step, and sees what a learner plans
+with: "about 9 s", the wall time of the snippet's run record (``site_tools/runs.py``), and only if
+that run was of the snippet's script, and of the package, as they are now. The rest (CPU time, peak
+memory, device, the command that tests it) sits in the elements' ``title``, out of the reading flow;
+the page's "How this page is verified" box says where it comes from (``claim_precision.py``). A
+snippet that needs the network says so, and where to run it. A snippet that shows figures gets them
 under its block, from that same run: the build never runs a snippet. A snippet whose figures were not
 recorded for its current script gets a note saying which command records them, and the build says so.
 """
@@ -10,6 +13,7 @@ recorded for its current script gets a note saying which command records them, a
 from __future__ import annotations
 
 import logging
+from html import escape
 from pathlib import Path
 
 from site_tools import runs
@@ -19,14 +23,35 @@ log = logging.getLogger("mkdocs.hooks.snippet_links")
 _figures: dict[str, list[str]] = {}  # page source path -> figure HTML, in order of their placeholders
 
 
-def badge(run: runs.RunRecord | None, test_command: str) -> str:
-    """A snippet's measured cost as an inline badge; one not measured as it is now says how to measure it."""
+def about(seconds: float) -> str:
+    """A duration as a learner plans with it: "under 1 s", "about 9 s", "about 2 min"."""
+    if seconds < 0.5:
+        return "under 1 s"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"
+
+
+def badge(
+    run: runs.RunRecord | None, test_command: str, *, needs_network: bool = False, twin: str | None = None
+) -> str:
+    """A snippet's cost as a learner uses it ("about 9 s"), its measurement in the title; or why it has none."""
+    if needs_network:
+        offline = f", and offline {test_command} runs it on {twin}" if twin else f"; {test_command} tests it"
+        title = f"It downloads from the Hugging Face hub{offline}"
+        return (
+            f'<span class="snippet-badge snippet-badge-network" title="{escape(title)}">'
+            "needs the network: run it in Colab</span>"
+        )
     if run is None or run.cpu_s is None:
-        return f'<span class="snippet-badge snippet-badge-missing" title="{test_command} measures it">not measured yet</span>'
-    return (
-        f'<span class="snippet-badge" title="CPU time and peak memory of its last test run, on {run.measured_on}">'
-        f"{run.cpu_s:.1f} s CPU · {run.peak_mib:,.0f} MiB peak · {run.device}</span>"
+        title = f"{test_command} measures it"
+        return f'<span class="snippet-badge snippet-badge-missing" title="{escape(title)}">not measured yet</span>'
+    wall = run.wall_s if run.wall_s is not None else run.cpu_s
+    title = (
+        f"Its last test run alone, on {run.measured_on}: {wall:.1f} s wall time, {run.cpu_s:.1f} s CPU, "
+        f"{run.peak_mib:,.0f} MiB peak, on {run.device}. Tested by {test_command}"
     )
+    return f'<span class="snippet-badge" title="{escape(title)}">{about(wall)}</span>'
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -44,10 +69,11 @@ def on_page_markdown(markdown, page, config, files):
             }
             links = " · ".join(
                 f"[`{SNIPPETS_DIR}/{snippet.name}`]({repo_files}/{SNIPPETS_DIR}/{snippet.name}) "
-                f"{badge(recorded[snippet.name], command)}"
+                f"{badge(recorded[snippet.name], command, needs_network=snippet.needs_network, twin=snippet.twin_model)}"
                 for snippet in snippets
             )
-            added = [f'{fence.indent}<small class="snippet-source">Source: {links} · tested by `{command}`</small>']
+            tested = escape(f"Tested by {command}")
+            added = [f'{fence.indent}<small class="snippet-source" title="{tested}">Source: {links}</small>']
             for snippet in snippets:
                 if not snippet.draws_figure or snippet.needs_network:
                     continue
