@@ -16,7 +16,12 @@ import nbformat
 from site_tools import runs
 
 # Run in the kernel before the first cell, outside its history: figures use the scripts the site serves once.
-SITE_SETUP = "import mi_course.plotting; mi_course.plotting.draw_for_site()"
+# Colab has ipywidgets, a build machine need not: tqdm.auto's warning about it would show the build
+# machine's paths on the page, and a learner in Colab never sees it.
+SITE_SETUP = (
+    "import warnings; warnings.filterwarnings('ignore', message='IProgress not found'); "
+    "import mi_course.plotting; mi_course.plotting.draw_for_site()"
+)
 
 
 class CellError(RuntimeError):
@@ -63,10 +68,15 @@ def page_name(rootpath: Path, page: Path) -> str:
     return page.resolve().relative_to(rootpath.resolve() / "docs").as_posix()
 
 
+def page_source(page: Path) -> bytes:
+    """What a notebook page's run depends on, as its record's key reads it: the notebook and the kernel's setup."""
+    return page.read_bytes() + SITE_SETUP.encode()
+
+
 def run_page(rootpath: Path, page: Path, timeout_s: float) -> runs.RunRecord:
     """Run a notebook page as the site shows it, and keep the run as the page's record."""
-    source = page.read_bytes()
-    executed = nbformat.writes(execute(json.loads(source), timeout_s)) + "\n"
-    record = runs.RunRecord(page_name(rootpath, page), runs.PAGE, runs.RunKey.of(source), stdout="", notebook=executed)
+    executed = nbformat.writes(execute(json.loads(page.read_bytes()), timeout_s)) + "\n"
+    key = runs.RunKey.of(page_source(page))
+    record = runs.RunRecord(page_name(rootpath, page), runs.PAGE, key, stdout="", notebook=executed)
     runs.save(rootpath, record)
     return record

@@ -40,7 +40,7 @@ from pytest_codeblocks.plugin import TestBlock
 
 from site_tools import determinism, prose_claims, quotes, runs
 from site_tools.claims import PageError, claim_mismatch, structure_mismatch
-from site_tools.notebooks import CellError, page_name, run_page
+from site_tools.notebooks import CellError, page_name, page_source, run_page
 from site_tools.page_checks import (
     ANSI_ESCAPE,
     SNIPPET_BUDGET_MIB,
@@ -342,7 +342,7 @@ class NotebookRun(CourseItem):
     def runtest(self) -> None:
         import nbformat
 
-        source = self.path.read_bytes()
+        source = page_source(self.path)
         record = reused_run(self.config, runs.PAGE, page_name(self.config.rootpath, self.path), source)
         if record is None:
             try:

@@ -58,6 +58,14 @@ def test_each_page_includes_snippets_only_from_its_own_folder():
     assert not strays, "a snippet folder mirrors its page's name: " + "; ".join(strays)
 
 
+def test_no_page_names_a_test_by_its_pytest_id():
+    """A learner reads "a test shows it", not a node id; the file may be named."""
+    ids = [
+        f"{page.relative_to(ROOT)}: {hit}" for page in pages() for hit in re.findall(r"\S*::test_\w+", page.read_text())
+    ]
+    assert not ids, ids
+
+
 def test_every_include_names_an_existing_snippet():
     missing = sorted(path for path in included_files() if not (SNIPPETS / path).is_file())
     assert not missing, f"pages include snippets that do not exist: {missing}"

@@ -51,6 +51,17 @@ def test_site_builds_strict_with_every_snippet_expanded(site):
     assert "tested by" not in re.sub(r"<[^>]*>", "", step1), "no test command in the reading flow"
 
 
+def test_no_page_shows_a_path_of_the_build_machine(site):
+    """What a build machine's kernel printed about itself (a warning naming its virtualenv) is not the course."""
+    markers = (str(ROOT), "site-packages")
+    shown = {
+        page.relative_to(site).as_posix(): found
+        for page in html_pages(site)
+        if (found := [marker for marker in markers if marker in page.read_text(encoding="utf-8")])
+    }
+    assert not shown, shown
+
+
 def test_no_page_is_over_a_megabyte(site):
     sizes = {str(page.relative_to(site)): page.stat().st_size for page in html_pages(site)}
     assert sizes and max(sizes.values()) <= MAX_PAGE_BYTES, sorted(sizes.items(), key=lambda item: -item[1])[:3]

@@ -17,7 +17,7 @@ from pathlib import Path
 from mkdocs.plugins import event_priority
 
 from site_tools import runs
-from site_tools.notebooks import page_name, run_page
+from site_tools.notebooks import page_name, page_source, run_page
 
 NOTEBOOK_TIMEOUT_S = 300
 log = logging.getLogger("mkdocs.hooks.executed_notebooks")
@@ -32,7 +32,7 @@ def on_pre_page(page, config, files):
     source = Path(page.file.abs_src_path)
     root = Path(config["docs_dir"]).parent
     name = page_name(root, source)
-    record = runs.current(root, runs.PAGE, name, source.read_bytes())
+    record = runs.current(root, runs.PAGE, name, page_source(source))
     if record is None:
         log.info("%s; running it once for the site", runs.missing(name, runs.PAGE, f"python3 dev.py test docs/{name}"))
         record = run_page(root, source, NOTEBOOK_TIMEOUT_S)
