@@ -200,6 +200,37 @@ def test_the_badges_show_what_the_run_records_hold(tmp_path):
         assert "dev.py" not in visible(line) and "MiB" not in visible(line), line
 
 
+def test_a_drawn_figures_script_summary_leaves_its_output_block_and_the_rest_stays(tmp_path):
+    """Under a rendered figure, 'figure "...": 1 trace' (what show() prints in a script) says nothing more."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "snippets" / "demo").mkdir(parents=True)
+    (tmp_path / "mkdocs.yml").write_text("extra:\n  run_records: build/runs\n")
+    scripts = {
+        "mixed.py": "from mi_course.plotting import show\nshow(fig)\nprint(2)\n",
+        "only.py": "from mi_course.plotting import show\nshow(fig)\n",
+        "undrawn.py": "from mi_course.plotting import show\nshow(fig)\n",
+    }
+    for name, script in scripts.items():
+        (tmp_path / "snippets" / "demo" / name).write_text(script)
+        if name != "undrawn.py":  # no record: its figure is not drawn, so its summary stays
+            record = runs.RunRecord(f"demo/{name}", runs.ALONE, runs.RunKey.of(script), "", ("<div>plot</div>",))
+            runs.save(tmp_path, record)
+    config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r"}
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))
+    summary = 'figure "Scores": 1 trace (scatter)'
+    markdown = "\n\n".join(
+        f'```python\n--8<-- "demo/{name}"\n```\n\n<!--pytest-codeblocks:expected-output-->\n```text\n{summary}\n'
+        + ("2\n" if name == "mixed.py" else "")
+        + "```"
+        for name in scripts
+    )
+    rendered = snippet_links.on_page_markdown(markdown, page, config, None)
+    blocks = rendered.split("--8<--")[1:]
+    assert summary not in blocks[0] and "```text\n2\n```" in blocks[0]
+    assert summary not in blocks[1] and "expected-output" not in blocks[1] and "```text" not in blocks[1]
+    assert summary in blocks[2]
+
+
 # --- versions -------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,8 @@ from html import escape
 from pathlib import Path
 
 from site_tools import runs
-from site_tools.pages import SNIPPETS_DIR, Fence, Snippet, parse
+from site_tools.determinism import FIGURE_SUMMARY
+from site_tools.pages import EXPECTED_OUTPUT, SNIPPETS_DIR, Fence, Snippet, parse
 
 log = logging.getLogger("mkdocs.hooks.snippet_links")
 _figures: dict[str, list[str]] = {}  # page source path -> figure HTML, in order of their placeholders
@@ -61,6 +62,7 @@ def on_page_markdown(markdown, page, config, files):
     figures = _figures[page.file.src_uri] = []
     lines = markdown.split("\n")
     insertions: dict[int, list[str]] = {}  # line index -> lines to insert after it
+    dropped: set[int] = set()  # lines of output the site shows as figures instead
     for fence in parse(lines):
         if isinstance(fence, Fence) and fence.is_include_block and not fence.is_output:
             snippets = [Snippet(name, root) for name in fence.includes]
@@ -92,12 +94,26 @@ def on_page_markdown(markdown, page, config, files):
                 for html in run.figures:
                     added += ["", f"{fence.indent}<!-- mi-course-figure-{len(figures)} -->"]
                     figures.append(html)
+                if run.figures and fence.expected_output is not None:
+                    dropped |= figure_summaries(lines, fence.expected_output)
             insertions[fence.end] = added
     out = []
     for index, line in enumerate(lines):
-        out.append(line)
+        if index not in dropped:
+            out.append(line)
         out += insertions.get(index, [])
     return "\n".join(out)
+
+
+def figure_summaries(lines: list[str], output: Fence) -> set[int]:
+    """The lines of an output block that only say a figure was shown (what a script prints for it),
+    which the site draws instead; the whole block, with its marker, when nothing else is in it."""
+    body = range(output.start + 1, output.end)
+    summaries = {index for index in body if FIGURE_SUMMARY.fullmatch(lines[index].strip())}
+    if summaries != {index for index in body if lines[index].strip()}:
+        return summaries
+    marker = [output.start - 1] if lines[output.start - 1].strip() == f"<!--{EXPECTED_OUTPUT}-->" else []
+    return {*marker, *range(output.start, output.end + 1)}
 
 
 def on_page_content(html, page, config, files):
