@@ -2,13 +2,16 @@
 
 ``python -m mi_course check [STEP ...]`` runs the course's solutions through its checkers (with no
 STEP: lists every step's success criteria, runs the automated ones, and sums up);
+``python -m mi_course check STEP --file my_work.py`` runs your file and checks what it defines;
 ``python -m mi_course train NAME`` retrains a shipped model from its seed.
 """
 
 from __future__ import annotations
 
 import argparse
+import runpy
 import sys
+import traceback
 from pathlib import Path
 
 from mi_course.checkers import STEP_CHECKS
@@ -25,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         metavar="STEP",
         help=f"steps to check (default: all): {', '.join(STEP_CHECKS)}",
+    )
+    check.add_argument(
+        "--file",
+        type=Path,
+        metavar="FILE",
+        help="check your own work instead: run FILE and check each exercise of STEP it defines",
     )
     check.add_argument(
         "-v",
@@ -55,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"unknown step {unknown[0]!r}; choose from {', '.join(STEP_CHECKS)}"
         )
+    if args.file is not None:
+        if len(args.steps) != 1:
+            parser.error(
+                "--file checks one step: name it, e.g. check step3 --file my_step3.py"
+            )
+        if not args.file.is_file():
+            parser.error(f"--file: no file {str(args.file)!r}")
+        return _check_file(args.steps[0], args.file)
 
     overview = not args.steps
     verdicts: dict[str, str] = {}
@@ -77,6 +94,50 @@ def main(argv: list[str] | None = None) -> int:
             + " · ".join(f"{step} {verdict}" for step, verdict in verdicts.items())
         )
     return 1 if "FAIL" in verdicts.values() else 0
+
+
+def _check_file(step: str, path: Path) -> int:
+    """Run the learner's file as a script, then check each exercise of ``step`` it defines.
+
+    Exits 1 when a check fails, the file raises (showing the learner's traceback from their own
+    file down, not the course's frames above it) or defines none of what the step checks.
+    """
+    step_check = STEP_CHECKS[step]
+    if not step_check.automated:
+        print(
+            f"{step_check.title}\n  no automated check: these criteria are yours to judge"
+        )
+        return 0
+    sys.path.insert(
+        0, str(path.resolve().parent)
+    )  # as `python FILE` would: its folder's modules import
+    try:
+        namespace = runpy.run_path(str(path), run_name="__main__")
+    except (
+        Exception
+    ) as error:  # the learner's code: show what it raised, from their file down
+        trace = error.__traceback__
+        own = path.resolve()
+        while (
+            trace is not None
+            and Path(trace.tb_frame.f_code.co_filename).resolve() != own
+        ):
+            trace = trace.tb_next
+        print(
+            f"{path.name} raised {type(error).__name__}; nothing was checked:",
+            file=sys.stderr,
+        )
+        traceback.print_exception(type(error), error, trace or error.__traceback__)
+        return 1
+    print(step_check.title, flush=True)
+    report, missing = step_check.run_file(step, namespace)
+    if report is None:
+        print(f"{path.name} defines none of what {step} checks: {', '.join(missing)}")
+        return 1
+    print(report)
+    if missing:
+        print(f"not checked: {path.name} does not define {', '.join(missing)}")
+    return 0 if report.passed else 1
 
 
 class _TrainHelp(argparse.Action):

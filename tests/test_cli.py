@@ -4,6 +4,7 @@ own solutions is a page claim: each step page's console block runs the command a
 
 import contextlib
 import io
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_verbose_check_shows_what_the_solution_prints_and_the_plain_one_hides_it
     stand_in = StepCheck(
         "Step 3: a stand-in",
         ("the answer is 42",),
-        check=lambda answer: CheckReport("step3", (CriterionResult("answer", answer == 42, str(answer), "42"),)),
+        checks=(lambda answer: CheckReport("step3", (CriterionResult("answer", answer == 42, str(answer), "42"),)),),
     )
     monkeypatch.setattr(StepCheck, "solution_paths", lambda self: [solution])
     monkeypatch.setitem(STEP_CHECKS, "step3", stand_in)
@@ -35,6 +36,66 @@ def test_verbose_check_shows_what_the_solution_prints_and_the_plain_one_hides_it
     verbose = capsys.readouterr().out.splitlines()
     assert quiet == ["Step 3: a stand-in", "[step3] PASS  answer: 42 (criterion: 42)"]
     assert verbose == [quiet[0], "the solution speaks", quiet[1]]
+
+
+STUB = Path(__file__).resolve().parents[1] / "snippets" / "step3" / "induction_score_stub.py"
+
+
+def learner_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "my_step3.py"
+    path.write_text(text)
+    return path
+
+
+def test_check_file_runs_the_learners_file_and_checks_each_exercise_it_defines(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    done = "from mi_course.induction import induction_score\nfrom mi_course.interventions import normalised_metric\n"
+    assert cli.main(["check", "step3", "--file", str(learner_file(tmp_path, done))]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == STEP_CHECKS["step3"].title
+    assert [line.split(":")[0] for line in lines[1:3]] == [
+        "[step3] PASS  induction_score",
+        "[step3] PASS  normalised_metric",
+    ]
+    assert lines[3].startswith("not checked: my_step3.py does not define mean_ablation_hook, previous_token_score")
+
+
+def test_check_file_on_the_untouched_stub_fails_and_says_what_to_fill_in(tmp_path, capsys):
+    assert cli.main(["check", "step3", "--file", str(learner_file(tmp_path, STUB.read_text()))]) == 1
+    out = capsys.readouterr().out
+    assert "[step3] FAIL  induction_score: induction_score raised NotImplementedError: fill in induction_score" in out
+
+
+def test_check_file_with_a_wrong_answer_names_the_mistake(tmp_path, capsys):
+    """The duplicate-token stripe (key q - L) instead of the induction stripe (q - L + 1): the checker says which."""
+    wrong = STUB.read_text().replace(
+        '    raise NotImplementedError("fill in induction_score")',
+        "    stripe = pattern.diagonal(offset=-seq_len, dim1=-2, dim2=-1)[..., 1:]\n    return stripe.mean(dim=(0, -1))",
+    )
+    assert cli.main(["check", "step3", "--file", str(learner_file(tmp_path, wrong))]) == 1
+    assert "[step3] FAIL  induction_score" in capsys.readouterr().out
+
+
+def test_check_file_that_raises_shows_the_learners_traceback_not_the_courses(tmp_path, capsys):
+    path = learner_file(tmp_path, "def helper():\n    return 1 / 0\n\n\nhelper()\n")
+    assert cli.main(["check", "step3", "--file", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "my_step3.py raised ZeroDivisionError; nothing was checked" in err
+    assert 'my_step3.py", line 5, in <module>' in err and "line 2, in helper" in err
+    assert "cli.py" not in err and "runpy" not in err
+
+
+def test_check_file_that_defines_nothing_the_step_checks_names_what_is_missing(tmp_path, capsys):
+    assert cli.main(["check", "step3", "--file", str(learner_file(tmp_path, "x = 1\n"))]) == 1
+    assert (
+        "my_step3.py defines none of what step3 checks: induction_score, mean_ablation_hook," in capsys.readouterr().out
+    )
+
+
+def test_check_file_with_a_number_where_a_function_belongs_fails_with_the_checkers_refusal(tmp_path, capsys):
+    assert cli.main(["check", "step3", "--file", str(learner_file(tmp_path, "induction_score = 3\n"))]) == 1
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line.startswith("[step3] FAIL  induction_score: ") and "function" in line, line
 
 
 def test_unknown_step_is_a_usage_error(capsys):
@@ -112,6 +173,8 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         Bad(lambda k: _cli(["check", "step9"]), SystemExit, "unknown step 'step9'; choose from step1"),
         Bad(lambda k: _cli(["train", "gpt9"]), SystemExit, "unknown model 'gpt9'; trainable models: "),
         Bad(lambda k: _cli([]), SystemExit, "the following arguments are required: command"),
+        Bad(lambda k: _cli(["check", "--file", "x.py"]), SystemExit, "--file checks one step: name it"),
+        Bad(lambda k: _cli(["check", "step3", "--file", "no/such.py"]), SystemExit, "--file: no file 'no/such.py'"),
     ],
 }
 # What takes no input, or only free text, and so has no bad input to refuse.

@@ -16,7 +16,7 @@ import runpy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch import nn
 
@@ -46,13 +46,10 @@ from mi_course.checkers.ioi import (
 )
 from mi_course.checkers.mnist import check_mnist_classifier
 from mi_course.checkers.plotly import check_plotly_figures
-from mi_course.checkers.report import CheckReport
+from mi_course.checkers.report import CheckerInputError, CheckReport, CriterionResult
 from mi_course.checkers.sae import check_sae_loss, check_trained_sae, train_with
 from mi_course.checkers.sampling import check_sampling
 from mi_course.checkers.training_loop import check_training_loop
-
-if TYPE_CHECKING:
-    from transformer_lens import TransformerBridge
 
 
 @dataclass(frozen=True)
@@ -61,29 +58,30 @@ class StepCheck:
 
     A solution is either snippets that ``run`` runs as scripts (``solution_modules``), or code the
     package teaches (``taught``: the page's solution snippets include it from the package, so the
-    check judges the package's own objects and runs no snippet), or both. ``check`` takes, by
-    name, the globals of the snippets and the taught objects it judges (``reads``).
+    check judges the package's own objects and runs no snippet), or both. Each of ``checks`` takes,
+    by name, the globals of the snippets and the taught objects it judges: its parameters are the
+    names it reads, so a learner's file (``run_file``) is checked one exercise at a time.
     """
 
     title: str
     criteria: tuple[str, ...]  # the page's success criteria, in words
     # solution snippets to run as scripts, as shipped in the package
     solution_modules: tuple[str, ...] = ()
-    # None: no code can judge the criteria
-    check: Callable[..., CheckReport] | None = None
-    # "module:name" of each object of the package the check judges, under its name
+    # empty: no code can judge the criteria
+    checks: tuple[Callable[..., CheckReport], ...] = ()
+    # "module:name" of each object of the package the checks judge, under its name
     taught: tuple[str, ...] = ()
 
     @property
     def automated(self) -> bool:
-        return self.check is not None
+        return bool(self.checks)
 
     @property
     def reads(self) -> tuple[str, ...]:
-        """The names ``check`` reads, in order: its parameters."""
-        if self.check is None:
-            return ()
-        return tuple(inspect.signature(self.check).parameters)
+        """The names the checks read, in order, each once."""
+        return tuple(
+            dict.fromkeys(name for check in self.checks for name in _reads(check))
+        )
 
     def solution_paths(self) -> list[Path]:
         """The solution snippets that ``run`` runs as scripts."""
@@ -117,9 +115,9 @@ class StepCheck:
     def run(self, *, echo: bool = False) -> CheckReport:
         """Run the solution snippets as scripts (showing what they print if ``echo``), then check what they built.
 
-        The check is given the names it reads from the taught objects and what the snippets define.
+        The checks are given the names they read from the taught objects and what the snippets define.
         """
-        if self.check is None:
+        if not self.checks:
             raise ValueError(
                 f"{self.title} has no automated check; its criteria are self-assessed"
             )
@@ -137,91 +135,74 @@ class StepCheck:
                 f"{self.title}: the check reads {', '.join(missing)}, which neither the solution "
                 "snippets define nor the taught objects name"
             )
-        return self.check(**{name: namespace[name] for name in self.reads})
+        return _joined(
+            *(
+                check(**{name: namespace[name] for name in _reads(check)})
+                for check in self.checks
+            )
+        )
+
+    def run_file(
+        self, step: str, namespace: dict[str, Any]
+    ) -> tuple[CheckReport | None, list[str]]:
+        """Check what a learner's file defined (its globals, ``namespace``), one exercise at a time.
+
+        Returns the report of each check whose names the file defines, joined (None if it defines
+        none), and the names it does not define, whose checks did not run. A check refusing what
+        it was given (``CheckerInputError``: say, a number where a function belongs) is a failure
+        of ``step`` that quotes the refusal.
+        """
+        reports = []
+        for check in self.checks:
+            if all(name in namespace for name in _reads(check)):
+                arguments = {name: namespace[name] for name in _reads(check)}
+                try:
+                    reports.append(check(**arguments))
+                except CheckerInputError as refusal:
+                    failure = CriterionResult(
+                        ", ".join(arguments),
+                        False,
+                        str(refusal),
+                        "it runs on the checker's inputs",
+                    )
+                    reports.append(CheckReport(step, (failure,)))
+        missing = [name for name in self.reads if name not in namespace]
+        return (_joined(*reports) if reports else None), missing
 
 
-def _joined(step: str, *reports: CheckReport) -> CheckReport:
-    """One report of ``step`` holding every result of ``reports``, in order."""
+def _reads(check: Callable[..., CheckReport]) -> tuple[str, ...]:
+    """The globals a check reads: its parameters' names."""
+    return tuple(inspect.signature(check).parameters)
+
+
+def _joined(*reports: CheckReport) -> CheckReport:
+    """One report holding every result of ``reports``, in order, under the first one's step."""
     return CheckReport(
-        step, tuple(result for part in reports for result in part.results)
+        reports[0].step, tuple(result for part in reports for result in part.results)
     )
 
 
-def _step1(model: nn.Module, train_seconds: float) -> CheckReport:
+# Checks whose parameter is not named after the global that the page's solution defines.
+
+
+def _mnist_classifier(model: nn.Module, train_seconds: float) -> CheckReport:
     return check_mnist_classifier(model, train_seconds=train_seconds)
 
 
-def _step2(
-    model: nn.Module,
-    bridge: TransformerBridge,
-    train_demo_transformer: Callable,
-    sample_next_token: Callable,
-    next_token_probs: Callable,
-) -> CheckReport:
-    return _joined(
-        "step2",
-        check_logits_match(model, bridge),
-        check_training_loop(train_demo_transformer),
-        check_sampling(sample_next_token, next_token_probs),
-    )
+def _training_loop(train_demo_transformer: Callable) -> CheckReport:
+    return check_training_loop(train_demo_transformer)
 
 
-def _step3(
-    induction_score: Callable,
-    mean_ablation_hook: Callable,
-    previous_token_score: Callable,
-    duplicate_token_score: Callable,
-    first_token_score: Callable,
-    induction_score_hook: Callable,
-    ablation_sweep: Callable,
-    patch_by_position: Callable,
-    normalised_metric: Callable,
-    logit_attribution: Callable,
-    loss_curves: Callable,
-    head_scatter: Callable,
-    attention_heatmap: Callable,
-) -> CheckReport:
-    return _joined(
-        "step3",
-        check_induction_score(induction_score),
-        check_mean_ablation_hook(mean_ablation_hook),
-        check_head_detectors(
-            previous_token_score, duplicate_token_score, first_token_score
-        ),
-        check_induction_score_hook(induction_score_hook),
-        check_ablation_sweep(ablation_sweep),
-        check_patch_by_position(patch_by_position),
-        check_normalised_metric(normalised_metric),
-        check_logit_attribution(logit_attribution),
-        check_plotly_figures(loss_curves, head_scatter, attention_heatmap),
-    )
+def _mean_ablation_hook(mean_ablation_hook: Callable) -> CheckReport:
+    return check_mean_ablation_hook(mean_ablation_hook)
 
 
-def _step4(
-    full_ov_circuit: Callable,
-    copying_score: Callable,
-    k_composition_score: Callable,
-    sae_loss: Callable,
-) -> CheckReport:
-    return _joined(
-        "step4",
-        check_full_ov_circuit(full_ov_circuit),
-        check_copying_score(copying_score),
-        check_k_composition_score(k_composition_score),
-        check_sae_loss(sae_loss),
-        check_trained_sae(*train_with(sae_loss)),
-    )
+def _induction_score_hook(induction_score_hook: Callable) -> CheckReport:
+    return check_induction_score_hook(induction_score_hook)
 
 
-def _ioi(
-    ioi_metric: Callable, path_patch: Callable, attribution_patch_heads: Callable
-) -> CheckReport:
-    return _joined(
-        "ioi",
-        check_ioi_metric(ioi_metric),
-        check_path_patch(path_patch),
-        check_attribution_patching(attribution_patch_heads),
-    )
+def _trained_sae(sae_loss: Callable) -> CheckReport:
+    return check_trained_sae(*train_with(sae_loss))
 
 
 STEP_CHECKS: dict[str, StepCheck] = {
@@ -232,7 +213,7 @@ STEP_CHECKS: dict[str, StepCheck] = {
             "the course's own bar: training takes at most 60 s on a 2-core CPU",
         ),
         solution_modules=("mi_course.snippets.step1.mnist_mlp",),
-        check=_step1,
+        checks=(_mnist_classifier,),
     ),
     "step2": StepCheck(
         title="Step 2: Understand transformers (a from-scratch GPT that matches the bridge's logits)",
@@ -248,7 +229,7 @@ STEP_CHECKS: dict[str, StepCheck] = {
             "mi_course.sampling:next_token_probs",
             "mi_course.sampling:sample_next_token",
         ),
-        check=_step2,
+        checks=(check_logits_match, _training_loop, check_sampling),
     ),
     "step3": StepCheck(
         title="Step 3: MI tooling (the standard experiments, written by you)",
@@ -274,7 +255,17 @@ STEP_CHECKS: dict[str, StepCheck] = {
             "mi_course.plotly_exercises:head_scatter",
             "mi_course.plotly_exercises:attention_heatmap",
         ),
-        check=_step3,
+        checks=(
+            check_induction_score,
+            _mean_ablation_hook,
+            check_head_detectors,
+            _induction_score_hook,
+            check_ablation_sweep,
+            check_patch_by_position,
+            check_normalised_metric,
+            check_logit_attribution,
+            check_plotly_figures,
+        ),
     ),
     "step4": StepCheck(
         title="Step 4: Key concepts (a whirlwind tour of the field)",
@@ -291,7 +282,13 @@ STEP_CHECKS: dict[str, StepCheck] = {
             "mi_course.circuits:k_composition_score",
             "mi_course.toy_models:sae_loss",
         ),
-        check=_step4,
+        checks=(
+            check_full_ov_circuit,
+            check_copying_score,
+            check_k_composition_score,
+            check_sae_loss,
+            _trained_sae,
+        ),
     ),
     "ioi": StepCheck(
         title="Build on a paper: the IOI circuit (its metric, path patching and attribution patching, written by you)",
@@ -306,7 +303,7 @@ STEP_CHECKS: dict[str, StepCheck] = {
             "mi_course.path_patching:path_patch",
             "mi_course.attribution_patching:attribution_patch_heads",
         ),
-        check=_ioi,
+        checks=(check_ioi_metric, check_path_patch, check_attribution_patching),
     ),
     "features": StepCheck(
         title="Features in a language model (a linear probe, written by you)",
@@ -318,6 +315,6 @@ STEP_CHECKS: dict[str, StepCheck] = {
         ),
         # the page's solution includes these from the package (snippets/features/probe_solution.py)
         taught=("mi_course.probes:train_probe", "mi_course.probes:probe_accuracy"),
-        check=check_probe,
+        checks=(check_probe,),
     ),
 }

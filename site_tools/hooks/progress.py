@@ -29,8 +29,13 @@ def checklist(step: str) -> str:
         f'<li><label><input type="checkbox" data-progress-key="{step}:{index}"> {html.escape(criterion)}</label></li>'
         for index, criterion in enumerate(check.criteria)
     )
-    command = f"python -m mi_course check {step}"
-    automated = f" <code>{command}</code> checks the automated ones." if check.automated else ""
+    command = f"python -m mi_course check {step} --file my_{step}.py"
+    automated = (
+        " Each exercise's stub ends by calling its checker, so running it tells you when it passes; from a shell,"
+        f" <code>{command}</code> runs your file and checks every exercise it defines."
+        if check.automated
+        else ""
+    )
     return (
         f'<div class="progress" data-progress-step="{step}"><p class="progress-summary"></p>'
         f'<ul class="progress-list">{items}</ul>'
