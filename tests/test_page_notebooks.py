@@ -185,10 +185,11 @@ def test_the_cells_follow_the_page_with_every_snippet_expanded(page):
         name for kind, name in expected if kind == "snippet"
     ]
     for cell, (kind, name) in zip(cells, expected):
+        source = cell["source"].removeprefix(page_notebooks.SOLUTION_TITLE + "\n")  # a solution's title aside
         if kind == "snippet":
-            assert cell["source"] == Snippet(name, ROOT).script.rstrip("\n")
+            assert source == Snippet(name, ROOT).script.rstrip("\n")
         else:
-            assert cell["source"].split() == name.split()  # the same code, dedented
+            assert source.split() == name.split()  # the same code, dedented
     for cell in notebook["cells"]:
         assert not any(map(INCLUDE_LINE.match, cell["source"].split("\n"))), "an include line was left"
         assert "pytest-codeblocks" not in cell["source"]
@@ -206,6 +207,40 @@ def test_expected_outputs_and_the_install_line_are_not_code(page):
             assert not any(fence.shown_output.strip() in source for source in sources), fence.shown_output
     install = (SNIPPETS / "colab-install.txt").read_text().strip()
     assert not any(install in cell["source"] for cell in notebook["cells"][1:])
+
+
+def exercise_cells(notebook: dict, kind: str) -> list[dict]:
+    """The code cells of a notebook that run an exercise's stub (``kind="stub"``) or its solution."""
+    return [
+        cell
+        for cell in code_cells(notebook)
+        if cell["metadata"].get("mi_course", {}).get("snippet", "").endswith(f"_{kind}.py")
+    ]
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
+def test_solutions_are_hidden_hints_folded_and_each_cell_shows_the_output_the_page_shows(page):
+    """In Colab a learner sees each stub and what it prints, not the solution's code; hints stay folded."""
+    notebook = notebook_of(page)
+    shown = {
+        fence.includes[-1]: fence.shown_output.strip()
+        for fence in Page.read(page, ROOT).code_blocks
+        if fence.is_include_block and fence.shown_output
+    }
+    for cell in code_cells(notebook)[1:]:
+        name = cell["metadata"].get("mi_course", {}).get("snippet")
+        printed = "".join(output["text"] for output in cell["outputs"]).strip()
+        assert printed == shown.get(name, printed), name  # a snippet shows what the page shows under it
+        hidden = cell["metadata"].get("cellView") == "form"
+        assert hidden == cell["metadata"].get("jupyter", {}).get("source_hidden", False), name
+        assert hidden == cell["source"].startswith(page_notebooks.SOLUTION_TITLE), name
+        assert not (hidden and name and name.endswith("_stub.py")), f"{name}: a stub is hidden"
+    assert all(cell["metadata"].get("cellView") == "form" for cell in exercise_cells(notebook, "solution"))
+    assert all(cell["outputs"] for cell in exercise_cells(notebook, "stub")), "a stub without its expected output"
+    markdown = "\n".join(cell["source"] for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    hints = page.read_text(encoding="utf-8").count('??? tip "Hint')
+    assert markdown.count("<details><summary>Hint") == hints
+    assert markdown.count("<details>") == markdown.count("</details>")
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=page_id)
@@ -236,6 +271,12 @@ def test_the_notebook_runs_top_to_bottom_offline(page, record_property, request)
     offline = has_network_cells(notebook) and not online
     problems = [problem for record in snippet_runs(done, offline) if (problem := determinism.keep(ROOT, record))]
     assert not problems, "\n".join(problems)
+    # The exercise loop as a learner meets it: each untouched stub says what to fill in, each solution passes.
+    for cell in exercise_cells(done, "stub"):
+        assert "raised NotImplementedError: fill in" in cell_printed(cell), cell["metadata"]["mi_course"]["snippet"]
+    for cell in exercise_cells(done, "solution"):
+        verdicts = [line for line in cell_printed(cell).splitlines() if re.match(r"\[\w+\] (PASS|FAIL) ", line)]
+        assert verdicts and all(" PASS " in line for line in verdicts), cell["metadata"]["mi_course"]["snippet"]
     runs.save(ROOT, runs.RunRecord(src(page), runs.COLAB, runs.RunKey.of(source), ""))
 
 
@@ -311,7 +352,8 @@ def test_a_synthetic_page_becomes_install_then_the_page_in_order(snippets):
     assert "![A diagram](https://example.org/site/assets/diagrams/circuit.svg)" in intro["source"]
     assert hello["source"] == 'print("hello")' and hello["metadata"]["mi_course"]["snippet"] == "hello.py"
     assert "hello" not in solution["source"] and "**Solution**" in solution["source"]
-    assert inline["source"] == "answer = 41 + 1\nprint(answer)"
+    assert inline["source"] == f"{page_notebooks.SOLUTION_TITLE}\nanswer = 41 + 1\nprint(answer)"
+    assert inline["metadata"] == {"cellView": "form", "jupyter": {"source_hidden": True}}
     assert net["metadata"]["tags"] == [page_notebooks.NETWORK_TAG]
     assert net["metadata"]["mi_course"]["twin_model"] == "gpt2-twin"
 

@@ -5,8 +5,11 @@ Notebook pages (``docs/**/*.ipynb``) are their own notebooks: mkdocs-jupyter run
 
 A Markdown page with Python code (an included snippet or an inline ``python`` block) gets a
 notebook generated from it, ``page_notebook()``: the Colab-only install cell first, then the page
-in order, prose as markdown cells and each snippet or inline block as a code cell. Expected-output
-blocks and the install ``text`` fence do not become code. The build publishes it beside the page
+in order, prose as markdown cells and each snippet or inline block as a code cell. Each code cell
+holds the output its page shows under it, so a learner can compare; a solution's cell is hidden (a
+form in Colab, a collapsed input in Jupyter) and a hint is folded (``<details>``), so that an
+exercise's answer is not on screen while the learner works on it. Expected-output blocks and the
+install ``text`` fence do not become code. The build publishes it beside the page
 (``on_files``), and the workflow pushes the same files to the ``colab`` branch, which is where
 "Open in Colab" opens them (``python site_tools/hooks/page_notebooks.py OUTDIR`` writes them all).
 
@@ -90,28 +93,60 @@ def install_cell(root: Path) -> str:
     return INSTALL_CELL.format(spec=spec)
 
 
-def flatten_blocks(lines: list[str]) -> list[str]:
-    """Turn admonitions and tabs into a bold title over their body, dedented by one level per block."""
-    in_fence = {index for part in parse(lines) if isinstance(part, Fence) for index in range(part.start, part.end + 1)}
+def flatten_blocks(lines: list[str]) -> tuple[list[str], set[int]]:
+    """Turn admonitions and tabs into what Jupyter renders, dedented by one level per block.
+
+    A collapsed block (``???``) of prose only, a hint, becomes ``<details>`` with its title as the
+    summary, so it stays folded in Colab; any other block becomes a bold title over its body. Returns
+    the lines and the indices (in them) of the lines of collapsed blocks that hold Python code:
+    solutions, whose cells the notebook hides.
+    """
+    fences = [part for part in parse(lines) if isinstance(part, Fence)]
+    in_fence = {index for fence in fences for index in range(fence.start, fence.end + 1)}
     out: list[str] = []
-    open_blocks: list[int] = []  # indentation of each enclosing block's header
+    hidden: set[int] = set()
+    # each enclosing block: its header's indentation, its closing line, whether it hides its code
+    open_blocks: list[tuple[int, str, bool]] = []
+
+    def close(indent: int) -> None:
+        while open_blocks and indent < open_blocks[-1][0] + 4:
+            if closing := open_blocks.pop()[1]:
+                out.extend([closing, ""])
+
     for index, line in enumerate(lines):
         if not line.strip():
             out.append("")
             continue
         indent = len(line) - len(line.lstrip())
-        while index not in in_fence and open_blocks and indent < open_blocks[-1] + 4:
-            open_blocks.pop()
+        if index not in in_fence:
+            close(indent)
         if open_blocks:
             depth = 4 * len(open_blocks)
             line = line[depth:] if line[:depth].isspace() else line.lstrip()
         if index not in in_fence and (header := BLOCK_HEADER.match(line)):
             title = header["title"] if header["title"] is not None else (header["kind"] or "").capitalize()
+            body = _block_body(lines, index, indent)
+            holds_code = any(fence.start in body and fence.info == "python" for fence in fences)
+            if line.lstrip().startswith("??? ") and not holds_code:
+                out += [f"{header['indent']}<details><summary>{title}</summary>", ""]
+                open_blocks.append((indent, f"{header['indent']}</details>", False))
+                continue
             out += [f"{header['indent']}**{title}**", ""] if title else [""]
-            open_blocks.append(indent)
+            open_blocks.append((indent, "", line.lstrip().startswith("??? ")))
             continue
+        if any(hides for _, _, hides in open_blocks):
+            hidden.add(len(out))
         out.append(line)
-    return out
+    close(0)
+    return out, hidden
+
+
+def _block_body(lines: list[str], header: int, indent: int) -> range:
+    """The indices of the lines of the block whose header is ``lines[header]``: indented past it, or blank."""
+    end = header + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) >= indent + 4):
+        end += 1
+    return range(header + 1, end)
 
 
 def page_url(site_url: str, page_src: str, target: str) -> str:
@@ -136,11 +171,11 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
     ``page_src`` (the page's path under docs/) and ``site_url`` turn relative links to other pages,
     and images beside the pages, into addresses on the site. The prose's number macros are expanded as on the site (``prose_numbers.py``).
     """
-    lines = flatten_blocks(expand_numbers(markdown, page_src).split("\n"))
+    lines, hidden = flatten_blocks(expand_numbers(markdown, page_src).split("\n"))
     cells: list[dict] = []
     prose: list[str] = []
 
-    def add(cell_type: str, source: str, metadata: dict | None = None) -> None:
+    def add(cell_type: str, source: str, metadata: dict | None = None, output: str | None = None) -> None:
         cell: dict = {
             "cell_type": cell_type,
             "id": f"cell-{len(cells) + 1}",
@@ -148,7 +183,8 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
             "source": source,
         }
         if cell_type == "code":
-            cell |= {"execution_count": None, "outputs": []}
+            printed = [{"output_type": "stream", "name": "stdout", "text": output + "\n"}] if output else []
+            cell |= {"execution_count": None, "outputs": printed}
         cells.append(cell)
 
     def flush_prose() -> None:
@@ -181,10 +217,12 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
                 if part.skip_reason is not None
                 else None
             )
+            solution = part.start in hidden
+            shown = part.shown_output
             if not part.is_include_block:
-                add("code", part.text, skip)
+                add("code", _hidden(part.text) if solution else part.text, _hiding(skip, solution), shown)
                 continue
-            for name in part.includes:
+            for number, name in enumerate(part.includes, start=1):
                 snippet = Snippet(name, root)
                 metadata: dict = {"mi_course": {"snippet": name}}
                 if snippet.needs_network:
@@ -193,7 +231,14 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
                 if skip:
                     metadata["tags"] = [*metadata.get("tags", []), SKIP_TAG]
                     metadata["mi_course"] |= skip["mi_course"]
-                add("code", snippet.script.rstrip("\n"), metadata)
+                script = snippet.script.rstrip("\n")
+                last = number == len(part.includes)
+                add(
+                    "code",
+                    _hidden(script) if solution else script,
+                    _hiding(metadata, solution),
+                    shown if last else None,
+                )
     flush_prose()
     if not any(cell["cell_type"] == "code" for cell in cells):
         return None
@@ -206,6 +251,21 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
         "outputs": [],
     }
     return {"cells": [install, *cells], "metadata": METADATA, "nbformat": 4, "nbformat_minor": 5}
+
+
+SOLUTION_TITLE = "# @title Solution (double-click to show the code; running it defines the course's version)"
+
+
+def _hidden(source: str) -> str:
+    """A solution cell's code under the title that Colab shows in its place."""
+    return f"{SOLUTION_TITLE}\n{source}"
+
+
+def _hiding(metadata: dict | None, solution: bool) -> dict | None:
+    """A cell's metadata, with a solution's code hidden: a form in Colab, a collapsed input in Jupyter."""
+    if not solution:
+        return metadata
+    return {**(metadata or {}), "cellView": "form", "jupyter": {"source_hidden": True}}
 
 
 def notebook_json(notebook: dict) -> str:
