@@ -8,7 +8,8 @@ apt where this user may run apt-get, as root or through passwordless sudo; else 
 
   python3 dev.py setup            only set up .venv and the browser (what the other commands do first)
   python3 dev.py serve            serve the site at http://127.0.0.1:8000
-  python3 dev.py test [ARGS]      run every test (ARGS go to pytest, e.g. a page: docs/....md; --rerun: reuse no run)
+  python3 dev.py test [ARGS]      run every test, one process per core (ARGS go to pytest, e.g. a page: docs/....md,
+                                  which runs alone; --rerun: reuse no run)
   python3 dev.py test --fast      the fast lane: unit tests and the pages your uncommitted changes touch (site_tools/fast_lane.py)
   python3 dev.py lint             ruff's lint and format checks, the snippets as readers see them, mypy (site_tools/lint.py)
   python3 dev.py bench            time every snippet and MNIST's time to 97% (tools/benchmark.py)
@@ -117,6 +118,25 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+def test_everything(options: list[str], env: dict[str, str]) -> int:
+    """The whole suite in one test process per core (pytest-xdist; at most 4), in two rounds.
+
+    First everything but the site's tests: the pages' runs, the notebooks and the unit tests, whose
+    order does not matter. Then the tests marked ``built_site``, which build the site from the run
+    records the first round left. Both rounds always run; the exit status is the first failure's.
+    """
+    lanes = ["-n", str(min(4, os.cpu_count() or 1))]
+    status = 0
+    for title, selection in [
+        ("the pages, their notebooks and the unit tests", ["-m", "not built_site"]),
+        ("the site, built from the runs the pages' tests just recorded", ["-m", "built_site", "--dist", "loadfile"]),
+    ]:
+        print(f"dev.py test: {title}", flush=True)
+        done = subprocess.run([str(PYTHON), "-m", "pytest", *lanes, *selection, *options], cwd=ROOT, env=env)
+        status = status or done.returncode
+    return status
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < MIN_PYTHON:
         found = ".".join(map(str, sys.version_info[:3]))
@@ -143,6 +163,8 @@ def main(argv: list[str]) -> int:
         )
         print(lane.stderr, end="", flush=True)
         rest = [*lane.stdout.split(), *rest]
+    if command == "test" and all(arg.startswith("-") for arg in rest):
+        return test_everything(rest, env)
     commands = {
         "serve": [str(BIN / "mkdocs"), "serve", "--dev-addr", "127.0.0.1:8000", *rest],
         "test": [str(PYTHON), "-m", "pytest", *rest],

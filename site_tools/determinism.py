@@ -3,12 +3,16 @@
 Both runs leave a record (``site_tools/runs.py``): the page test one run alone, the notebook test
 one per snippet cell. Whichever comes second compares itself with the other, if that one has the
 same key (source, package and kernel settings); a snippet without such a pair is reported as not
-checked at the end of the session. Test order does not matter.
+checked at the end of the session. Test order does not matter, nor do parallel test processes: the
+comparison and the save hold a lock on the store, so of two runs finishing at once one sees the other.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from site_tools import runs
@@ -55,13 +59,24 @@ def difference(rootpath: Path, record: runs.RunRecord) -> str | None:
 def keep(rootpath: Path, record: runs.RunRecord) -> str | None:
     """Keep a snippet's run record if it prints what its run of the same key in the other context printed;
     otherwise keep nothing (so that no later session reuses it) and say how they differ."""
-    if (change := difference(rootpath, record)) is not None:
-        return (
-            f"snippets/{record.name} is not deterministic: it printed different numbers alone and in its "
-            f"page's notebook, {change}"
-        )
-    runs.save(rootpath, record)
+    with _store_locked(rootpath):
+        if (change := difference(rootpath, record)) is not None:
+            return (
+                f"snippets/{record.name} is not deterministic: it printed different numbers alone and in its "
+                f"page's notebook, {change}"
+            )
+        runs.save(rootpath, record)
     return None
+
+
+@contextlib.contextmanager
+def _store_locked(rootpath: Path) -> Iterator[None]:
+    """Hold the run store's lock: one test process at a time compares and keeps a record."""
+    folder = runs.store(rootpath)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".determinism.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def not_checked(rootpath: Path, start: float) -> list[str]:

@@ -94,12 +94,30 @@ def reused_run(
     return record
 
 
+def is_xdist_controller(config: pytest.Config) -> bool:
+    """Whether this process only hands tests to pytest-xdist's workers (``-n N``) and runs none itself."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the snippet worker's imports now, overlapping collection, when the run will collect pages."""
+    if is_xdist_controller(session.config):
+        return
     docs = session.config.rootpath / DOCS_DIR
     targets = [Path(arg.split("::")[0]).resolve() for arg in session.config.args]
     if any(target == docs or docs in target.parents or target in docs.parents for target in targets):
         start_worker(session.config.rootpath)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker, hand the runs it reused to the controlling process, which sums them up."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["reused"] = session.config.stash.get(REUSED, [])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    node.config.stash.setdefault(REUSED, []).extend(node.workeroutput.get("reused", []))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

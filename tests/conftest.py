@@ -55,6 +55,24 @@ def twin():
     return model, prompts.tokens, abc.tokens, metric
 
 
+def pytest_collection_modifyitems(items):
+    """A test that reads the built site is marked ``built_site``: it needs the page tests' run records first."""
+    for item in items:
+        if "site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.built_site)
+
+
+def pytest_sessionfinish(session):
+    """In a pytest-xdist worker, hand the summary's lines to the controlling process, which prints them."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["summary"] = SUMMARY
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    SUMMARY.update(node.workeroutput.get("summary", {}))
+
+
 def pytest_terminal_summary(terminalreporter):
     for title, lines in SUMMARY.items():
         terminalreporter.write_sep("=", title)
