@@ -226,9 +226,29 @@ def test_a_drawn_figures_script_summary_leaves_its_output_block_and_the_rest_sta
     )
     rendered = snippet_links.on_page_markdown(markdown, page, config, None)
     blocks = rendered.split("--8<--")[1:]
-    assert summary not in blocks[0] and "```text\n2\n```" in blocks[0]
+    assert summary not in blocks[0] and '```{.text .snippet-output title="Output"}\n2\n```' in blocks[0]
     assert summary not in blocks[1] and "expected-output" not in blocks[1] and "```text" not in blocks[1]
     assert summary in blocks[2]
+
+
+def test_an_output_block_is_labelled_and_tinted_and_other_text_blocks_are_not(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("extra:\n  run_records: build/runs\n")
+    config = {"docs_dir": str(tmp_path / "docs"), "repo_url": "https://github.com/o/r"}
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="page.md"))
+    markdown = (
+        "```text\npip install x\n```\n\n```python\nprint(2)\n```\n\n"
+        '??? success "Solution"\n\n    ```python\n    print(3)\n    ```\n\n'
+        "    <!--pytest-codeblocks:expected-output-->\n    ~~~~text\n    3\n    ~~~~\n"
+    )
+    markdown = markdown.replace(
+        "```python\nprint(2)\n```\n",
+        "```python\nprint(2)\n```\n\n<!--pytest-codeblocks:expected-output-->\n```text\n2\n```\n",
+    )
+    rendered = snippet_links.on_page_markdown(markdown, page, config, None).split("\n")
+    assert rendered[0] == "```text", "a text block that is not output stays as it is"
+    assert rendered.count('```{.text .snippet-output title="Output"}') == 1
+    assert '    ~~~~{.text .snippet-output title="Output"}' in rendered, "indented, under a solution"
 
 
 # --- versions -------------------------------------------------------------------------------------

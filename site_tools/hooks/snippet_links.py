@@ -8,11 +8,13 @@ the page's "How this page is verified" box says where it comes from (``claim_pre
 snippet that needs the network says so, and where to run it. A snippet that shows figures gets them
 under its block, from that same run: the build never runs a snippet. A snippet whose figures were not
 recorded for its current script gets a note saying which command records them, and the build says so.
+Each block of printed output is labelled "Output" and tinted apart from code (``docs/stylesheets/extra.css``).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from html import escape
 from pathlib import Path
 
@@ -53,6 +55,10 @@ def badge(
         f"{run.peak_mib:,.0f} MiB peak, on {run.device}. Tested by {test_command}"
     )
     return f'<span class="snippet-badge" title="{escape(title)}">{about(wall)}</span>'
+
+
+# An output block's opening fence: the site labels it "Output" and tints it apart from code (extra.css).
+OUTPUT_OPENING = re.compile(r"(?P<indent>[ \t]*)(?P<marker>`{3,}|~{3,})text[ \t]*")
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -97,6 +103,9 @@ def on_page_markdown(markdown, page, config, files):
                 if run.figures and fence.expected_output is not None:
                     dropped |= figure_summaries(lines, fence.expected_output)
             insertions[fence.end] = added
+    for fence in parse(lines):
+        if isinstance(fence, Fence) and fence.is_output and (opening := OUTPUT_OPENING.fullmatch(lines[fence.start])):
+            lines[fence.start] = f'{opening["indent"]}{opening["marker"]}{{.text .snippet-output title="Output"}}'
     out = []
     for index, line in enumerate(lines):
         if index not in dropped:
