@@ -29,6 +29,7 @@ CHECKPOINT = "mi_course/weights/induction-2l/model.safetensors"
 INDUCTION_CHECKERS = "mi_course/checkers/induction.py"
 STEP2_PAGE = "docs/fundamentals/step2-transformers.md"
 STEP3_PAGE = "docs/fundamentals/step3-mi-tooling.md"
+STEP3_ABLATION_PAGE = "docs/fundamentals/step3-ablation-and-attribution.md"
 STEP4_NOTEBOOK = "docs/fundamentals/step4-superposition.ipynb"
 
 
@@ -106,11 +107,11 @@ FAULTS = [
     Fault(
         "a claim beside the prose says the opposite of what the run printed (mean ablation hurts less)",
         lambda repo: replace_once(
-            repo / STEP3_PAGE,
+            repo / STEP3_ABLATION_PAGE,
             'after="shakespeare-char:", nth=2) > printed("step3/ablation.py", "induction heads zeroed"',
             'after="shakespeare-char:", nth=2) < printed("step3/ablation.py", "induction heads zeroed"',
         ),
-        (STEP3_PAGE, "-k", "grammar or ablation.py"),
+        (STEP3_ABLATION_PAGE, "-k", "grammar or ablation.py"),
     ),
     Fault(
         "a claim in a notebook page says the opposite of what its cell printed (the SAE misses the features)",
