@@ -31,7 +31,7 @@ def checklist(step: str) -> str:
     )
     command = f"python -m mi_course check {step} --file my_{step}.py"
     automated = (
-        " Each exercise's stub ends by calling its checker, so running it tells you when it passes; from a shell,"
+        " Where an exercise gives you a stub, the stub calls its checker, so running it tells you when it passes; from a shell,"
         f" <code>{command}</code> runs your file and checks every exercise it defines."
         if check.automated
         else ""
