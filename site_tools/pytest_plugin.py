@@ -251,10 +251,6 @@ class SnippetScript(CourseItem):
     def run_alone(snippet: Snippet, where: str) -> runs.RunRecord:
         """Run the snippet as a learner would, into a record (kept once every check has passed)."""
         run = run_snippet_checked(snippet, where, SNIPPET_STOP_S)
-        from mi_course.runtime import (
-            device_description,
-        )  # after the run: the worker's start imports mi_course in a thread
-
         return runs.RunRecord(
             snippet.name,
             runs.ALONE,
@@ -264,7 +260,7 @@ class SnippetScript(CourseItem):
             cpu_s=round(run.cpu_s, 1),
             wall_s=round(run.wall_s, 1),
             peak_mib=round(run.peak_mib),
-            device=device_description(),
+            device=run.device,
         )
 
     def run_on_hub_or_twin(self, snippet: Snippet, where: str) -> None:

@@ -50,6 +50,9 @@ class SnippetRun:
     read_from_checkout: tuple[str, ...] = ()  # files it opened in the repository, outside the installed package
     network: tuple[str, ...] = ()  # hosts it tried to reach, localhost aside
     figures: tuple[str, ...] = ()  # the page HTML of each figure it showed, if its figures were asked for
+    device: str = (
+        ""  # the hardware it computed on (mi_course.runtime.device_description); "" if it never imported torch
+    )
 
 
 def installed_places() -> list[str]:
@@ -58,8 +61,21 @@ def installed_places() -> list[str]:
 
 
 def package_folders(name: str) -> list[str]:
-    """The folders the package ``name`` is imported from; ``ModuleNotFoundError`` if it is not an installed package."""
-    spec = importlib.util.find_spec(name)
+    """The folders the package ``name`` is imported from; ``ModuleNotFoundError`` if it is not an installed package.
+
+    Asks the import system's finders without importing anything: ``importlib.util.find_spec`` would
+    import ``mi_course`` to find ``mi_course.snippets``, and with it torch (a second or more).
+    """
+    parent = name.rpartition(".")[0]
+    search_path = package_folders(parent) if parent else None
+    spec = next(
+        (
+            found
+            for finder in sys.meta_path
+            if hasattr(finder, "find_spec") and (found := finder.find_spec(name, search_path)) is not None
+        ),
+        None,
+    )
     if spec is None or spec.submodule_search_locations is None:
         raise ModuleNotFoundError(f"{name} is not an installed package", name=name)
     return list(spec.submodule_search_locations)
@@ -219,4 +235,5 @@ def _run_in_worker(
         read_from_checkout=tuple(measured["read_from_checkout"]),
         network=tuple(measured["network"]),
         figures=tuple(json.loads(line) for line in shown),
+        device=measured["device"],
     )

@@ -6,7 +6,7 @@ test, a fault-injection copy included). It installs an audit hook, then imports 
 and writes one JSON line with what that took. Then, per JSON request line on stdin, it forks: the
 child runs the snippet (or a module, as ``python -m`` would) as ``__main__`` from its folder, with
 its own stdout, stderr and environment (and, if asked, a sink for the figures it shows), and at exit writes its report (CPU time, peak memory, files it opened in the checkout outside the
-installed places, hosts it tried to reach). The worker answers with the child's pid, then its exit status.
+installed places, hosts it tried to reach, the device it ran on). The worker answers with the child's pid, then its exit status.
 
 The child's CPU time starts at zero at fork, so the report adds the worker's import time, as a
 learner's fresh Python would spend it; its peak memory (VmHWM) starts at the worker's resident size.
@@ -96,6 +96,7 @@ def run_child(request: dict, imported: dict[str, float]) -> None:
                     "peak_mib": peak_kib / 1024,
                     "read_from_checkout": sorted(opened_in_checkout),
                     "network": sorted(hosts_reached),
+                    "device": device(),
                 },
                 out,
             )
@@ -121,6 +122,15 @@ def run_child(request: dict, imported: dict[str, float]) -> None:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(status)
+
+
+def device() -> str:
+    """The hardware the run computed on, as the course names it; "" for a run that never imported torch."""
+    if "torch" not in sys.modules:
+        return ""
+    from mi_course.runtime import device_description
+
+    return device_description()
 
 
 def send_figures_to(path: str) -> None:

@@ -91,7 +91,7 @@ def test_a_good_page_passes(run_course):
 
 
 def test_each_snippet_run_records_its_cpu_time_peak_memory_and_device(run_course, pytester):
-    hungry = "import time\nblock = bytearray(300 * 2**20)\nend = time.process_time() + 0.5\nwhile time.process_time() < end:\n    pass\n"
+    hungry = "import time\nimport torch\nblock = bytearray(300 * 2**20)\nend = time.process_time() + 0.5\nwhile time.process_time() < end:\n    pass\n"
     page = GOOD_PAGE.replace("<!--pytest-codeblocks:expected-output-->\n```text\naccuracy: 0.9808\n```\n", "")
     run_course(page, {"demo/ok.py": hungry}).assert_outcomes(passed=3)
     measured = runs.last(pytester.path, runs.ALONE, "demo/ok.py")
