@@ -19,6 +19,8 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 FIGURE_HEIGHT_PX = 450  # a figure in a page needs a height, or it collapses
+TICK_LABEL_PX = 14  # the height a row's tick label needs
+MANY_TICKS = 30  # more labels than this on an axis get a smaller font
 PLOTLY_DIV_CLASS = "plotly-graph-div"  # the class of the element Plotly draws into
 CIRCUITSVIS_DIV_CLASS = "mi-course-circuitsvis"
 PATTERN_DECIMALS = (
@@ -78,8 +80,12 @@ def line(
     title: str,
     x_label: str,
     y_label: str,
+    x_ticks: Sequence[str] | None = None,
 ) -> go.Figure:
-    """Several labelled curves on one plot, such as train and test loss: one trace per key, named by it."""
+    """Several labelled curves on one plot, such as train and test loss: one trace per key, named by it.
+
+    ``x_ticks`` labels each point under the x axis (the characters or tokens at those positions).
+    """
     if not isinstance(curves, Mapping):
         raise TypeError(
             f"line expected curves to be a dict {{name: values}}, got {type(curves).__name__}"
@@ -95,6 +101,15 @@ def line(
                 f"line got {len(x_values)} x values but {len(y_values)} points in curve {name!r}"
             )
         figure.add_scatter(x=x_values, y=y_values, mode="lines", name=name)
+        points = len(y_values)
+    if x_ticks is not None:
+        if len(x_ticks) != points:
+            raise ValueError(
+                f"line got {len(x_ticks)} x_ticks for {points} points: give one label per point"
+            )
+        _label_ticks(
+            figure, "x", range(points) if x_values is None else x_values, x_ticks
+        )
     return figure
 
 
@@ -106,8 +121,13 @@ def scatter(
     x_label: str,
     y_label: str,
     hover: Sequence[str] | None = None,
+    same_scale: bool = False,
 ) -> go.Figure:
-    """Points ``(x[i], y[i])``; ``hover[i]`` names point ``i`` under the mouse."""
+    """Points ``(x[i], y[i])``; ``hover[i]`` names point ``i`` under the mouse.
+
+    ``same_scale`` draws a unit of y as long as a unit of x, for when the geometry is the point
+    (angles, lengths): otherwise Plotly stretches each axis to fill the frame.
+    """
     x_values, y_values = (
         _array(x, ("points",), "scatter", "x"),
         _array(y, ("points",), "scatter", "y"),
@@ -126,7 +146,13 @@ def scatter(
         raise ValueError(
             f"scatter got {len(hover)} hover labels for {len(x_values)} points: give one per point"
         )
+    if not isinstance(same_scale, bool):
+        raise TypeError(
+            f"scatter expected same_scale to be a bool, got {type(same_scale).__name__}"
+        )
     figure = _figure(title, x_label, y_label)
+    if same_scale:
+        figure.update_yaxes(scaleanchor="x", scaleratio=1)
     figure.add_scatter(
         x=x_values,
         y=y_values,
@@ -175,15 +201,9 @@ def imshow(
             raise ValueError(
                 f"imshow got {len(ticks)} {axis}_ticks for {count} {dimension}: give one label per {dimension[:-1]}"
             )
-        figure.update_layout(
-            {
-                f"{axis}axis": {
-                    "tickmode": "array",
-                    "tickvals": list(range(count)),
-                    "ticktext": list(ticks),
-                }
-            }
-        )
+        _label_ticks(figure, axis, range(count), ticks)
+    if y_ticks is not None:  # a row of labels needs its height
+        figure.update_layout(height=max(FIGURE_HEIGHT_PX, 160 + TICK_LABEL_PX * rows))
     return figure
 
 
@@ -379,6 +399,23 @@ def _in_notebook() -> bool:
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return shell is not None and hasattr(shell, "kernel")
+
+
+def _label_ticks(
+    figure: go.Figure, axis: str, positions: Sequence[float], labels: Sequence[str]
+) -> None:
+    """Write ``labels[i]`` at ``positions[i]`` on ``axis``; many labels get a smaller font, so they do not overlap."""
+    figure.update_layout(
+        {
+            f"{axis}axis": {
+                "tickmode": "array",
+                "tickvals": [float(position) for position in positions],
+                "ticktext": list(labels),
+                "tickangle": 0,
+                "tickfont": {"size": 10 if len(labels) > MANY_TICKS else 12},
+            }
+        }
+    )
 
 
 def _figure(title: str, x_label: str, y_label: str) -> go.Figure:

@@ -87,6 +87,9 @@ MATHS_AND_DIAGRAMS = r"""() => ({
   diagrams: [...document.querySelectorAll('img[src*="assets/diagrams/"]')].map(
     i => ({src: i.getAttribute('src'), loaded: i.complete && i.naturalWidth > 0, alt: (i.getAttribute('alt') || '').trim()})),
 })"""
+# Each drawn Plotly figure's paper and text colour, as Plotly resolved them (docs/javascripts/figure-theme.js).
+FIGURE_COLOURS = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(d => d._fullLayout).map(
+  d => ({paper: d._fullLayout.paper_bgcolor, text: d._fullLayout.font.color}))"""
 LOAD_EVENT_END = "() => { const n = performance.getEntriesByType('navigation')[0]; return n ? n.loadEventEnd : 0; }"
 RUN_AXE = """async (rules) => {
   const options = rules ? {resultTypes: ['violations'], runOnly: {type: 'rule', values: rules}} : {resultTypes: ['violations']};
@@ -258,6 +261,7 @@ class Visit:
     external_requests: list[str] = field(default_factory=list)
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds each step of the visit took
+    figure_colours: dict[str, list[dict]] = field(default_factory=dict)  # scheme -> each figure's paper and text
 
     def failing_violations(self) -> list[dict]:
         return [v for v in self.violations if v["impact"] in FAILING_IMPACTS]
@@ -349,6 +353,7 @@ def visit(context, url: str, screenshot: Path | None, figure_timeout_ms: int = F
         except PlaywrightError:
             pass  # the counts below tell which did not render
         result.figures = page.evaluate(FIGURES_RENDERED)
+        result.figure_colours["default"] = page.evaluate(FIGURE_COLOURS)
         drawn = page.evaluate(MATHS_AND_DIAGRAMS)
         result.maths, result.diagrams = drawn["maths"], drawn["diagrams"]
         phase("figures")
@@ -363,6 +368,7 @@ def visit(context, url: str, screenshot: Path | None, figure_timeout_ms: int = F
         page.add_style_tag(content=NO_TRANSITIONS)
         result.palette = click_palette_toggle(page, "slate")
         if result.palette is None:
+            result.figure_colours["slate"] = page.evaluate(FIGURE_COLOURS)
             result.violations += [v | {"scheme": "slate"} for v in page.evaluate(RUN_AXE, COLOUR_RULES)]
             result.palette = click_palette_toggle(page, "default")
         phase("dark mode")
@@ -424,6 +430,32 @@ def test_every_figure_renders(visits):
     for v in visits.values():
         drawn.update({kind: n[1] for kind, n in v.figures.items()})
     assert drawn["plotly"] >= 3 and drawn["circuitsvis"] >= 1, drawn
+
+
+def luminance(colour: str) -> float:
+    """The relative lightness (0 black, 1 white) of a colour as Plotly writes it: ``#rrggbb`` or ``rgb(r, g, b)``."""
+    if colour.startswith("#"):
+        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    else:
+        red, green, blue = (float(part) for part in re.findall(r"[\d.]+", colour)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def test_every_figure_follows_the_colour_scheme(visits):
+    """Each Plotly figure is transparent on the page, with dark text in the light scheme and light text in the dark one."""
+
+    def off_scheme(visit: Visit) -> list[str]:
+        wrong = []
+        for scheme, colours in visit.figure_colours.items():
+            for colour in colours:
+                dark_text = luminance(colour["text"]) < 0.5
+                transparent = colour["paper"].replace(" ", "") == "rgba(0,0,0,0)"
+                if dark_text != (scheme == "default") or not transparent:
+                    wrong.append(f"{scheme}: {colour}")
+        return wrong
+
+    assert not (bad := failures(visits, off_scheme)), bad
+    assert sum(len(v.figure_colours.get("slate", [])) for v in visits.values()) >= 3, "no figure was seen in slate"
 
 
 def test_every_formula_is_drawn_and_every_diagram_loads_with_alt_text(visits):

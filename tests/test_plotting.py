@@ -57,8 +57,14 @@ def test_scatter_labels_axes_and_names_points_on_hover():
         "prev",
         "induction",
     )
+    assert figure.layout.yaxis.scaleanchor is None, "each axis fills the frame unless asked"
     with pytest.raises(ValueError, match="scatter got 1 hover labels for 2 points"):
         scatter([0, 1], [0, 1], hover=["a"], title="t", x_label="x", y_label="y")
+
+
+def test_scatter_on_the_same_scale_draws_a_unit_of_y_as_long_as_a_unit_of_x():
+    figure = scatter([0, 1], [0, 10], same_scale=True, title="t", x_label="x", y_label="y")
+    assert (figure.layout.yaxis.scaleanchor, figure.layout.yaxis.scaleratio) == ("x", 1)
     with pytest.raises(ValueError, match=re.escape("scatter expected a 1-D tensor (points) for y, got shape (2, 1)")):
         scatter([0, 1], [[0], [1]], title="t", x_label="x", y_label="y")
 
@@ -77,6 +83,20 @@ def test_imshow_centres_a_diverging_scale_on_zero_and_keeps_a_column_per_repeate
         "key",
         "query",
     )
+
+
+def test_imshow_gives_each_row_of_many_labels_its_height_and_a_smaller_font():
+    labels = [f"t{i}" for i in range(42)]
+    figure = imshow(torch.rand(42, 42), x_ticks=labels, y_ticks=labels, title="t", x_label="key", y_label="query")
+    assert figure.layout.height >= 14 * 42 and figure.layout.yaxis.tickfont.size < 12
+    assert imshow(torch.rand(3, 3), title="t", x_label="x", y_label="y").layout.height is None
+
+
+def test_line_labels_each_point_under_the_x_axis():
+    figure = line({"loss": [0.5, 0.2, 0.1]}, x_ticks=["a", "b", "a"], **LABELS)
+    assert list(figure.layout.xaxis.tickvals) == [0, 1, 2] and list(figure.layout.xaxis.ticktext) == ["a", "b", "a"]
+    with pytest.raises(ValueError, match="line got 2 x_ticks for 3 points: give one label per point"):
+        line({"loss": [0.5, 0.2, 0.1]}, x_ticks=["a", "b"], **LABELS)
 
 
 def test_imshow_draws_values_from_zero_up_on_a_sequential_scale_from_zero():
@@ -247,6 +267,11 @@ BAD_INPUTS: dict[str, list[Bad]] = {
         ),
     ],
     "mi_course.plotting:scatter": [
+        Bad(
+            lambda k: plotting.scatter([1], [1], same_scale="yes", title="t", x_label="x", y_label="y"),
+            TypeError,
+            "scatter expected same_scale to be a bool, got str",
+        ),
         Bad(
             lambda k: plotting.scatter([1, 2], [[1], [2]], title="t", x_label="x", y_label="y"),
             ValueError,

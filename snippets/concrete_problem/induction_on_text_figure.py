@@ -39,12 +39,9 @@ print(
 show(
     line(
         {"ablated minus clean": increase[worst]},
-        x=list(range(63)),
-        title=(
-            "What ablating the induction heads costs, "
-            f"character by character (held-out window {worst})"
-        ),
-        x_label="position of the predicted character",
+        x_ticks=[char.replace(" ", "␣").replace("\n", "↵") for char in passage],
+        title=f"Loss added by ablating the induction heads (window {worst})",
+        x_label="the predicted character (␣ a space, ↵ a new line)",
         y_label="loss increase (nats)",
     )
 )

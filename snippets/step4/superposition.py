@@ -58,5 +58,6 @@ show(
         x_label="hidden dimension 0",
         y_label="hidden dimension 1",
         hover=[f"feature {i}" for i in range(cfg.n_features)],
+        same_scale=True,  # equal units on both axes, so that angles show true
     )
 )
