@@ -5,6 +5,7 @@ import torch
 from mi_course import get_device, load_model, seed_everything
 from mi_course.induction import repeated_random_tokens
 from mi_course.interventions import patch_by_position
+from mi_course.plotting import imshow, show
 
 seed_everything(0)
 device = get_device()
@@ -65,3 +66,13 @@ for name, row in zip(hook_names, results):
         f"{name.removeprefix('blocks.'):<17} "
         + " ".join(f"{value:4.1f}" for value in row.tolist())
     )
+show(
+    imshow(
+        results,
+        x_ticks=[str(position) for position in range(results.shape[1])],
+        y_ticks=[name.removeprefix("blocks.") for name in hook_names],
+        title="Share of the gap restored by one clean activation",
+        x_label=f"position (the changed token at {changed}, the query at {query})",
+        y_label="activation patched",
+    )
+)
