@@ -44,9 +44,9 @@ for name, late_layer in (("induction-2l", 1), ("shakespeare-char", 2)):
     )
     print(
         f"{name}: K-composition, "
-        f"layer-0 head (rows) into layer-{late_layer} head (columns); "
-        f"random pairs: mean {mean:.3f}, 95th percentile {p95:.3f}"
+        f"layer-0 head (rows) into layer-{late_layer} head (columns)"
     )
+    print(f"  random pairs: mean {mean:.3f}, 95th percentile {p95:.3f}")
     for early, row in enumerate(scores.tolist()):
         print(
             f"  0.{early}: "
