@@ -207,6 +207,57 @@ def imshow(
     return figure
 
 
+def graph(
+    nodes: Mapping[str, tuple[float, float]],
+    edges: Sequence[tuple[str, str, float | None]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+) -> go.Figure:
+    """A circuit as nodes and arrows: ``nodes[name]`` is the node's ``(x, y)``; each edge
+    ``(source, target, weight)`` is an arrow as thick as its weight, labelled with it.
+
+    Weights share one scale (the share of an effect a path carries, say): the largest is
+    drawn 8 px wide. A weight of None draws a thin unlabelled arrow: a path that is
+    there, not measured (one cited from a paper).
+    """
+    if not isinstance(nodes, Mapping) or not nodes:
+        raise TypeError(
+            "graph expected nodes to be a non-empty dict {name: (x, y)}, "
+            f"got {type(nodes).__name__}"
+        )
+    for source, target, _ in edges:
+        for end in (source, target):
+            if end not in nodes:
+                raise ValueError(
+                    f"graph got an edge {source!r} -> {target!r}, but {end!r} is not a node"
+                )
+    figure = _figure(title, x_label, y_label).update_layout(showlegend=False)
+    weights = [abs(weight) for *_, weight in edges if weight is not None]
+    widest = max(weights, default=0.0) or 1.0
+    for source, target, weight in edges:
+        (x0, y0), (x1, y1) = nodes[source], nodes[target]
+        width = 1.5 if weight is None else max(1.0, 8 * abs(weight) / widest)
+        figure.add_annotation(
+            x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+            showarrow=True, arrowhead=2, arrowsize=0.7, arrowwidth=width,
+            standoff=10, startstandoff=10, arrowcolor="#7a8090",
+        )  # fmt: skip
+        if weight is not None:
+            figure.add_annotation(
+                x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=f"{weight:+.2f}",
+                showarrow=False, bgcolor="rgba(127, 127, 127, 0.3)",
+            )  # fmt: skip
+    xs, ys = zip(*nodes.values())
+    figure.add_scatter(
+        x=list(xs), y=list(ys), text=list(nodes), mode="markers+text",
+        textposition="middle right", hoverinfo="text", marker={"size": 12},
+    )  # fmt: skip
+    figure.update_xaxes(showgrid=False, zeroline=False, showticklabels=False)
+    return figure
+
+
 class CircuitsVisView:
     """A CircuitsVis component with its props; a notebook displays it as HTML.
 

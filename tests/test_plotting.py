@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mi_course import plotting
-from mi_course.plotting import attention_patterns, describe, imshow, line, scatter, show
+from mi_course.plotting import attention_patterns, describe, graph, imshow, line, scatter, show
 from tests.bad_input import FAST, Bad, assert_refused, bad_input_params, shared_kit
 
 LABELS = {"title": "Loss curves", "x_label": "step", "y_label": "loss (nats)"}
@@ -97,6 +97,21 @@ def test_line_labels_each_point_under_the_x_axis():
     assert list(figure.layout.xaxis.tickvals) == [0, 1, 2] and list(figure.layout.xaxis.ticktext) == ["a", "b", "a"]
     with pytest.raises(ValueError, match="line got 2 x_ticks for 3 points: give one label per point"):
         line({"loss": [0.5, 0.2, 0.1]}, x_ticks=["a", "b"], **LABELS)
+
+
+def test_graph_draws_each_edge_as_thick_as_its_weight_and_a_cited_one_thin_and_unlabelled():
+    nodes = {"0.2": (2, 0), "1.3": (3, 1), "logits": (1.5, 2)}
+    figure = graph(nodes, [("0.2", "logits", 0.4), ("1.3", "logits", 0.2), ("0.2", "1.3", None)], **LABELS)
+    arrows = [note for note in figure.layout.annotations if note.showarrow]
+    labels = [note.text for note in figure.layout.annotations if not note.showarrow]
+    assert [(arrow.ax, arrow.ay, arrow.x, arrow.y) for arrow in arrows] == [
+        (2, 0, 1.5, 2),
+        (3, 1, 1.5, 2),
+        (2, 0, 3, 1),
+    ]
+    assert [arrow.arrowwidth for arrow in arrows] == [8, 4, 1.5] and labels == ["+0.40", "+0.20"]
+    (points,) = figure.data
+    assert list(points.text) == list(nodes) and list(points.x) == [2, 3, 1.5]
 
 
 def test_imshow_draws_values_from_zero_up_on_a_sequential_scale_from_zero():
@@ -264,6 +279,18 @@ BAD_INPUTS: dict[str, list[Bad]] = {
             lambda k: plotting.line({"train": [1, 2, 3]}, x=[0, 1], title="t", x_label="x", y_label="y"),
             ValueError,
             "line got 2 x values but 3 points",
+        ),
+    ],
+    "mi_course.plotting:graph": [
+        Bad(
+            lambda k: plotting.graph({"a": (0, 0)}, [("a", "b", 0.5)], title="t", x_label="x", y_label="y"),
+            ValueError,
+            "graph got an edge 'a' -> 'b', but 'b' is not a node",
+        ),
+        Bad(
+            lambda k: plotting.graph([(0, 0)], [], title="t", x_label="x", y_label="y"),
+            TypeError,
+            r"graph expected nodes to be a non-empty dict \{name: \(x, y\)\}, got list",
         ),
     ],
     "mi_course.plotting:scatter": [
