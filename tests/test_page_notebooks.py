@@ -286,7 +286,10 @@ SYNTHETIC = """# A page
 
 Intro with a [link](other.md#part) and one to [the home page](../index.md).
 
-![A diagram](../assets/diagrams/circuit.svg)
+<figure markdown="span">
+  ![A diagram](../assets/diagrams/circuit.svg)
+  <figcaption>What the diagram shows.</figcaption>
+</figure>
 
 !!! note "Set up"
     Run this first:
@@ -350,6 +353,7 @@ def test_a_synthetic_page_becomes_install_then_the_page_in_order(snippets):
     assert "[link](https://example.org/site/sub/other/#part)" in intro["source"]
     assert "[the home page](https://example.org/site/)" in intro["source"]
     assert "![A diagram](https://example.org/site/assets/diagrams/circuit.svg)" in intro["source"]
+    assert "*What the diagram shows.*" in intro["source"] and "<figure" not in intro["source"]  # Jupyter shows it
     assert hello["source"] == 'print("hello")' and hello["metadata"]["mi_course"]["snippet"] == "hello.py"
     assert "hello" not in solution["source"] and "**Solution**" in solution["source"]
     assert inline["source"] == f"{page_notebooks.SOLUTION_TITLE}\nanswer = 41 + 1\nprint(answer)"

@@ -234,7 +234,8 @@ STEP_CHECKS: dict[str, StepCheck] = {
     "step3": StepCheck(
         title="Step 3: MI tooling (the standard experiments, written by you)",
         criteria=(
-            "work through the page and the walkthrough, and understand at least 80% of the solutions (self-assessed)",
+            "work through Step 3's three pages, the plotting notebook and the walkthrough, "
+            "and understand at least 80% of the solutions (self-assessed)",
             "your induction score, mean-ablation hook, head detectors, induction score in a hook, ablation sweep, "
             "activation patching, normalised metric and logit attribution match the course's reference",
             "your loss curves, scatter plot and heatmap, written in plain Plotly, have the traces, labels and scales asked for",

@@ -57,6 +57,12 @@ BLOCK_HEADER = re.compile(
 # A relative link to another page of the site; in a notebook it points to the page on the site instead.
 PAGE_LINK = re.compile(r"\]\((?P<target>(?![a-z]+:|#|/)[^)\s#]+\.(?:md|ipynb))(?P<anchor>#[^)\s]*)?\)")
 # An image beside the pages (``![alt](../assets/diagrams/x.svg)``): a notebook shows it from the site.
+# A figure with a caption, as the pages write it. Jupyter leaves Markdown inside an HTML block as
+# text, so the notebook gets the image and its caption as plain Markdown.
+FIGURE = re.compile(
+    r'<figure markdown="span">\s*(?P<image>!\[.*?\]\(.*?\))\s*<figcaption>(?P<caption>.*?)</figcaption>\s*</figure>',
+    re.DOTALL,
+)
 IMAGE_LINK = re.compile(r"(?P<start>!\[[^\]]*\]\()(?P<target>(?![a-z]+:|/)[^)\s]+)\)")
 METADATA = {
     "accelerator": "GPU",
@@ -190,6 +196,7 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
     def flush_prose() -> None:
         # A claim on its own line would split the paragraph in Jupyter: the notebook leaves claims out.
         text = re.sub(r"\n{3,}", "\n\n", CLAIM_LINE.sub("", expand("\n".join(prose), root))).strip("\n")
+        text = FIGURE.sub(lambda figure: f"{figure['image']}\n\n*{figure['caption'].strip()}*", text)
         if site_url:
             text = PAGE_LINK.sub(
                 lambda link: f"]({page_url(site_url, page_src, link['target'])}{link['anchor'] or ''})", text
