@@ -214,7 +214,7 @@ def page_notebook(markdown: str, root: Path, page_src: str = "", site_url: str =
         elif part.is_output:  # the output the cell prints when run; it is not code
             continue
         elif part.info == "text" and part.includes == [INSTALL_SNIPPET]:
-            prose.append(f"{part.indent}*The first cell of this notebook runs this install.*")
+            prose.append(f"{part.indent}*In this notebook it is the first cell, above.*")
         elif part.info != "python":
             prose.extend(lines[part.start : part.end + 1])
         else:

@@ -1,5 +1,5 @@
 # Exercise: a linear probe. Fill in both functions,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 import torch
 import torch.nn.functional as F
 from jaxtyping import Float

@@ -1,5 +1,5 @@
 # Exercise: attribution patching. Fill in attribution_patch_heads,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 import functools
 
 import torch

@@ -1,5 +1,5 @@
 # Exercise: the IOI metric. Fill in ioi_metric,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 import torch
 from torch import Tensor
 

@@ -1,5 +1,5 @@
 # Exercise: path patching. Fill in path_patch,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 import functools
 
 import torch

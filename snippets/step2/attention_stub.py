@@ -1,5 +1,5 @@
 # Exercise: causal multi-head attention. Fill in
-# forward and apply_causal_mask, then run the file.
+# forward and apply_causal_mask, then run it.
 import torch
 from jaxtyping import Float
 from torch import Tensor, nn

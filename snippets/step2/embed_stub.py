@@ -1,4 +1,4 @@
-# Exercise: token and positional embeddings. Fill in both forwards, then run the file.
+# Exercise: token and positional embeddings. Fill in both forwards, then run it.
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor, nn

@@ -1,4 +1,4 @@
-# Exercise: LayerNorm. Fill in forward, run the file, and read what the checker says.
+# Exercise: LayerNorm. Fill in forward, run it, and read what the checker says.
 import torch
 from jaxtyping import Float
 from torch import Tensor, nn

@@ -1,5 +1,5 @@
 # Exercise: the MLP. Fill in forward (GPT-2's gelu_new
-# is in mi_course.scratch), then run the file.
+# is in mi_course.scratch), then run it.
 import torch
 from jaxtyping import Float
 from torch import Tensor, nn

@@ -1,5 +1,5 @@
 # Exercise: top-k and nucleus (top-p) sampling. Fill in
-# next_token_probs and sample_next_token, then run the file.
+# next_token_probs and sample_next_token, then run it.
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor

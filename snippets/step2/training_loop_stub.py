@@ -1,5 +1,5 @@
 # Exercise: the training loop. Fill in train_demo_transformer,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 from collections.abc import Iterable
 
 import torch

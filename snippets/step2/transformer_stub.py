@@ -1,5 +1,5 @@
 # Exercise: the unembedding and the whole model.
-# Fill in both forwards, then run the file.
+# Fill in both forwards, then run it.
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor, nn

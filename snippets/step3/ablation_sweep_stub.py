@@ -1,5 +1,5 @@
 # Exercise: a head-ablation sweep. Fill in ablation_sweep,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 import torch
 from jaxtyping import Float
 from torch import Tensor

@@ -1,5 +1,5 @@
 # Exercise: head detectors. Fill in the three scores,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor

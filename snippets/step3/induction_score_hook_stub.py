@@ -1,5 +1,5 @@
 # Exercise: an induction score measured by a hook during the run, with no cache. Fill in
-# the hook, run the file, and read what the checker says.
+# the hook, run it, and read what the checker says.
 from jaxtyping import Float
 from torch import Tensor
 

@@ -1,5 +1,5 @@
 # Exercise: the induction score. Fill in induction_score,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 import torch
 from jaxtyping import Float
 from torch import Tensor

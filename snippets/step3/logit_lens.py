@@ -3,6 +3,7 @@
 import torch
 
 from mi_course import get_device, load_model, seed_everything
+from mi_course.plotting import line, show
 
 seed_everything(0)
 device = get_device()
@@ -35,4 +36,13 @@ print(
 print(
     f"baseline, a uniform guess over the {model.cfg.d_vocab} tokens: "
     f"P('o') = {1 / model.cfg.d_vocab:.3f}"
+)
+show(
+    line(
+        {"P('o'), read by the lens": lens_logits.softmax(-1)[:, answer]},
+        x_ticks=labels,
+        title="The logit lens on 'Vexm': when the answer appears",
+        x_label="residual stream read (N_pre: entering layer N)",
+        y_label="probability of 'o'",
+    )
 )

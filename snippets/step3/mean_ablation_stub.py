@@ -1,5 +1,5 @@
 # Exercise: a mean-ablation hook. Fill in the hook,
-# run the file, and read what the checker says.
+# run it, and read what the checker says.
 from jaxtyping import Float
 from torch import Tensor
 

@@ -1,5 +1,5 @@
 # Exercise: activation patching from scratch. Fill in both
-# functions, run the file, and read what the checkers say.
+# functions, run it, and read what the checkers say.
 import torch
 from jaxtyping import Float
 from torch import Tensor

@@ -1,5 +1,5 @@
 # Exercise: three figures in Plotly itself. Fill in the
-# functions, run the file, and read what the checker says.
+# functions, run it, and read what the checker says.
 from collections.abc import Sequence
 from typing import Any
 

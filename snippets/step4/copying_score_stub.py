@@ -1,5 +1,5 @@
 # Exercise: a head's full OV circuit and its copying score.
-# Fill in both, run the file, and read what the checkers say.
+# Fill in both, run it, and read what the checkers say.
 from jaxtyping import Float
 from torch import Tensor
 

@@ -1,5 +1,5 @@
 # Exercise: the K-composition score of two heads. Fill
-# it in, run the file, and read what the checker says.
+# it in, run it, and read what the checker says.
 from jaxtyping import Float
 from torch import Tensor
 
