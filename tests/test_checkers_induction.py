@@ -181,9 +181,28 @@ def copied_scores_hook(seq_len, scores):
     return hook
 
 
+def counted_layer_hook(seq_len, scores):
+    calls = [0]
+
+    def hook(pattern, hook):  # the layer from a count of calls: right on the first run only
+        scores[calls[0]] = induction.induction_score(pattern, seq_len)
+        calls[0] += 1
+
+    return hook
+
+
+def adding_hook(seq_len, scores):
+    def hook(pattern, hook):
+        scores[hook.layer()] += induction.induction_score(pattern, seq_len)
+
+    return hook
+
+
 @pytest.mark.parametrize(
     ("wrong", "hint"),
     [
+        (counted_layer_hook, "a second run with the same hook raised IndexError"),
+        (adding_hook, "a second run with the same hook doubled the scores: set scores[hook.layer()] = ..."),
         (score_hook_variant(returns=lambda pattern: pattern * 0.5), "the hook changed the run: the logits moved by"),
         (score_hook_variant(returns=lambda pattern: pattern.mul_(0.5)), "must leave the pattern as it is"),
         (

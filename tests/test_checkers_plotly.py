@@ -164,6 +164,16 @@ MISTAKES = [
     ),
     (
         "attention_heatmap",
+        lambda pattern, tokens: ticks(titled(go.Figure(go.Heatmap(z=pattern, colorscale="RdBu", zmin=0))), tokens),
+        "use a sequential colour scale, light to dark",
+    ),
+    (
+        "attention_heatmap",
+        lambda pattern, tokens: ticks(titled(go.Figure(go.Heatmap(z=pattern, zmin=0, zmax=pattern.max() / 2))), tokens),
+        "every weight above it gets the same colour",
+    ),
+    (
+        "attention_heatmap",
         lambda pattern, tokens: titled(go.Figure(go.Heatmap(z=pattern, zmin=0))),
         "label each key (column) with its token",
     ),

@@ -231,6 +231,9 @@ def check_induction_score_hook(
             return report(
                 STEP, "induction_score_hook", False, f"with L = {seq_len}, {failure}"
             )
+        again = _second_run(model, tokens, hook, scores, expected, seq_len)
+        if again is not None:
+            return report(STEP, "induction_score_hook", False, again)
     cases = "; ".join(
         f"{batch} sequences, L = {seq_len}" for batch, seq_len in _HOOK_CASES
     )
@@ -432,6 +435,43 @@ _DETECTOR_HINTS = {
 
 
 @torch.inference_mode()
+def _second_run(
+    model,
+    tokens: Tensor,
+    hook: Callable,
+    scores: Tensor,
+    expected: Tensor,
+    seq_len: int,
+) -> str | None:
+    """Run the same hook again, as a learner's second run would: why its scores went wrong, or None.
+
+    A hook that counts its calls to know its layer, or adds to ``scores`` instead of setting it,
+    passes one run and fails the next.
+    """
+    try:
+        with torch.inference_mode():
+            model.run_with_hooks(
+                tokens, fwd_hooks=[(lambda name: name.endswith("hook_pattern"), hook)]
+            )
+    except Exception as error:
+        return (
+            f"with L = {seq_len}, a second run with the same hook raised "
+            f"{type(error).__name__}: {first_line(error)}; take the layer from hook.layer(), "
+            "not from a count of the hook's calls"
+        )
+    if torch.allclose(scores, 2 * expected, atol=ATOL) and expected.abs().max() > ATOL:
+        return (
+            f"with L = {seq_len}, a second run with the same hook doubled the scores: set "
+            "scores[hook.layer()] = ..., do not add to it (+=)"
+        )
+    if not torch.allclose(scores, expected, atol=ATOL):
+        return (
+            f"with L = {seq_len}, a second run with the same hook left other scores than the "
+            "first: the layer must come from hook.layer(), and each run must set its scores afresh"
+        )
+    return None
+
+
 def _score_hook_mistakes(
     model, tokens: Tensor, seq_len: int, expected: Tensor
 ) -> list[tuple[Tensor, str]]:

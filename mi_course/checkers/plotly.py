@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 import torch
 
@@ -343,7 +344,33 @@ def _heatmap_problem(figure: go.Figure, pattern: np.ndarray) -> str | None:
             "start the colour scale at 0 (zmin=0, or cmin=0 on px.imshow's coloraxis): a weight's colour should say how "
             "much attention, from none, not how much above the smallest weight shown"
         )
+    high = coloraxis.cmax if coloraxis is not None else trace.zmax
+    if high is not None and high < pattern.max() - 1e-6:
+        return (
+            f"the colour scale stops at {high:.3g}, below the largest weight, {pattern.max():.3g}: every weight above it "
+            "gets the same colour; leave zmax unset (or at 1)"
+        )
+    scale = coloraxis.colorscale if coloraxis is not None else trace.colorscale
+    if scale and _has_a_middle(scale):
+        return (
+            "attention is a probability, from 0 to 1: use a sequential colour scale, light to dark (such as 'Blues'), "
+            "not a diverging one like 'RdBu', whose pale middle marks a value that means nothing here"
+        )
     return _titles_problem(figure)
+
+
+def _has_a_middle(scale) -> bool:
+    """Whether a colour scale's lightness rises and falls along it (a diverging or rainbow scale)."""
+    lightness = []
+    for _, colour in scale:
+        red, green, blue = (
+            plotly.colors.hex_to_rgb(colour)
+            if colour.startswith("#")
+            else plotly.colors.unlabel_rgb(colour)
+        )
+        lightness.append((0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255)
+    steps = [step for step in np.diff(lightness) if abs(step) > 0.02]
+    return bool(steps) and min(steps) < 0 < max(steps)
 
 
 __all__ = ["PX_DEFAULT_TITLES", "check_plotly_figures"]
