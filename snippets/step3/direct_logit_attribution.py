@@ -13,7 +13,7 @@ model = load_model("shakespeare-char", device=device)
 model.enable_compatibility_mode()
 # the answer, "o", appears only in the first "Vexmorn"
 prompt = "Thy name is Vexmorn, thou knave.\nVexm"
-# "i" is the best guess without induction
+# "i", a strong rival to "o" when the induction heads are gone
 answer, rival = model.to_single_token("o"), model.to_single_token("i")
 # reading this direction gives logit(o) - logit(i)
 direction = model.W_U[:, answer] - model.W_U[:, rival]
