@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from mi_course import load_model, seed_everything
 from mi_course.checkers.features import check_probe
+from mi_course.plotting import line, show
 from mi_course.probes import (
     balanced_positions,
     random_model_like,
@@ -61,10 +62,8 @@ guesses = torch.tensor(
         for position in test_positions.tolist()
     ]
 )
-print(
-    "the current letter alone (a lookup table): "
-    f"{(guesses == test_labels).float().mean():.1%}"
-)
+lookup = (guesses == test_labels).float().mean().item()
+print(f"the current letter alone (a lookup table): {lookup:.1%}")
 
 hooks = [f"blocks.{layer}.hook_resid_pre" for layer in range(model.cfg.n_layers)] + [
     f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"
@@ -96,6 +95,7 @@ print(
     "held-out accuracy      trained model  shuffled "
     "labels (95th percentile of 20)  random model"
 )
+curves = {name: [] for name in ("trained model", "shuffled labels", "random model")}
 for hook in hooks:
     (train_x, test_x), (random_train_x, random_test_x) = [
         (train[hook], test[hook]) for train, test in (trained, untrained_x)
@@ -108,3 +108,15 @@ for hook in hooks:
         train_probe(random_train_x, train_labels), random_test_x, test_labels
     )
     print(f"{hook:<24}{score:>15.1%}{shuffled:>41.1%}{random_score:>14.1%}")
+    for name, value in zip(curves, (score, shuffled, random_score)):
+        curves[name].append(100 * value)
+curves["the current letter alone"] = [100 * lookup] * len(hooks)
+show(
+    line(
+        curves,
+        x_ticks=[hook.removeprefix("blocks.") for hook in hooks],
+        title="Probing for 'inside a speaker's name', held out",
+        x_label="residual stream read (shuffled labels: 95th percentile of 20)",
+        y_label="held-out accuracy (%)",
+    )
+)
