@@ -7,6 +7,7 @@ from torch import Tensor
 from mi_course import get_device, load_model, seed_everything
 from mi_course.checkers import check_k_composition_score
 from mi_course.circuits import random_composition_baseline
+from mi_course.plotting import imshow, show
 
 seed_everything(0)
 
@@ -55,3 +56,14 @@ for name, late_layer in (("induction-2l", 1), ("shakespeare-char", 2)):
         )
     above = (scores > p95).sum().item()
     print(f"  {above} of {n_heads * n_heads} pairs above the random 95th percentile")
+    show(
+        imshow(
+            scores,
+            x_ticks=[f"{late_layer}.{head}" for head in range(n_heads)],
+            y_ticks=[f"0.{head}" for head in range(n_heads)],
+            title=f"{name}: K-composition (random pairs' 95th percentile {p95:.3f})",
+            x_label=f"layer-{late_layer} head (reads the key)",
+            y_label="layer-0 head (writes)",
+            diverging=False,  # scores from 0 up
+        )
+    )
