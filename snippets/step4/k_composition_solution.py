@@ -61,7 +61,7 @@ for name, late_layer in (("induction-2l", 1), ("shakespeare-char", 2)):
             scores,
             x_ticks=[f"{late_layer}.{head}" for head in range(n_heads)],
             y_ticks=[f"0.{head}" for head in range(n_heads)],
-            title=f"{name}: K-composition (random pairs' 95th percentile {p95:.3f})",
+            title=f"K-composition in {name} (random pairs' 95th percentile {p95:.3f})",
             x_label=f"layer-{late_layer} head (reads the key)",
             y_label="layer-0 head (writes)",
             diverging=False,  # scores from 0 up
