@@ -268,8 +268,8 @@ class Visit:
 
 
 @contextmanager
-def browser_context(origin: str):
-    """One headless Chromium and one context; requests off ``origin`` are answered empty and recorded."""
+def browser_context(origin: str, width: int = 1280):
+    """One headless Chromium and one context ``width`` px wide; requests off ``origin`` are answered empty and recorded."""
     executable = find_browser()
     if executable is None:
         if REQUIRE_BROWSER:
@@ -277,7 +277,7 @@ def browser_context(origin: str):
         pytest.skip(NO_BROWSER)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme="light")
         context.set_default_timeout(TIMEOUT_MS)
         context.external_requests = []
 
@@ -456,6 +456,28 @@ def test_every_figure_follows_the_colour_scheme(visits):
 
     assert not (bad := failures(visits, off_scheme)), bad
     assert sum(len(v.figure_colours.get("slate", [])) for v in visits.values()) >= 3, "no figure was seen in slate"
+
+
+# Each drawn Plotly figure's title, and whether it lies within the figure (figure-theme.js breaks long ones).
+TITLES_FIT = """() => [...document.querySelectorAll('.js-plotly-plot')].map(d => {
+  const box = d.getBoundingClientRect(), title = d.querySelector('.gtitle');
+  const t = title ? title.getBoundingClientRect() : box;
+  return {title: title ? title.textContent : '', fits: t.left >= box.left - 1 && t.right <= box.right + 1};
+})"""
+THEMED = "() => [...document.querySelectorAll('.js-plotly-plot')].every(d => d.dataset.miCourseTheme)"
+PHONE_PX = 400
+
+
+def test_figure_titles_fit_a_phone_screen(site):
+    """At 400 px, a page's long figure titles are broken in two, not cut off at the figure's edge."""
+    page_file = site / "fundamentals" / "step3-activation-patching" / "index.html"
+    with serve(site) as origin, browser_context(origin, width=PHONE_PX) as context:
+        page = context.new_page()
+        page.goto(origin + page_url(site, page_file), wait_until="load")
+        page.wait_for_function(ALL_FIGURES_RENDERED, timeout=FIGURE_TIMEOUT_MS)
+        page.wait_for_function(THEMED, timeout=FIGURE_TIMEOUT_MS)
+        titles = page.evaluate(TITLES_FIT)
+    assert titles and all(title["fits"] for title in titles), titles
 
 
 def test_every_formula_is_drawn_and_every_diagram_loads_with_alt_text(visits):

@@ -1,10 +1,13 @@
 // Plotly figures follow the page's colour scheme. Plotly paints its own backgrounds and text (white
 // paper, a blue-grey plot, dark text), which in Material's dark (slate) scheme left white slabs on a
 // dark page. Each figure gets a transparent paper and the scheme's plot, text and grid colours once
-// it is drawn, and again whenever the reader toggles the scheme. tests/test_browser.py checks both.
+// it is drawn, and again whenever the reader toggles the scheme; on a phone, a long title is broken
+// in two rather than cut off. tests/test_browser.py checks all three.
 (function () {
   "use strict";
 
+  var NARROW_PX = 600; // a figure narrower than this (a phone) gets its long title on two lines
+  var NARROW_TITLE_CHARACTERS = 40;
   var COLOURS = {
     default: { plot: "#e5ecf6", text: "#2a3f5f", grid: "#ffffff" }, // Plotly's own light template
     slate: { plot: "#262b38", text: "#d5d9e3", grid: "#414859" },
@@ -15,16 +18,38 @@
     return slate ? COLOURS.slate : COLOURS.default;
   }
 
+  // A title wider than a narrow figure is cut off (Plotly does not wrap titles): break it in two.
+  function fittedTitle(title, narrow) {
+    if (!narrow || title.length <= NARROW_TITLE_CHARACTERS) {
+      return title;
+    }
+    var middle = Math.floor(title.length / 2);
+    var before = title.lastIndexOf(" ", middle);
+    var after = title.indexOf(" ", middle);
+    var at = before < 0 || (after >= 0 && after - middle < middle - before) ? after : before;
+    return at < 0 ? title : title.slice(0, at) + "<br>" + title.slice(at + 1);
+  }
+
   function theme(figure) {
     if (!figure.layout) {
       return; // not drawn yet: its plotly_afterplot brings it back here
     }
     var colours = schemeColours();
-    if (figure.dataset.miCourseTheme === colours.text) {
+    var narrow = figure.clientWidth < NARROW_PX;
+    var state = colours.text + (narrow ? " narrow" : "");
+    if (figure.dataset.miCourseTheme === state) {
       return;
     }
-    figure.dataset.miCourseTheme = colours.text;
-    var update = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: colours.plot, "font.color": colours.text };
+    figure.dataset.miCourseTheme = state;
+    if (figure.dataset.miCourseTitle === undefined) {
+      figure.dataset.miCourseTitle = (figure.layout.title && figure.layout.title.text) || "";
+    }
+    var update = {
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: colours.plot,
+      "font.color": colours.text,
+      "title.text": fittedTitle(figure.dataset.miCourseTitle, narrow),
+    };
     Object.keys(figure.layout).forEach(function (key) {
       if (/^[xy]axis\d*$/.test(key)) {
         update[key + ".gridcolor"] = colours.grid;
