@@ -18,6 +18,8 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
+from mi_course import _checks
+
 FIGURE_HEIGHT_PX = 450  # a figure in a page needs a height, or it collapses
 TICK_LABEL_PX = 14  # the height a row's tick label needs
 MANY_TICKS = 30  # more labels than this on an axis get a smaller font
@@ -146,10 +148,7 @@ def scatter(
         raise ValueError(
             f"scatter got {len(hover)} hover labels for {len(x_values)} points: give one per point"
         )
-    if not isinstance(same_scale, bool):
-        raise TypeError(
-            f"scatter expected same_scale to be a bool, got {type(same_scale).__name__}"
-        )
+    _checks.instance(same_scale, bool, "scatter", "same_scale")
     figure = _figure(title, x_label, y_label)
     if same_scale:
         figure.update_yaxes(scaleanchor="x", scaleratio=1)

@@ -38,6 +38,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from dev import NO_BROWSER, find_browser
+from mi_course.checkers.plotly import lightness
 from tests.conftest import ROOT, SUMMARY
 from tools import check_external_links
 
@@ -432,15 +433,6 @@ def test_every_figure_renders(visits):
     assert drawn["plotly"] >= 3 and drawn["circuitsvis"] >= 1, drawn
 
 
-def luminance(colour: str) -> float:
-    """The relative lightness (0 black, 1 white) of a colour as Plotly writes it: ``#rrggbb`` or ``rgb(r, g, b)``."""
-    if colour.startswith("#"):
-        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    else:
-        red, green, blue = (float(part) for part in re.findall(r"[\d.]+", colour)[:3])
-    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
-
-
 def test_every_figure_follows_the_colour_scheme(visits):
     """Each Plotly figure is transparent on the page, with dark text in the light scheme and light text in the dark one."""
 
@@ -448,7 +440,7 @@ def test_every_figure_follows_the_colour_scheme(visits):
         wrong = []
         for scheme, colours in visit.figure_colours.items():
             for colour in colours:
-                dark_text = luminance(colour["text"]) < 0.5
+                dark_text = lightness(colour["text"]) < 0.5
                 transparent = colour["paper"].replace(" ", "") == "rgba(0,0,0,0)"
                 if dark_text != (scheme == "default") or not transparent:
                     wrong.append(f"{scheme}: {colour}")

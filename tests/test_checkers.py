@@ -493,6 +493,7 @@ BAD_INPUTS: dict[str, list[Bad]] = {
 }
 # What takes no input, or only free text, and so has no bad input to refuse.
 NO_BAD_INPUT: dict[str, str] = {
+    "mi_course.checkers.plotly:lightness": "a helper of the Plotly checker, given the colours Plotly itself wrote; the heatmap cases above show the scales it refuses",
     "mi_course.checkers.harness:as_checker_input_error": "a helper of the checkers, tested through them: their cases above show what it refuses",
     "mi_course.checkers.harness:as_number": "a helper of the checkers, tested through them: their cases above show what it refuses",
     "mi_course.checkers.harness:call": "a helper of the checkers, tested through them: their cases above show what it refuses",

@@ -359,18 +359,21 @@ def _heatmap_problem(figure: go.Figure, pattern: np.ndarray) -> str | None:
     return _titles_problem(figure)
 
 
+def lightness(colour: str) -> float:
+    """A colour's relative luminance, 0 (black) to 1 (white), from Plotly's ``#rrggbb`` or ``rgb(r, g, b)``."""
+    red, green, blue = (
+        plotly.colors.hex_to_rgb(colour)
+        if colour.startswith("#")
+        else plotly.colors.unlabel_rgb(colour)
+    )
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
 def _has_a_middle(scale) -> bool:
     """Whether a colour scale's lightness rises and falls along it (a diverging or rainbow scale)."""
-    lightness = []
-    for _, colour in scale:
-        red, green, blue = (
-            plotly.colors.hex_to_rgb(colour)
-            if colour.startswith("#")
-            else plotly.colors.unlabel_rgb(colour)
-        )
-        lightness.append((0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255)
-    steps = [step for step in np.diff(lightness) if abs(step) > 0.02]
+    steps = np.diff([lightness(colour) for _, colour in scale])
+    steps = [step for step in steps if abs(step) > 0.02]
     return bool(steps) and min(steps) < 0 < max(steps)
 
 
-__all__ = ["PX_DEFAULT_TITLES", "check_plotly_figures"]
+__all__ = ["PX_DEFAULT_TITLES", "check_plotly_figures", "lightness"]
