@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -23,22 +24,42 @@ from site_tools.runner import SnippetError, SnippetRun, run_module, run_snippet
 from site_tools.runs import RunRecord, program_text
 
 MEASURE_TIMEOUT_S = 1800  # one run of `dev.py claims`: vector-free kernels are several times slower
-# Every snippet must run within 4 GiB on a CPU, as on a learner's laptop, and a breach fails. Its time is
-# measured against a 60 s budget and reported, never enforced: a machine's speed is not the course's fault, so a
-# test may not fail on wall-clock time (`python3 dev.py bench` times the snippets on a quiet machine). The
-# environment variables let the plugin's own tests show a breach without waiting a minute.
-SNIPPET_BUDGET_S = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_S", 60))
-SNIPPET_BUDGET_MIB = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_MIB", 4096))
-# ATEN_CPU_CAPABILITY=default reproduces the numbers of torch's vector-free kernels, not a learner's speed:
-# no x86 CPU a learner has runs them, and they are several times slower, so runs are stopped only after
-# MEASURE_TIMEOUT_S.
-VECTOR_FREE_KERNELS = os.environ.get("ATEN_CPU_CAPABILITY") == "default"
-# Notebook cells and console commands that run this long are stopped as hung.
-SNIPPET_TIMEOUT_S = MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 300
-# A page's snippet that runs this long is stopped as hung: ten times its budget, beyond any slow machine.
-SNIPPET_STOP_S = float(
-    os.environ.get("MI_COURSE_SNIPPET_STOP_S", MEASURE_TIMEOUT_S if VECTOR_FREE_KERNELS else 10 * SNIPPET_BUDGET_S)
-)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a run of a page's code may cost, read from the environment when a check runs (not at import).
+
+    Every snippet must run within 4 GiB on a CPU, as on a learner's laptop, and a breach fails. Its time is
+    measured against a 60 s budget and reported, never enforced: a machine's speed is not the course's fault,
+    so a test may not fail on wall-clock time (`python3 dev.py bench` times the snippets on a quiet machine).
+    The environment variables let the plugin's own tests show a breach without waiting a minute.
+    """
+
+    budget_s: float  # a snippet's time budget: reported when passed, never enforced
+    budget_mib: float  # a snippet's memory budget: enforced
+    # ATEN_CPU_CAPABILITY=default reproduces the numbers of torch's vector-free kernels, not a learner's
+    # speed: no x86 CPU a learner has runs them, and they are several times slower, so runs are stopped
+    # only after MEASURE_TIMEOUT_S.
+    vector_free_kernels: bool
+    timeout_s: float  # notebook cells and console commands that run this long are stopped as hung
+    stop_s: float  # a snippet that runs this long is stopped as hung: ten times its budget, beyond any slow machine
+
+    @classmethod
+    def from_environment(cls) -> Limits:
+        budget_s = float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_S", 60))
+        vector_free = os.environ.get("ATEN_CPU_CAPABILITY") == "default"
+        return cls(
+            budget_s=budget_s,
+            budget_mib=float(os.environ.get("MI_COURSE_SNIPPET_BUDGET_MIB", 4096)),
+            vector_free_kernels=vector_free,
+            timeout_s=MEASURE_TIMEOUT_S if vector_free else 300,
+            stop_s=float(
+                os.environ.get("MI_COURSE_SNIPPET_STOP_S", MEASURE_TIMEOUT_S if vector_free else 10 * budget_s)
+            ),
+        )
+
+
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # the colours of an IPython traceback
 
 
@@ -82,7 +103,7 @@ def run_snippet_checked(
     except subprocess.TimeoutExpired:
         raise PageError(
             f"{where}: {SNIPPETS_DIR}/{snippet.name} was stopped after {timeout_s:g} s, as hung "
-            f"(its time budget is {SNIPPET_BUDGET_S:g} s)"
+            f"(its time budget is {Limits.from_environment().budget_s:g} s)"
         ) from None
     except SnippetError as error:
         raise PageError(f"{where}: {error}") from None
@@ -125,7 +146,9 @@ def command_source(command: str, rootpath: Path) -> str:
     )
 
 
-def run_command(command: str, env: dict[str, str] | None = None, timeout_s: float = SNIPPET_TIMEOUT_S) -> SnippetRun:
+def run_command(command: str, env: dict[str, str] | None = None, timeout_s: float | None = None) -> SnippetRun:
     """Run a console claim's ``python -m mi_course ...`` as a reader would, from an empty folder."""
     _, _, module, *args = command.split()
-    return run_module(module, args, timeout_s=timeout_s, env=env)
+    return run_module(
+        module, args, timeout_s=Limits.from_environment().timeout_s if timeout_s is None else timeout_s, env=env
+    )

@@ -43,11 +43,7 @@ from site_tools.claims import PageError, claim_mismatch, structure_mismatch
 from site_tools.notebooks import CellError, page_name, page_source, run_page
 from site_tools.page_checks import (
     ANSI_ESCAPE,
-    SNIPPET_BUDGET_MIB,
-    SNIPPET_BUDGET_S,
-    SNIPPET_STOP_S,
-    SNIPPET_TIMEOUT_S,
-    VECTOR_FREE_KERNELS,
+    Limits,
     check_claims_on_run,
     command_source,
     hub_reachable,
@@ -57,7 +53,7 @@ from site_tools.page_checks import (
     run_snippet_checked,
 )
 from site_tools.pages import DOCS_DIR, SNIPPETS_DIR, Fence, Page, Snippet, notebook_claims, notebook_pages
-from site_tools.runner import SnippetError, start_worker
+from site_tools.runner import SnippetError, close_workers, start_worker
 
 SESSION_START = time.time()  # the records a session wrote are those finished since
 REUSED = pytest.StashKey[list[str]]()  # the runs this session took from their records instead of running them
@@ -115,6 +111,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.config.workeroutput["reused"] = session.config.stash.get(REUSED, [])
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's snippet workers end with it, also when pytest runs in a process that goes on."""
+    close_workers()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
     node.config.stash.setdefault(REUSED, []).extend(node.workeroutput.get("reused", []))
@@ -129,19 +130,20 @@ def pytest_terminal_summary(terminalreporter) -> None:
             "from it, not run again (python3 dev.py test --rerun runs them): " + ", ".join(reused)
         )
     if runs.store(rootpath).is_dir():
+        limits = Limits.from_environment()
         slow = [
             f"{SNIPPETS_DIR}/{record.name} ({record.wall_s:.0f} s)"
             for record in runs.since(rootpath, runs.ALONE, SESSION_START)
-            if record.wall_s is not None and record.wall_s > SNIPPET_BUDGET_S
+            if record.wall_s is not None and record.wall_s > limits.budget_s
         ]
         if slow:
             terminalreporter.write_sep("=", "time budget not enforced")
             why = (
                 "ATEN_CPU_CAPABILITY=default runs torch's vector-free kernels, so these times are not a learner's; "
-                if VECTOR_FREE_KERNELS
+                if limits.vector_free_kernels
                 else "on this machine, as loaded as it was; `python3 dev.py bench` times them on a quiet one; "
             )
-            terminalreporter.write_line(f"{why}over {SNIPPET_BUDGET_S:g} s: " + ", ".join(slow))
+            terminalreporter.write_line(f"{why}over {limits.budget_s:g} s: " + ", ".join(slow))
         if unchecked := determinism.not_checked(rootpath, SESSION_START):
             terminalreporter.write_sep("=", "determinism not checked")
             terminalreporter.write_line(
@@ -230,10 +232,11 @@ class SnippetScript(CourseItem):
             return
         reused = reused_run(self.config, runs.ALONE, snippet.name, snippet.script) if snippet.path.is_file() else None
         record = reused or self.run_alone(snippet, where)
-        if record.peak_mib is not None and record.peak_mib > SNIPPET_BUDGET_MIB:
+        budget_mib = Limits.from_environment().budget_mib
+        if record.peak_mib is not None and record.peak_mib > budget_mib:
             raise PageError(
                 f"{where}: {SNIPPETS_DIR}/{snippet.name} took {record.peak_mib:,.0f} MiB at peak (and {record.wall_s:.1f} s); "
-                f"the memory budget is {SNIPPET_BUDGET_MIB:,.0f} MiB"
+                f"the memory budget is {budget_mib:,.0f} MiB"
             )
         if (shown := self.fence.shown_output) is not None:
             mismatch = claim_mismatch(
@@ -250,7 +253,7 @@ class SnippetScript(CourseItem):
     @staticmethod
     def run_alone(snippet: Snippet, where: str) -> runs.RunRecord:
         """Run the snippet as a learner would, into a record (kept once every check has passed)."""
-        run = run_snippet_checked(snippet, where, SNIPPET_STOP_S)
+        run = run_snippet_checked(snippet, where, Limits.from_environment().stop_s)
         return runs.RunRecord(
             snippet.name,
             runs.ALONE,
@@ -275,7 +278,7 @@ class SnippetScript(CourseItem):
         key_env = {**os.environ, **(env or {})}
         record = reused_run(self.config, runs.ALONE, snippet.name, snippet.script, key_env)
         if record is None:
-            run = run_snippet_checked(snippet, where, SNIPPET_STOP_S, env=env)
+            run = run_snippet_checked(snippet, where, Limits.from_environment().stop_s, env=env)
             record = runs.RunRecord(snippet.name, runs.ALONE, runs.RunKey.of(snippet.script, key_env), run.stdout)
             keep = True
         else:
@@ -314,7 +317,8 @@ class ConsoleClaim(CourseItem):
         try:
             done = run_command(command)
         except subprocess.TimeoutExpired:
-            raise PageError(f"{where}: `{command}` was stopped after {SNIPPET_TIMEOUT_S} s") from None
+            timeout_s = Limits.from_environment().timeout_s
+            raise PageError(f"{where}: `{command}` was stopped after {timeout_s:g} s") from None
         except SnippetError as error:
             raise PageError(f"{where}: {error}") from None
         if done.returncode != 0 and "FAIL" not in done.stdout:
@@ -360,7 +364,7 @@ class NotebookRun(CourseItem):
         record = reused_run(self.config, runs.PAGE, page_name(self.config.rootpath, self.path), source)
         if record is None:
             try:
-                record = run_page(self.config.rootpath, self.path, SNIPPET_TIMEOUT_S)
+                record = run_page(self.config.rootpath, self.path, Limits.from_environment().timeout_s)
             except CellError as error:
                 raise PageError(
                     f"{self.path.name}: a cell raised:\n{ANSI_ESCAPE.sub('', str(error))[-3000:]}"

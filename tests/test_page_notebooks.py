@@ -28,7 +28,7 @@ from site_tools import determinism, runs
 from site_tools.claims import PageError
 from site_tools.hooks import claim_precision, page_notebooks
 from site_tools.notebooks import CellError, execute
-from site_tools.page_checks import ANSI_ESCAPE, SNIPPET_TIMEOUT_S
+from site_tools.page_checks import ANSI_ESCAPE, Limits
 from site_tools.pages import INCLUDE_LINE, Page, Prose, Snippet, markdown_pages, parse
 from site_tools.pytest_plugin import reused_run
 from site_tools.quotes import cell_printed
@@ -97,7 +97,7 @@ def run_notebook(notebook: dict, name: str, online: bool | None = None) -> nbfor
         with pytest.MonkeyPatch.context() as patch:
             if offline:
                 patch.setenv(HUB_TWINS_SWITCH, "1")  # the kernel inherits it
-            return execute(notebook, SNIPPET_TIMEOUT_S)
+            return execute(notebook, Limits.from_environment().timeout_s)
     except CellError as error:
         snippet = error.cell.metadata.get("mi_course", {}).get("snippet") if error.cell is not None else None
         where = f"snippets/{snippet}" if snippet else "a cell"

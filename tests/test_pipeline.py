@@ -1,6 +1,8 @@
 """The page-testing pipeline catches each way a page's code can break or go unrun.
 
-Each test builds a tiny course (a page and its snippets) and runs pytest on it with the plugin.
+Each test builds a tiny course (a page and its snippets) and runs pytest on it with the plugin, in this
+process (``runpytest_inprocess``: a fresh interpreter for each of them cost about a second); its snippets
+still run in processes of their own.
 """
 
 import os
@@ -80,7 +82,7 @@ def run_course(pytester, monkeypatch):
         for name, printed in (recorded_as_printed(snippets) if recorded is None else recorded).items():
             recording = Recording(runs.digest(snippets[name]), printed)
             save_recording(pytester.path / "docs" / "page.md", name, recording, pytester.path)
-        return pytester.runpytest_subprocess(*INNER_SESSION, "-rs", *options)
+        return pytester.runpytest_inprocess(*INNER_SESSION, "-rs", *options)
 
     return run
 
@@ -318,7 +320,7 @@ def test_a_console_block_of_a_course_command_is_run_and_compared(run_course, pyt
     )
     run_course(page, {}, recorded={})
     save_recording(pytester.path / "docs" / "page.md", command, recording, pytester.path)
-    result = pytester.runpytest_subprocess(*INNER_SESSION)
+    result = pytester.runpytest_inprocess(*INNER_SESSION)
     result.assert_outcomes(passed=2 if passes else 1, failed=0 if passes else 1)
     if not passes:
         result.stdout.fnmatch_lines(
@@ -337,7 +339,7 @@ def test_a_claim_without_a_recorded_spread_fails_with_the_command_that_records_i
 def test_a_claim_whose_snippet_changed_since_its_spread_was_recorded_fails(run_course, pytester):
     run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET}, recorded={"demo/ok.py": SPREAD}).assert_outcomes(passed=3)
     (pytester.path / "snippets" / "demo" / "ok.py").write_text(GOOD_SNIPPET + "unused = 1\n")
-    result = pytester.runpytest_subprocess(*INNER_SESSION)
+    result = pytester.runpytest_inprocess(*INNER_SESSION)
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         ["*demo/ok.py changed since its spread was recorded*python3 dev.py claims docs/page.md*"]
@@ -348,7 +350,7 @@ def test_reformatting_a_snippet_or_editing_its_comments_keeps_its_recording_and_
     """A recording is of the program, not of its layout: ruff format or a rewrapped comment changes neither."""
     run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET}, recorded={"demo/ok.py": SPREAD}).assert_outcomes(passed=3)
     (pytester.path / "snippets" / "demo" / "ok.py").write_text("# a comment\nprint(\n    'accuracy: 0.9808'\n)\n")
-    result = pytester.runpytest_subprocess(*INNER_SESSION)
+    result = pytester.runpytest_inprocess(*INNER_SESSION)
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*runs reused*", "*checked from it, not run again*demo/ok.py*"])
     assert (
@@ -359,11 +361,11 @@ def test_reformatting_a_snippet_or_editing_its_comments_keeps_its_recording_and_
 def test_a_run_of_the_same_key_is_reused_and_said_so_unless_rerun_is_asked(run_course, pytester):
     run_course(GOOD_PAGE, {"demo/ok.py": GOOD_SNIPPET}).assert_outcomes(passed=3)
     first = runs.last(pytester.path, runs.ALONE, "demo/ok.py")
-    again = pytester.runpytest_subprocess(*INNER_SESSION)
+    again = pytester.runpytest_inprocess(*INNER_SESSION)
     again.assert_outcomes(passed=3)
     again.stdout.fnmatch_lines(["*runs reused*", "*1 snippets, notebooks and commands had a run record*demo/ok.py*"])
     assert runs.last(pytester.path, runs.ALONE, "demo/ok.py") == first, "a reused run leaves its record as it was"
-    rerun = pytester.runpytest_subprocess(*INNER_SESSION, "--rerun")
+    rerun = pytester.runpytest_inprocess(*INNER_SESSION, "--rerun")
     rerun.assert_outcomes(passed=3)
     assert "runs reused" not in rerun.stdout.str()
     assert runs.last(pytester.path, runs.ALONE, "demo/ok.py").finished_at > first.finished_at
@@ -382,7 +384,7 @@ def test_only_a_passing_run_is_measured_and_the_measurement_names_its_source(run
     run_course(page, {"demo/ok.py": 'raise ValueError("boom")\n'}).assert_outcomes(passed=2, failed=1)
     assert runs.last(pytester.path, runs.ALONE, "demo/ok.py") is None
     (pytester.path / "snippets" / "demo" / "ok.py").write_text(GOOD_SNIPPET)
-    pytester.runpytest_subprocess(*INNER_SESSION).assert_outcomes(passed=3)
+    pytester.runpytest_inprocess(*INNER_SESSION).assert_outcomes(passed=3)
     assert runs.last(pytester.path, runs.ALONE, "demo/ok.py").key == runs.RunKey.of(GOOD_SNIPPET)
 
 
@@ -500,7 +502,7 @@ def test_a_network_snippets_twin_run_is_keyed_by_its_twin_and_reused(run_course,
         == runs.RunKey.of(HUB_SNIPPET, {**os.environ, runs.TWINS_VARIABLE: "1"})
         != runs.RunKey.of(HUB_SNIPPET)
     )
-    again = pytester.runpytest_subprocess(*INNER_SESSION)
+    again = pytester.runpytest_inprocess(*INNER_SESSION)
     again.assert_outcomes(passed=2)
     again.stdout.fnmatch_lines(["*1 snippets, notebooks and commands had a run record*demo/hub.py*"])
     assert runs.last(pytester.path, runs.ALONE, "demo/hub.py") == first
@@ -547,7 +549,7 @@ def run_notebook(pytester, monkeypatch):
         (pytester.path / "mkdocs.yml").write_text(f"extra:\n  run_records: {RUN_RECORDS}\n")
         (pytester.path / "docs").mkdir()
         nbformat.write(new_notebook(cells=list(cells)), pytester.path / "docs" / "page.ipynb")
-        return pytester.runpytest_subprocess(*INNER_SESSION)
+        return pytester.runpytest_inprocess(*INNER_SESSION)
 
     return run
 
