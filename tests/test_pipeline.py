@@ -5,6 +5,7 @@ process (``runpytest_inprocess``: a fresh interpreter for each of them cost abou
 still run in processes of their own.
 """
 
+import functools
 import os
 from pathlib import Path
 
@@ -309,10 +310,16 @@ def test_the_claims_command_refuses_a_claim_that_a_kernel_setting_prints_differe
     assert "page shows 0.9700" in spread_problem("accuracy: 0.9700", portable)  # the page strays from every run
 
 
+@functools.cache
+def printed_by_check_step4() -> str:
+    """What ``python -m mi_course check step4`` prints here, as a recording made here would hold it."""
+    return run_command("python -m mi_course check step4").stdout.strip()
+
+
 @pytest.mark.parametrize("passes", [True, False])
 def test_a_console_block_of_a_course_command_is_run_and_compared(run_course, pytester, passes):
     command = "python -m mi_course check step4"
-    printed = run_command(command).stdout.strip()  # what the page shows, as a recording made here would hold it
+    printed = printed_by_check_step4()
     shown = printed if passes else printed.replace("Step 4", "Step 5", 1)
     page = f"# A page\n\n```console\n$ {command}\n{shown}\n```\n"
     recording = Recording(
