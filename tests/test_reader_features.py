@@ -312,3 +312,70 @@ def test_every_page_with_claims_has_a_plain_sentence_and_a_how_it_is_verified_bo
         assert f"<code>python3 dev.py test docs/{page.as_posix()}</code>" in box, page
         assert f"tests/test_page_notebooks.py -k {page.stem}</code>" in box, f"{page}: no notebook test in its box"
         assert claim_precision.NOTEBOOK_MARK not in built and "tested by" not in visible(built), page
+
+
+# --- contracts: what a page and an exercise promise -------------------------------------------------
+
+PAGE_CONTRACT = ('!!! abstract "This page"', "**At the end you can:**", "**It assumes:**", "**Time:**")
+EXERCISE_CONTRACT = re.compile(
+    r"^\*Exercise: \*\*difficulty\*\* [●○]{5} · \*\*importance\*\* [●○]{5} · about \d+ minutes\.\*$", re.M
+)
+UNPLANNED_PAGES = {"index.md", "progress.md", "contributing.md"}  # the home page plans the whole course
+
+
+def page_contract_problems(text: str) -> list[str]:
+    """What the box at the top of a page leaves out: what you can do after it, what it assumes, its time."""
+    top = text[: text.find("\n## ")] if "\n## " in text else text
+    return [f"no {part} before the first section" for part in PAGE_CONTRACT if part not in top]
+
+
+def exercise_contract_problems(text: str) -> list[str]:
+    """Each solution box must close an exercise that says its difficulty, importance and minutes, and gives
+    a collapsed hint before the solution."""
+    problems = []
+    start = 0
+    for solution in re.finditer(r'^\?\?\? success "Solution', text, re.M):
+        exercise = text[start : solution.start()]
+        line = text.count("\n", 0, solution.start()) + 1
+        contracts = EXERCISE_CONTRACT.findall(exercise)
+        if len(contracts) != 1:
+            problems.append(f"line {line}: the solution's exercise has {len(contracts)} contract lines, not 1")
+        elif not re.search(r'^\?\?\? tip "Hint', exercise[exercise.find(contracts[0]) :], re.M):
+            problems.append(f"line {line}: no collapsed hint between the exercise's contract and its solution")
+        start = solution.end()
+    stubs = len(re.findall(r'^--8<-- "[^"]*_stub\.py"', text, re.M))
+    if stubs > len(EXERCISE_CONTRACT.findall(text)):
+        problems.append(f"{stubs} stubs, but {len(EXERCISE_CONTRACT.findall(text))} exercise contracts")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "page",
+    [page for page in markdown_pages(ROOT) if page.path.name not in UNPLANNED_PAGES],
+    ids=lambda page: page.path.name,
+)
+def test_every_page_opens_with_what_you_can_do_after_it_what_it_assumes_and_its_time(page):
+    assert page_contract_problems(page.text) == []
+
+
+@pytest.mark.parametrize("page", markdown_pages(ROOT), ids=lambda page: page.path.name)
+def test_every_exercise_gives_difficulty_importance_minutes_and_a_hint_before_its_solution(page):
+    assert exercise_contract_problems(page.text) == []
+
+
+def test_the_contract_checks_name_what_a_page_or_an_exercise_leaves_out():
+    contract = "*Exercise: **difficulty** ●●○○○ · **importance** ●●●○○ · about 10 minutes.*"
+    stub, hint, solution = '--8<-- "a/x_stub.py"', '??? tip "Hint 1"', '??? success "Solution"'
+    assert exercise_contract_problems("\n".join([contract, stub, hint, solution])) == []
+    assert exercise_contract_problems("\n".join([contract, stub, solution])) == [
+        "line 3: no collapsed hint between the exercise's contract and its solution"
+    ]
+    assert exercise_contract_problems("\n".join([hint, stub, solution])) == [
+        "line 3: the solution's exercise has 0 contract lines, not 1",
+        "1 stubs, but 0 exercise contracts",
+    ]
+    assert exercise_contract_problems(contract.replace("about 10", "about ten") + "\n" + solution) == [
+        "line 2: the solution's exercise has 0 contract lines, not 1"
+    ]
+    page = '# T\n\n!!! abstract "This page"\n    **At the end you can:** x\n\n    **Time:** 1 h\n\n## A\n'
+    assert page_contract_problems(page) == ["no **It assumes:** before the first section"]
