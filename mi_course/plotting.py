@@ -206,6 +206,47 @@ def imshow(
     return figure
 
 
+def bars(
+    groups: Mapping[str, Values],
+    *,
+    labels: Sequence[str],
+    title: str,
+    x_label: str,
+    y_label: str,
+) -> go.Figure:
+    """Horizontal bars, one row per label (the first on top) and one coloured bar per group in each row,
+    such as the loss on the first copy and on the repeat under each ablation.
+
+    Rows read as text, so long labels ("all of layer 1, mean-ablated") stay whole on a phone.
+    """
+    if not isinstance(groups, Mapping) or not groups:
+        raise TypeError(
+            f"bars expected groups to be a non-empty dict {{name: values}}, got {type(groups).__name__}"
+        )
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(
+            f"bars expected labels to be a list of strings, got {type(labels).__name__}"
+        )
+    figure = _figure(title, x_label, y_label).update_layout(
+        barmode="group", showlegend=len(groups) > 1
+    )
+    for name, values in groups.items():
+        lengths = _array(values, ("rows",), "bars", f"group {name!r}")
+        if len(lengths) != len(labels):
+            raise ValueError(
+                f"bars got {len(lengths)} values in group {name!r} for {len(labels)} labels: give one per label"
+            )
+        figure.add_bar(
+            x=lengths, y=list(range(len(labels))), orientation="h", name=name,
+            hovertemplate=f"%{{x:.3g}}<extra>{name}</extra>",
+        )  # fmt: skip
+    _label_ticks(figure, "y", range(len(labels)), labels)
+    figure.update_yaxes(autorange="reversed")
+    rows = len(labels) * len(groups)
+    figure.update_layout(height=max(FIGURE_HEIGHT_PX, 160 + TICK_LABEL_PX * rows))
+    return figure
+
+
 def graph(
     nodes: Mapping[str, tuple[float, float]],
     edges: Sequence[tuple[str, str, float | None]],

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mi_course import plotting
-from mi_course.plotting import attention_patterns, describe, graph, imshow, line, scatter, show
+from mi_course.plotting import attention_patterns, bars, describe, graph, imshow, line, scatter, show
 from tests.bad_input import FAST, Bad, assert_refused, bad_input_params, shared_kit
 
 LABELS = {"title": "Loss curves", "x_label": "step", "y_label": "loss (nats)"}
@@ -112,6 +112,17 @@ def test_graph_draws_each_edge_as_thick_as_its_weight_and_a_cited_one_thin_and_u
     assert [arrow.arrowwidth for arrow in arrows] == [8, 4, 1.5] and labels == ["+0.40", "+0.20"]
     (points,) = figure.data
     assert list(points.text) == list(nodes) and list(points.x) == [2, 3, 1.5]
+
+
+def test_bars_draw_a_row_per_label_first_on_top_and_a_named_bar_per_group():
+    labels = ["clean", "induction heads zeroed", "clean"]  # a repeated label keeps its own row
+    figure = bars({"first copy": [4.6, 4.7, 4.6], "repeat": torch.tensor([0.9, 4.5, 0.9])}, labels=labels, **LABELS)
+    assert [trace.name for trace in figure.data] == ["first copy", "repeat"]
+    assert all(trace.orientation == "h" for trace in figure.data)
+    assert list(figure.data[1].x) == pytest.approx([0.9, 4.5, 0.9]) and list(figure.data[1].y) == [0, 1, 2]
+    assert list(figure.layout.yaxis.ticktext) == labels and figure.layout.yaxis.autorange == "reversed"
+    assert figure.layout.showlegend is True and figure.layout.barmode == "group"
+    assert bars({"loss": [1.0]}, labels=["clean"], **LABELS).layout.showlegend is False  # one group needs no key
 
 
 def test_imshow_draws_values_from_zero_up_on_a_sequential_scale_from_zero():
@@ -279,6 +290,28 @@ BAD_INPUTS: dict[str, list[Bad]] = {
             lambda k: plotting.line({"train": [1, 2, 3]}, x=[0, 1], title="t", x_label="x", y_label="y"),
             ValueError,
             "line got 2 x values but 3 points",
+        ),
+    ],
+    "mi_course.plotting:bars": [
+        Bad(
+            lambda k: plotting.bars({"loss": [1.0, 2.0]}, labels=["clean"], title="t", x_label="x", y_label="y"),
+            ValueError,
+            "bars got 2 values in group 'loss' for 1 labels: give one per label",
+        ),
+        Bad(
+            lambda k: plotting.bars([1.0], labels=["clean"], title="t", x_label="x", y_label="y"),
+            TypeError,
+            r"bars expected groups to be a non-empty dict \{name: values\}, got list",
+        ),
+        Bad(
+            lambda k: plotting.bars({"loss": [1.0]}, labels="clean", title="t", x_label="x", y_label="y"),
+            TypeError,
+            "bars expected labels to be a list of strings, got str",
+        ),
+        Bad(
+            lambda k: plotting.bars({"loss": [[1.0]]}, labels=["clean"], title="t", x_label="x", y_label="y"),
+            ValueError,
+            r"bars expected a 1-D tensor \(rows\) for group 'loss', got shape \(1, 1\)",
         ),
     ],
     "mi_course.plotting:graph": [

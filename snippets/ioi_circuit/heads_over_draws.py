@@ -6,6 +6,7 @@ from mi_course import load_model, seed_everything
 from mi_course.baselines import Distribution
 from mi_course.interventions import patch_heads
 from mi_course.ioi import patching_case
+from mi_course.plotting import imshow, show
 
 seed_everything(0)
 # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
@@ -45,4 +46,18 @@ print(
     f"with 20 prompts a draw, head {layer}.{head} moves most: "
     f"from {round(small[:, widest].min().item(), 2) + 0.0:+.2f} "
     f"to {round(small[:, widest].max().item(), 2) + 0.0:+.2f}"
+)
+show(
+    imshow(
+        tables.flatten(1),
+        title="Each head's whole output patched, draw by draw (50 prompts)",
+        x_label="head",
+        y_label="draw",
+        x_ticks=[
+            f"{layer}.{head}"
+            for layer in range(model.cfg.n_layers)
+            for head in range(model.cfg.n_heads)
+        ],
+        y_ticks=[f"seed {seed}" for seed in range(1, 6)],
+    )
 )

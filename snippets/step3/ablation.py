@@ -5,6 +5,7 @@ import torch
 from mi_course import get_device, load_model, model_card, seed_everything
 from mi_course.induction import repeated_random_tokens
 from mi_course.interventions import mean_ablation_hook, token_losses, zero_ablation_hook
+from mi_course.plotting import bars, show
 
 seed_everything(0)
 device = get_device()
@@ -38,31 +39,40 @@ for name, others in OTHER_HEADS.items():
         *others,
     ]
 
-    def losses(hooks: list) -> str:
+    def losses(hooks: list) -> tuple[float, float]:
         """Mean loss predicting x_2..x_L of the first copy (nothing to copy yet), and of
         the repeat."""
         per_token = token_losses(model, tokens, hooks)  # [:, p] predicts token p + 1
-        first_copy, repeat = (
+        return (
             per_token[:, 1:SEQ_LEN].mean().item(),
             per_token[:, SEQ_LEN + 1 :].mean().item(),
         )
-        return f"{first_copy:10.3f} {repeat:7.3f}"
 
-    print(
-        f"{name}: loss in nats; a uniform guess scores "
-        f"{torch.log(torch.tensor(float(bos))).item():.3f}"
-    )
+    uniform = torch.log(torch.tensor(float(bos))).item()
+    print(f"{name}: loss in nats; a uniform guess scores {uniform:.3f}")
     print(f"  {'':<45} {'first copy':>10} {'repeat':>7}")
-    print(f"  {'clean':<45} {losses([])}")
+    rows = {"clean": losses([])}
     for label, hook_layer, heads in ablations:
         for kind, make_hook in (
             ("zeroed", zero_ablation_hook),
             ("mean-ablated", mean_ablation_hook),
         ):
-            print(
-                f"  {label + ' ' + kind:<45} "
-                f"{losses([(f'blocks.{hook_layer}.attn.hook_z', make_hook(heads))])}"
-            )
+            hook = (f"blocks.{hook_layer}.attn.hook_z", make_hook(heads))
+            rows[f"{label} {kind}"] = losses([hook])
+    for label, (first_copy, repeat) in rows.items():
+        print(f"  {label:<45} {first_copy:10.3f} {repeat:7.3f}")
+    show(
+        bars(
+            {
+                "first copy": [first for first, _ in rows.values()],
+                "repeat": [repeat for _, repeat in rows.values()],
+            },
+            labels=list(rows),
+            title=f"Loss with heads silenced, {name}",
+            x_label="loss (nats)",
+            y_label="",
+        )
+    )
     if name == "shakespeare-char":
         # Is zero far from what layer 1 writes? Zeroed, its heads write only the bias
         # b_O; mean-ablated, each position's mean.

@@ -4,6 +4,7 @@ import torch
 
 from mi_course import get_device, load_model, model_card, seed_everything
 from mi_course.interventions import zero_ablation_hook
+from mi_course.plotting import bars, show
 
 seed_everything(0)
 device = get_device()
@@ -67,7 +68,20 @@ print(
 ablated_difference, ablated_parts, _ = attribute(
     [("blocks.2.attn.hook_z", zero_ablation_hook(induction_heads))]
 )
+largest_first = sorted(parts, key=lambda label: -abs(parts[label]))
 print(f"{'largest parts':<16} {'clean':>6}  induction heads zeroed")
-for label in sorted(parts, key=lambda label: -abs(parts[label]))[:6]:
+for label in largest_first[:6]:
     print(f"{label:<16} {parts[label]:+6.2f}  {ablated_parts[label]:+6.2f}")
 print(f"{'logit difference':<16} {difference:+6.2f}  {ablated_difference:+6.2f}")
+show(
+    bars(
+        {
+            "clean": [parts[label] for label in largest_first],
+            "induction heads zeroed": [ablated_parts[label] for label in largest_first],
+        },
+        labels=largest_first,
+        title="Each part's direct contribution, on one prompt",
+        x_label="contribution to logit(o) - logit(i)",
+        y_label="part (largest first)",
+    )
+)
