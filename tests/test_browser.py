@@ -60,6 +60,7 @@ MAX_PAGE_BYTES = 1_000_000
 SHARED_BUNDLES = ("assets/javascripts/plotly.min.js", "assets/javascripts/circuitsvis.js")
 SEARCH_TERM = "induction"
 BROWSERS = 2  # browsers visiting the pages at once
+DESKTOP_PX = 1280  # a browser window's width, unless a test asks for a phone's
 FAILING_IMPACTS = ("serious", "critical")
 NO_TRANSITIONS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]  # what axe checks again in the dark scheme
@@ -269,7 +270,7 @@ class Visit:
 
 
 @contextmanager
-def browser_context(origin: str, width: int = 1280):
+def browser_context(origin: str, width: int = DESKTOP_PX):
     """One headless Chromium and one context ``width`` px wide; requests off ``origin`` are answered empty and recorded."""
     executable = find_browser()
     if executable is None:
@@ -456,20 +457,38 @@ TITLES_FIT = """() => [...document.querySelectorAll('.js-plotly-plot')].map(d =>
   const t = title ? title.getBoundingClientRect() : box;
   return {title: title ? title.textContent : '', fits: t.left >= box.left - 1 && t.right <= box.right + 1};
 })"""
+# Each figure's x tick labels: how many, and how many overlap the label before them (figure-theme.js stands
+# crowded ones upright).
+TICKS_APART = """() => [...document.querySelectorAll('.js-plotly-plot')].map(d => {
+  const boxes = [...d.querySelectorAll('.xtick text')].map(t => t.getBoundingClientRect())
+    .filter(b => b.width > 0).sort((a, b) => a.left - b.left);
+  const overlapping = boxes.filter((b, i) => i > 0 && b.left < boxes[i - 1].right - 1).length;
+  return {title: (d.querySelector('.gtitle') || {}).textContent, labels: boxes.length, overlapping};
+})"""
 THEMED = "() => [...document.querySelectorAll('.js-plotly-plot')].every(d => d.dataset.miCourseTheme)"
 PHONE_PX = 400
 
 
-def test_figure_titles_fit_a_phone_screen(site):
-    """At 400 px, a page's long figure titles are broken in two, not cut off at the figure's edge."""
+def test_figure_titles_and_tick_labels_fit_a_phone_screen(site):
+    """At 400 px, a page's long figure titles are broken in two, not cut off at the figure's edge, and the
+    17 position labels of its patching heatmap stand upright, every other one, rather than overlap; at
+    1280 px all 17 lie flat."""
     page_file = site / "fundamentals" / "step3-activation-patching" / "index.html"
-    with serve(site) as origin, browser_context(origin, width=PHONE_PX) as context:
-        page = context.new_page()
-        page.goto(origin + page_url(site, page_file), wait_until="load")
-        page.wait_for_function(ALL_FIGURES_RENDERED, timeout=FIGURE_TIMEOUT_MS)
-        page.wait_for_function(THEMED, timeout=FIGURE_TIMEOUT_MS)
-        titles = page.evaluate(TITLES_FIT)
+    seen = {}
+    with serve(site) as origin:
+        for width in (PHONE_PX, DESKTOP_PX):
+            with browser_context(origin, width=width) as context:
+                page = context.new_page()
+                page.goto(origin + page_url(site, page_file), wait_until="load")
+                page.wait_for_function(ALL_FIGURES_RENDERED, timeout=FIGURE_TIMEOUT_MS)
+                page.wait_for_function(THEMED, timeout=FIGURE_TIMEOUT_MS)
+                seen[width] = page.evaluate(TITLES_FIT), page.evaluate(TICKS_APART)
+    titles, ticks = seen[PHONE_PX]
     assert titles and all(title["fits"] for title in titles), titles
+    assert all(figure["overlapping"] == 0 for figure in ticks), ticks
+    patching = [figure["labels"] for figure in ticks if figure["title"].startswith("Share of the gap")]
+    wide = [figure["labels"] for figure in seen[DESKTOP_PX][1] if figure["title"].startswith("Share of the gap")]
+    assert patching and 8 <= patching[0] < 17 and wide == [17], (patching, wide)
 
 
 def test_every_formula_is_drawn_and_every_diagram_loads_with_alt_text(visits):

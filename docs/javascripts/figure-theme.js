@@ -2,12 +2,15 @@
 // paper, a blue-grey plot, dark text), which in Material's dark (slate) scheme left white slabs on a
 // dark page. Each figure gets a transparent paper and the scheme's plot, text and grid colours once
 // it is drawn, and again whenever the reader toggles the scheme; on a phone, a long title is broken
-// in two rather than cut off. tests/test_browser.py checks all three.
+// in two rather than cut off, and x tick labels too many for the width stand upright instead of
+// overlapping. tests/test_browser.py checks all four.
 (function () {
   "use strict";
 
   var NARROW_PX = 600; // a figure narrower than this (a phone) gets its long title on two lines
   var NARROW_TITLE_CHARACTERS = 40;
+  var FLAT_LABEL_PX = 24; // an x tick label lies flat in a column at least this wide ...
+  var UPRIGHT_LABEL_PX = 14; // ... and standing upright needs this much
   var COLOURS = {
     default: { plot: "#e5ecf6", text: "#2a3f5f", grid: "#ffffff" }, // Plotly's own light template
     slate: { plot: "#262b38", text: "#d5d9e3", grid: "#414859" },
@@ -28,6 +31,35 @@
     var after = title.indexOf(" ", middle);
     var at = before < 0 || (after >= 0 && after - middle < middle - before) ? after : before;
     return at < 0 ? title : title.slice(0, at) + "<br>" + title.slice(at + 1);
+  }
+
+  // Labels written one per column (a token, a position) overlap once a column is narrower than a
+  // label: on a phone they stand upright, and if even that is too tight, every second (or third) one
+  // is shown; the hover still names each column. Wide again, the figure gets its labels back.
+  function upright(figure, key) {
+    var axis = figure.layout[key];
+    if (axis.tickmode !== "array" || !axis.ticktext) {
+      return {};
+    }
+    var data = figure.dataset;
+    if (data.miCourseTicks === undefined) {
+      data.miCourseTicks = JSON.stringify({ angle: axis.tickangle, text: axis.ticktext });
+    }
+    var original = JSON.parse(data.miCourseTicks);
+    var plotWidth = figure._fullLayout ? figure._fullLayout._size.w : figure.clientWidth;
+    var column = plotWidth / original.text.length;
+    var update = {};
+    if (column >= FLAT_LABEL_PX) {
+      update[key + ".tickangle"] = original.angle === undefined ? "auto" : original.angle;
+      update[key + ".ticktext"] = original.text;
+      return update;
+    }
+    var every = Math.ceil(UPRIGHT_LABEL_PX / column);
+    update[key + ".tickangle"] = -90;
+    update[key + ".ticktext"] = original.text.map(function (text, index) {
+      return index % every === 0 ? text : "";
+    });
+    return update;
   }
 
   function theme(figure) {
@@ -54,6 +86,9 @@
       if (/^[xy]axis\d*$/.test(key)) {
         update[key + ".gridcolor"] = colours.grid;
         update[key + ".zerolinecolor"] = colours.grid;
+      }
+      if (/^xaxis\d*$/.test(key)) {
+        Object.assign(update, upright(figure, key));
       }
     });
     window.Plotly.relayout(figure, update);
