@@ -3,6 +3,7 @@
 from mi_course import load_model, seed_everything
 from mi_course.interventions import patch_heads
 from mi_course.ioi import ROLE_GROUPS, patch_roles, patching_case
+from mi_course.plotting import imshow, show
 
 seed_everything(0)
 # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
@@ -34,3 +35,13 @@ for layer in layers:
             for head in range(model.cfg.n_heads)
         )
     )
+show(
+    imshow(
+        by_role,
+        title="The residual stream patched at each prompt's own roles",
+        x_label="patched at (each prompt's own position)",
+        y_label="residual stream",
+        x_ticks=["+".join(roles) for roles in ROLE_GROUPS],
+        y_ticks=[f"before layer {layer}" for layer in layers],
+    )
+)
