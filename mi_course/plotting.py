@@ -228,7 +228,10 @@ def bars(
             f"bars expected labels to be a list of strings, got {type(labels).__name__}"
         )
     figure = _figure(title, x_label, y_label).update_layout(
-        barmode="group", showlegend=len(groups) > 1
+        barmode="group",
+        showlegend=len(groups) > 1,
+        # above the bars, not beside them: on a phone the labels take half the width
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
     )
     for name, values in groups.items():
         lengths = _array(values, ("rows",), "bars", f"group {name!r}")

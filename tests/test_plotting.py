@@ -122,6 +122,7 @@ def test_bars_draw_a_row_per_label_first_on_top_and_a_named_bar_per_group():
     assert list(figure.data[1].x) == pytest.approx([0.9, 4.5, 0.9]) and list(figure.data[1].y) == [0, 1, 2]
     assert list(figure.layout.yaxis.ticktext) == labels and figure.layout.yaxis.autorange == "reversed"
     assert figure.layout.showlegend is True and figure.layout.barmode == "group"
+    assert figure.layout.legend.orientation == "h"  # above the bars, leaving the width to them
     assert bars({"loss": [1.0]}, labels=["clean"], **LABELS).layout.showlegend is False  # one group needs no key
 
 
