@@ -562,6 +562,11 @@ def _valid_templates(
                 f"{function} expected each template to hold the slot {{IO}} once and {{S}} twice, "
                 f"got the name slots {slots} in {template!r}; {_SHAPES}"
             )
+        if re.search(r"(^|[^ ])\{(IO|S)\}", template):
+            raise ValueError(
+                f"{function} expected each name slot to follow a space (a name is one token only "
+                f"after one, so S1 and S2 would be different tokens), got {template!r}"
+            )
         if not as_written and slots != "IO-S-S":
             raise ValueError(
                 f"{function} expected a template written IO-S-S, got the name slots {slots} in {template!r}; {_SHAPES}"

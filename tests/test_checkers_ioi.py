@@ -22,7 +22,13 @@ def test_the_courses_ioi_metric_passes_its_checker():
     assert report.passed, str(report)
 
 
-def metric_variant(position=lambda logits, prompts: prompts.end, normalise=True, scores=lambda last: last, item=False):
+def metric_variant(
+    position=lambda logits, prompts: prompts.end,
+    normalise=True,
+    scores=lambda last: last,
+    item=False,
+    clamp=False,
+):
     def ioi_metric(prompts, clean_logits, corrupted_logits):
         rows = torch.arange(len(prompts))
 
@@ -34,6 +40,7 @@ def metric_variant(position=lambda logits, prompts: prompts.end, normalise=True,
 
         def metric(logits):
             value = (difference(logits) - corrupted) / (clean - corrupted) if normalise else difference(logits)
+            value = value.clamp(0, 1) if clamp else value
             return value.item() if item else value
 
         return metric
@@ -55,6 +62,7 @@ def metric_variant(position=lambda logits, prompts: prompts.end, normalise=True,
         (metric_variant(scores=lambda last: last.softmax(dim=-1)), "that is a difference of probabilities"),
         (metric_variant(normalise=False), "that is the mean logit difference itself: rescale it"),
         (metric_variant(item=True), "return the tensor, not .item()"),
+        (metric_variant(clamp=True), "the clean logits should score 1 and the corrupted 0"),
     ],
 )
 def test_the_ioi_metric_checker_names_each_mistake(wrong, hint):

@@ -134,6 +134,13 @@ def test_as_written_keeps_the_slots_where_the_template_puts_them():
 BAD_INPUTS: dict[str, list[Bad]] = {
     "mi_course.ioi:ioi_prompts": [
         Bad(
+            lambda k: ioi.ioi_prompts(
+                4, templates=["{S} was happy. {S} found {IO} and gave a {OBJECT} to"], order="as written"
+            ),
+            ValueError,
+            "ioi_prompts expected each name slot to follow a space",
+        ),
+        Bad(
             lambda k: ioi.ioi_prompts(4, names=["Mary", "Zachary"]),
             ioi.NotOneTokenError,
             re.escape(

@@ -110,7 +110,8 @@ def check_ioi_metric(
     """Check ``ioi_metric(prompts, clean_logits, corrupted_logits)``: a function of the logits, 0 for corrupted and 1 for clean.
 
     The function it returns is judged on the clean and corrupted logits of gpt2-twin and on two
-    runs of random logits, and must return a tensor that attribution patching can differentiate.
+    runs of random logits and two past either end, and must return a tensor that attribution
+    patching can differentiate.
     """
     check_callable(ioi_metric, "check_ioi_metric", "your ioi_metric function")
     prompts, _, _, clean, corrupted = _case()
@@ -119,6 +120,10 @@ def check_ioi_metric(
         clean,
         corrupted,
         *(torch.randn(clean.shape, generator=generator) * 3 for _ in range(2)),
+        # past either end, scoring 1.5 and -0.5: a patch can restore more than the gap, or
+        # push the other way, and the metric must say so (a clamp to [0, 1] would hide it)
+        clean + (clean - corrupted) / 2,
+        corrupted - (clean - corrupted) / 2,
     ]
     reference = ioi.ioi_metric(prompts, clean, corrupted)
     expected = torch.stack([reference(logits) for logits in runs])

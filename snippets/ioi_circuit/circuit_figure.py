@@ -7,45 +7,62 @@ from mi_course.plotting import graph, show
 
 seed_everything(0)
 model = load_model("gpt2-twin")
-prompts, abc, metric = patching_case(model, 20)  # the path patching exercise's prompts
 heads = [(layer, head) for layer in range(2) for head in range(4)]
-to_logits = {
-    head: path_patch(model, prompts.tokens, abc.tokens, [head], metric).item()
-    for head in heads
-}
-layer_0 = [head for head in heads if head[0] == 0]
 receivers = [(1, 0), (1, 3)]
-from_layer_0 = {
-    receiver: path_patch(
-        model, prompts.tokens, abc.tokens, layer_0, metric, [receiver], ("q", "k", "v")
-    ).item()
-    for receiver in receivers
-}
-print("gpt2-twin, path patching clean into corrupted, on 20 prompts")
-print(
-    "to the logits:",
-    "  ".join(f"{l}.{h} {round(v, 2) + 0.0:+.2f}" for (l, h), v in to_logits.items()),
-)
-for (layer, head), share in from_layer_0.items():
-    print(f"into {layer}.{head} from all of layer 0, q/k/v together: {share:+.2f}")
+# into the receivers, the layer-0 heads that carry anything (0.1 carries nothing, in
+# the path patching exercise as in activation patching over draws)
+senders = [(0, 0), (0, 2), (0, 3)]
+# 5 draws of the path patching exercise's 20 prompts: a path is drawn only if it
+# restores a tenth or more on average and something on every draw.
+to_logits = {head: [] for head in heads}
+into = {receiver: [] for receiver in receivers}
+for seed in range(1, 6):
+    prompts, abc, metric = patching_case(model, 20, seed=seed)
+    for head in heads:
+        share = path_patch(model, prompts.tokens, abc.tokens, [head], metric)
+        to_logits[head].append(share.item())
+    for receiver in receivers:
+        share = path_patch(
+            model, prompts.tokens, abc.tokens, senders, metric, [receiver],
+            ("q", "k", "v"),
+        )  # fmt: skip
+        into[receiver].append(share.item())
 
-# Nodes at (head, layer); the arrows are the paths that carry a tenth or more.
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+print("gpt2-twin, path patching clean into corrupted, 5 draws of 20 prompts:")
+print("mean share restored (lowest draw)")
+for (layer, head), values in to_logits.items():
+    print(
+        f"  {layer}.{head} to the logits: "
+        f"{mean(values):+.2f} ({round(min(values), 2) + 0.0:+.2f})"
+    )
+for (layer, head), values in into.items():
+    print(
+        f"  0.0, 0.2, 0.3 together into {layer}.{head}, q/k/v: "
+        f"{mean(values):+.2f} ({round(min(values), 2) + 0.0:+.2f})"
+    )
+
+# Nodes at (head, layer); the arrows are the paths that pass.
 nodes = {f"{layer}.{head}": (head, layer) for layer, head in heads}
-nodes |= {"logits": (1.5, 2.0), "layer 0 together": (1.5, -0.7)}
+nodes |= {"logits": (1.5, 2.0), "0.0, 0.2, 0.3 together": (1.5, -0.7)}
 edges = [
-    (f"{layer}.{head}", "logits", value)
-    for (layer, head), value in to_logits.items()
-    if abs(value) >= 0.1
+    (f"{layer}.{head}", "logits", mean(values))
+    for (layer, head), values in to_logits.items()
+    if mean(values) >= 0.1 and min(values) > 0
 ]
 edges += [
-    ("layer 0 together", f"{layer}.{head}", share)
-    for (layer, head), share in from_layer_0.items()
+    ("0.0, 0.2, 0.3 together", f"{layer}.{head}", mean(values))
+    for (layer, head), values in into.items()
 ]
 show(
     graph(
         nodes,
         edges,
-        title="gpt2-twin: paths measured by path patching (20 prompts)",
+        title="gpt2-twin: paths measured by path patching (5 draws of 20)",
         x_label="head",
         y_label="layer",
     )

@@ -20,6 +20,13 @@ def heads_patched(seed: int, n: int) -> torch.Tensor:
     return patch_heads(model, prompts.tokens, abc.tokens, metric)
 
 
+def heads_noised(seed: int, n: int) -> torch.Tensor:
+    """The other direction: each head's output from the corrupted run patched into
+    the clean run; 1 minus the metric is the share of the gap it removes."""
+    prompts, abc, metric = patching_case(model, n, seed=seed)
+    return 1 - patch_heads(model, abc.tokens, prompts.tokens, metric)
+
+
 # (draw, layer, head); seed 0 drew the block above
 tables = torch.stack([heads_patched(seed, n=50) for seed in range(1, 6)])
 print(
@@ -47,6 +54,20 @@ print(
     f"from {round(small[:, widest].min().item(), 2) + 0.0:+.2f} "
     f"to {round(small[:, widest].max().item(), 2) + 0.0:+.2f}"
 )
+
+# Restoring asks what suffices; removing asks what is needed.
+removed = torch.stack([heads_noised(seed, n=50) for seed in range(1, 6)])
+print("each head's output corrupted in the clean run, same draws: share removed")
+for layer in range(model.cfg.n_layers):
+    for head in range(model.cfg.n_heads):
+        spread = Distribution(tuple(removed[:, layer, head].tolist()))
+        print(
+            f"noised {layer}.{head}: "
+            + "  ".join(
+                f"{round(value, 2) + 0.0:+.2f}"
+                for value in (spread.mean, spread.low, spread.high)
+            )
+        )
 show(
     imshow(
         tables.flatten(1),

@@ -4,7 +4,14 @@ import torch
 
 from mi_course import load_model, seed_everything
 from mi_course.interventions import zero_ablation_hook
-from mi_course.ioi import HELD_OUT_NAMES, HELD_OUT_TEMPLATES, ioi_prompts, logit_diff
+from mi_course.ioi import (
+    HELD_OUT_NAMES,
+    HELD_OUT_TEMPLATES,
+    TRAINING_NAMES,
+    TRAINING_TEMPLATES,
+    ioi_prompts,
+    logit_diff,
+)
 
 seed_everything(0)
 # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
@@ -33,7 +40,7 @@ def run(prompts):
 written = [
     "After {S} left the {PLACE}, {S} met {IO} and gave a {OBJECT} to",
     "While {S} was at the {PLACE}, {S} called {IO} and brought a {OBJECT} to",
-    "{S} was happy. {S} found {IO} at the {PLACE} and gave a {OBJECT} to",
+    "Yesterday {S} was happy. {S} found {IO} at the {PLACE} and gave a {OBJECT} to",
     "Then {S} went to the {PLACE} with {IO}, and {S} gave a {OBJECT} to",
 ]
 for template in [HELD_OUT_TEMPLATES[0], *written]:
@@ -69,4 +76,28 @@ for order in ("ABBA", "BABA"):
         + "  ".join(
             f"head 1.{head} {looks(1, head, after_first):.2f}" for head in (0, 3)
         )
+    )
+
+# 3. Longer than any training prompt: the first template again, S still the last
+# name, after a sentence or two. Rule (b) predicts IO, as without them.
+longest = ioi_prompts(
+    500, templates=TRAINING_TEMPLATES, names=TRAINING_NAMES, seed=0
+).tokens.shape[1]
+print(
+    f"the first template after more words (training prompts: at most {longest} tokens)"
+)
+for before in ("It rained all day. ", "It rained all day. It was cold. "):
+    prompts = ioi_prompts(
+        100,
+        templates=[before + HELD_OUT_TEMPLATES[0]],
+        names=HELD_OUT_NAMES,
+        order="mixed",
+        seed=0,
+    )
+    diffs, _, looks = run(prompts)
+    print(
+        f"  {before.strip()!r}, {prompts.tokens.shape[1]} tokens: IO above S in "
+        f"{(diffs > 0).float().mean().item():.1%}; "
+        f"head 0.2 looks at IO {looks(0, 2, prompts.io_position):.2f}, "
+        f"S2 {looks(0, 2, prompts.s2_position):.2f}"
     )
