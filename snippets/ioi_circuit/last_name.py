@@ -1,5 +1,5 @@
 # Testing the twin's rule on prompts it was not built from:
-# templates whose last name is IO, and where heads 1.0 and 1.3 look.
+# templates whose last name is IO, where heads 1.0 and 1.3 look, and longer prompts.
 import torch
 
 from mi_course import load_model, seed_everything
