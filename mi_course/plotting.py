@@ -23,6 +23,9 @@ from mi_course import _checks
 FIGURE_HEIGHT_PX = 450  # a figure in a page needs a height, or it collapses
 TICK_LABEL_PX = 14  # the height a row's tick label needs
 MANY_TICKS = 30  # more labels than this on an axis get a smaller font
+CELLS_WITH_VALUES = (
+    60  # a heatmap with at most this many cells writes each cell's value in it
+)
 PLOTLY_DIV_CLASS = "plotly-graph-div"  # the class of the element Plotly draws into
 CIRCUITSVIS_DIV_CLASS = "mi-course-circuitsvis"
 PATTERN_DECIMALS = (
@@ -190,6 +193,8 @@ def imshow(
             else {"colorscale": "Blues", "zmin": 0}
         ),
         hovertemplate=f"{y_label}: %{{y}}<br>{x_label}: %{{x}}<br>value: %{{z:.3g}}<extra></extra>",
+        # a small grid shows its numbers, so that the ones the prose quotes can be read off it
+        **({"texttemplate": "%{z:.2f}"} if matrix.size <= CELLS_WITH_VALUES else {}),
     )
     figure.update_yaxes(autorange="reversed")
     for ticks, count, axis in ((x_ticks, columns, "x"), (y_ticks, rows, "y")):
@@ -230,8 +235,9 @@ def bars(
     figure = _figure(title, x_label, y_label).update_layout(
         barmode="group",
         showlegend=len(groups) > 1,
-        # above the bars, not beside them: on a phone the labels take half the width
-        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        # under the plot, not beside it (on a phone the labels take half the width)
+        # nor above it (a title broken in two on a phone would run into it)
+        legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"},
     )
     for name, values in groups.items():
         lengths = _array(values, ("rows",), "bars", f"group {name!r}")
@@ -297,7 +303,11 @@ def graph(
         x=list(xs), y=list(ys), text=list(nodes), mode="markers+text",
         textposition="middle right", hoverinfo="text", marker={"size": 12},
     )  # fmt: skip
-    figure.update_xaxes(showgrid=False, zeroline=False, showticklabels=False)
+    # room right of the last column for its labels, which would otherwise be cut off
+    figure.update_xaxes(
+        showgrid=False, zeroline=False, showticklabels=False,
+        range=[min(xs) - 0.3, max(xs) + 1.5],
+    )  # fmt: skip
     return figure
 
 

@@ -112,6 +112,7 @@ def test_graph_draws_each_edge_as_thick_as_its_weight_and_a_cited_one_thin_and_u
     assert [arrow.arrowwidth for arrow in arrows] == [8, 4, 1.5] and labels == ["+0.40", "+0.20"]
     (points,) = figure.data
     assert list(points.text) == list(nodes) and list(points.x) == [2, 3, 1.5]
+    assert tuple(figure.layout.xaxis.range) == (1.2, 4.5)  # room for the labels right of the last node
 
 
 def test_bars_draw_a_row_per_label_first_on_top_and_a_named_bar_per_group():
@@ -122,8 +123,13 @@ def test_bars_draw_a_row_per_label_first_on_top_and_a_named_bar_per_group():
     assert list(figure.data[1].x) == pytest.approx([0.9, 4.5, 0.9]) and list(figure.data[1].y) == [0, 1, 2]
     assert list(figure.layout.yaxis.ticktext) == labels and figure.layout.yaxis.autorange == "reversed"
     assert figure.layout.showlegend is True and figure.layout.barmode == "group"
-    assert figure.layout.legend.orientation == "h"  # above the bars, leaving the width to them
+    assert figure.layout.legend.orientation == "h" and figure.layout.legend.y < 0  # under the plot, not beside it
     assert bars({"loss": [1.0]}, labels=["clean"], **LABELS).layout.showlegend is False  # one group needs no key
+
+
+def test_a_small_heatmap_writes_its_values_in_its_cells_and_a_large_one_does_not():
+    assert imshow(torch.rand(2, 6), **LABELS).data[0].texttemplate == "%{z:.2f}"
+    assert imshow(torch.rand(17, 17), **LABELS).data[0].texttemplate is None
 
 
 def test_imshow_draws_values_from_zero_up_on_a_sequential_scale_from_zero():

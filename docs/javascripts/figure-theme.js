@@ -9,7 +9,8 @@
 
   var NARROW_PX = 600; // a figure narrower than this (a phone) gets its long title on two lines
   var NARROW_TITLE_CHARACTERS = 40;
-  var FLAT_LABEL_PX = 24; // an x tick label lies flat in a column at least this wide ...
+  var FLAT_LABEL_PX = 24; // an x tick label lies flat in a column at least this wide, and as wide as its text ...
+  var CHARACTER_PX = 7; // (about one character of a 12 px tick label)
   var UPRIGHT_LABEL_PX = 14; // ... and standing upright needs this much
   var COLOURS = {
     default: { plot: "#e5ecf6", text: "#2a3f5f", grid: "#ffffff" }, // Plotly's own light template
@@ -48,8 +49,9 @@
     var original = JSON.parse(data.miCourseTicks);
     var plotWidth = figure._fullLayout ? figure._fullLayout._size.w : figure.clientWidth;
     var column = plotWidth / original.text.length;
+    var longest = Math.max.apply(null, original.text.map(function (text) { return String(text).length; }));
     var update = {};
-    if (column >= FLAT_LABEL_PX) {
+    if (column >= Math.max(FLAT_LABEL_PX, longest * CHARACTER_PX + 6)) {
       update[key + ".tickangle"] = original.angle === undefined ? "auto" : original.angle;
       update[key + ".ticktext"] = original.text;
       return update;

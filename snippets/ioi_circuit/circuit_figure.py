@@ -38,12 +38,12 @@ print("mean share restored (lowest draw)")
 for (layer, head), values in to_logits.items():
     print(
         f"  {layer}.{head} to the logits: "
-        f"{mean(values):+.2f} ({round(min(values), 2) + 0.0:+.2f})"
+        f"{round(mean(values), 2) + 0.0:+.2f} ({round(min(values), 2) + 0.0:+.2f})"
     )
 for (layer, head), values in into.items():
     print(
         f"  0.0, 0.2, 0.3 together into {layer}.{head}, q/k/v: "
-        f"{mean(values):+.2f} ({round(min(values), 2) + 0.0:+.2f})"
+        f"{round(mean(values), 2) + 0.0:+.2f} ({round(min(values), 2) + 0.0:+.2f})"
     )
 
 # Nodes at (head, layer); the arrows are the paths that pass.

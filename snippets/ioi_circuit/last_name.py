@@ -95,9 +95,9 @@ for before in ("It rained all day. ", "It rained all day. It was cold. "):
         seed=0,
     )
     diffs, _, looks = run(prompts)
+    print(f"  {before.strip()!r}, {prompts.tokens.shape[1]} tokens:")
     print(
-        f"  {before.strip()!r}, {prompts.tokens.shape[1]} tokens: IO above S in "
-        f"{(diffs > 0).float().mean().item():.1%}; "
+        f"    IO above S in {(diffs > 0).float().mean().item():.1%}; "
         f"head 0.2 looks at IO {looks(0, 2, prompts.io_position):.2f}, "
         f"S2 {looks(0, 2, prompts.s2_position):.2f}"
     )

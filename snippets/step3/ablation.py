@@ -61,18 +61,18 @@ for name, others in OTHER_HEADS.items():
             rows[f"{label} {kind}"] = losses([hook])
     for label, (first_copy, repeat) in rows.items():
         print(f"  {label:<45} {first_copy:10.3f} {repeat:7.3f}")
-    show(
-        bars(
-            {
-                "first copy": [first for first, _ in rows.values()],
-                "repeat": [repeat for _, repeat in rows.values()],
-            },
-            labels=list(rows),
-            title=f"Loss with heads silenced, {name}",
-            x_label="loss (nats)",
-            y_label="",
-        )
+    figure = bars(
+        {
+            "first copy": [first for first, _ in rows.values()],
+            "repeat": [repeat for _, repeat in rows.values()],
+        },
+        labels=list(rows),
+        title=f"Loss with heads silenced, {name}",
+        x_label="loss (nats)",
+        y_label="",
     )
+    figure.add_vline(x=uniform, line_dash="dash", annotation_text="uniform guess")
+    show(figure)
     if name == "shakespeare-char":
         # Is zero far from what layer 1 writes? Zeroed, its heads write only the bias
         # b_O; mean-ablated, each position's mean.
