@@ -285,12 +285,14 @@ def graph(
     figure = _figure(title, x_label, y_label).update_layout(showlegend=False)
     weights = [abs(weight) for *_, weight in edges if weight is not None]
     widest = max(weights, default=0.0) or 1.0
+    # arrowsize scales the head with the line: a thin line gets a larger factor, so that
+    # every head shows its direction
     for source, target, weight in edges:
         (x0, y0), (x1, y1) = nodes[source], nodes[target]
         width = 1.5 if weight is None else max(1.0, 8 * abs(weight) / widest)
         figure.add_annotation(
             x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-            showarrow=True, arrowhead=2, arrowsize=0.7, arrowwidth=width,
+            showarrow=True, arrowhead=2, arrowsize=max(0.6, 3 / width), arrowwidth=width,
             standoff=10, startstandoff=10, arrowcolor="#7a8090",
         )  # fmt: skip
         if weight is not None:

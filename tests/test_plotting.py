@@ -110,6 +110,7 @@ def test_graph_draws_each_edge_as_thick_as_its_weight_and_a_cited_one_thin_and_u
         (2, 0, 3, 1),
     ]
     assert [arrow.arrowwidth for arrow in arrows] == [8, 4, 1.5] and labels == ["+0.40", "+0.20"]
+    assert [arrow.arrowsize * arrow.arrowwidth for arrow in arrows] == pytest.approx([8 * 0.6, 3, 3])  # heads show
     (points,) = figure.data
     assert list(points.text) == list(nodes) and list(points.x) == [2, 3, 1.5]
     assert tuple(figure.layout.xaxis.range) == (1.2, 4.5)  # room for the labels right of the last node
