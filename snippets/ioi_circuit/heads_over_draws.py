@@ -27,22 +27,27 @@ def heads_noised(seed: int, n: int) -> torch.Tensor:
     return 1 - patch_heads(model, abc.tokens, prompts.tokens, metric)
 
 
+def print_spreads(prefix: str, table: torch.Tensor) -> None:
+    """Print each head's mean, lowest and highest over the draws of ``table``."""
+    for layer in range(model.cfg.n_layers):
+        for head in range(model.cfg.n_heads):
+            spread = Distribution(tuple(table[:, layer, head].tolist()))
+            print(
+                f"{prefix} {layer}.{head}: "
+                + "  ".join(
+                    f"{round(value, 2) + 0.0:+.2f}"
+                    for value in (spread.mean, spread.low, spread.high)
+                )
+            )
+
+
 # (draw, layer, head); seed 0 drew the block above
 tables = torch.stack([heads_patched(seed, n=50) for seed in range(1, 6)])
 print(
     "each head's whole output patched, "
     "over 5 draws of 50 prompts: mean, lowest and highest"
 )
-for layer in range(model.cfg.n_layers):
-    for head in range(model.cfg.n_heads):
-        spread = Distribution(tuple(tables[:, layer, head].tolist()))
-        print(
-            f"head {layer}.{head}: "
-            + "  ".join(
-                f"{round(value, 2) + 0.0:+.2f}"
-                for value in (spread.mean, spread.low, spread.high)
-            )
-        )
+print_spreads("head", tables)
 
 # The same with 20 prompts a draw: the head whose effect moves most between draws.
 # (draw, layer * n_heads + head)
@@ -58,16 +63,7 @@ print(
 # Restoring asks what suffices; removing asks what is needed.
 removed = torch.stack([heads_noised(seed, n=50) for seed in range(1, 6)])
 print("each head's output corrupted in the clean run, same draws: share removed")
-for layer in range(model.cfg.n_layers):
-    for head in range(model.cfg.n_heads):
-        spread = Distribution(tuple(removed[:, layer, head].tolist()))
-        print(
-            f"noised {layer}.{head}: "
-            + "  ".join(
-                f"{round(value, 2) + 0.0:+.2f}"
-                for value in (spread.mean, spread.low, spread.high)
-            )
-        )
+print_spreads("noised", removed)
 show(
     imshow(
         tables.flatten(1),
