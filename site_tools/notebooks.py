@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import tempfile
+import uuid
 from pathlib import Path
 
 import nbformat
 
-from site_tools import runs
+from site_tools import runner, runs
 
 # Run in the kernel before the first cell, outside its history: figures use the scripts the site serves once.
 # Colab has ipywidgets, a build machine need not: tqdm.auto's warning about it would show the build
@@ -32,6 +33,45 @@ class CellError(RuntimeError):
         self.cell = cell
 
 
+def forked_kernel_manager() -> type:
+    """A Jupyter kernel manager whose kernels are forked from the snippet worker (``site_tools/runner.py``).
+
+    A kernel started as ``python -m ipykernel_launcher`` spends about 4 s importing torch, TransformerLens
+    and the course before its first cell computes anything; forked from the worker that has imported them,
+    it starts from the same clean interpreter state, as the snippets do, without paying for it again.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
+        streams: tempfile.TemporaryDirectory | None = None
+
+        async def launch_kernel(self, cmd: list[str], **kwargs):
+            python_m, module, *args = cmd[1:]
+            assert python_m == "-m", f"a kernel spec that runs a module, as ipykernel's does: {cmd}"
+            self.streams = tempfile.TemporaryDirectory(prefix="mi-course-kernel-")
+            forked = runner.start_module(module, args, kwargs["cwd"], kwargs["env"], self.streams.name)
+            self.process = forked  # type: ignore[assignment]  # what of Popen the provisioner uses, ForkedRun has
+            self.pid, self.pgid = forked.pid, None  # the worker's process group is not the kernel's
+            return self.connection_info
+
+        async def cleanup(self, restart: bool = False) -> None:
+            await super().cleanup(restart)
+            if self.streams is not None:
+                self.streams.cleanup()
+
+    class ForkedKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        async def _async_pre_start_kernel(self, **kw):
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            if self.provisioner is None:
+                self.provisioner = ForkedProvisioner(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
+            return await super()._async_pre_start_kernel(**kw)
+
+    return ForkedKernelManager
+
+
 def execute(notebook: dict, timeout_s: float) -> nbformat.NotebookNode:
     """Run every cell of ``notebook`` in a fresh kernel from an empty folder, figures drawn for the site."""
     from nbclient import NotebookClient
@@ -43,6 +83,7 @@ def execute(notebook: dict, timeout_s: float) -> nbformat.NotebookNode:
             node,
             timeout=timeout_s,
             kernel_name="python3",
+            kernel_manager_class=forked_kernel_manager(),
             resources={"metadata": {"path": folder}},
             extra_arguments=[f"--IPKernelApp.exec_lines={SITE_SETUP}"],
         )

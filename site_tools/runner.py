@@ -106,11 +106,11 @@ class Worker:
         self.imported = self.answer(WORKER_START_TIMEOUT_S)
         self.lock = threading.Lock()  # one request at a time
 
-    def answer(self, timeout_s: float) -> dict:
-        """The worker's next JSON line; ``subprocess.TimeoutExpired`` if it takes longer than ``timeout_s``."""
+    def answer(self, timeout_s: float | None) -> dict:
+        """The worker's next JSON line; ``subprocess.TimeoutExpired`` if it takes longer than ``timeout_s`` (None: no limit)."""
         ready, _, _ = select.select([self.replies], [], [], timeout_s)
         if not ready:
-            raise subprocess.TimeoutExpired(WORKER.name, timeout_s)
+            raise subprocess.TimeoutExpired(WORKER.name, timeout_s or 0)
         line = self.replies.readline()
         if not line:
             raise SnippetError(f"the snippet worker exited (status {self.process.wait()}) before answering")
@@ -129,9 +129,58 @@ class Worker:
                 self.answer(10)
                 raise
 
+    def start(self, request: dict) -> ForkedRun:
+        """Start one request and return at once; the worker serves nothing else until that run ends."""
+        self.lock.acquire()
+        try:
+            self.requests.write(json.dumps(request) + "\n")
+            self.requests.flush()
+            return ForkedRun(self, self.answer(10)["pid"])
+        except BaseException:
+            self.lock.release()
+            raise
+
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
+
+
+class ForkedRun:
+    """A run a worker forked and that goes on in the background, with the part of ``subprocess.Popen``'s
+    interface that a Jupyter kernel manager uses (``pid``, ``poll``, ``wait``, ``send_signal``, ``kill``)."""
+
+    stdin = stdout = stderr = None  # its streams are files the request named, not pipes
+
+    def __init__(self, worker: Worker, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        self.ended = threading.Event()
+        threading.Thread(target=self._await_end, args=(worker,), daemon=True).start()
+
+    def _await_end(self, worker: Worker) -> None:
+        try:
+            self.returncode = worker.answer(None)["status"]
+        finally:
+            worker.lock.release()
+            self.ended.set()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        if not self.ended.wait(timeout):
+            raise subprocess.TimeoutExpired(f"forked run {self.pid}", timeout or 0)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if not self.ended.is_set():
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
 
 
 _workers: dict[tuple, Worker] = {}
@@ -186,6 +235,15 @@ def run_module(
     """Run ``python -m module args`` from an empty folder, measured as ``run_snippet`` measures a snippet."""
     with tempfile.TemporaryDirectory(prefix="mi-course-command-") as folder:
         return _run_in_worker({"module": module, "args": args}, folder, f"python -m {module}", timeout_s, repo, env)
+
+
+def start_module(module: str, args: list[str], cwd: str, env: dict[str, str], streams: str) -> ForkedRun:
+    """Start ``python -m module args`` in a process forked from the worker of this environment, in the
+    background (a notebook's kernel); its stdout and stderr go to files in the folder ``streams``."""
+    environment, repo_path = _worker_key_args(None, None)
+    request = {"module": module, "args": args, "cwd": cwd, "env": env}
+    files = {name: str(Path(streams) / name) for name in ("report", "stdout", "stderr")}
+    return worker_for(environment, repo_path).start(request | files)
 
 
 def start_worker(repo: Path | None = None) -> None:

@@ -574,6 +574,27 @@ def test_a_notebook_committed_with_outputs_fails(run_notebook):
     result.stdout.fnmatch_lines(["*commit notebooks without outputs*code cell 2 has outputs*"])
 
 
+def test_a_notebook_kernel_is_forked_from_the_snippet_worker_fresh_each_time_and_a_dead_one_is_named():
+    """Kernels start from the worker that imported torch once (site_tools/notebooks.py), not from a new Python;
+    each is a fresh process, and one that dies fails its notebook and frees the worker for the next."""
+    from nbclient.exceptions import DeadKernelError
+
+    from site_tools import runner
+    from site_tools.notebooks import execute
+
+    def printed(*sources: str) -> list[str]:
+        ran = execute(new_notebook(cells=[new_code_cell(source) for source in sources]), timeout_s=60)
+        return [output["text"].strip() for cell in ran.cells for output in cell["outputs"]]
+
+    first = printed("import os, sys; left_over = 1; print(os.getppid(), 'torch' in sys.modules)")
+    worker = runner.worker_for(*runner._worker_key_args(None, None))
+    assert first == [f"{worker.process.pid} True"]
+    assert printed("print('left_over' in globals())") == ["False"]
+    with pytest.raises(DeadKernelError):
+        printed("import os; os._exit(3)")
+    assert printed("print(6 * 7)") == ["42"]
+
+
 SCORES_CELL = new_code_cell('print("zero-ablated 4.377\\nmean-ablated 4.450")', id="scores")
 SCORES_CLAIM = 'printed("cell:scores", "mean-ablated") > printed("cell:scores", "zero-ablated")'
 
