@@ -112,8 +112,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The session's snippet workers end with it, also when pytest runs in a process that goes on."""
-    close_workers()
+    """The workers for this course's snippets end with the session, also when pytest runs in a process
+    that goes on (a course's engine test); the process's own, which forks notebook kernels, stay."""
+    close_workers(config.rootpath)
 
 
 @pytest.hookimpl(optionalhook=True)

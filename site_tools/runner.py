@@ -184,22 +184,31 @@ class ForkedRun:
 
 
 _workers: dict[tuple, Worker] = {}
-_workers_lock = threading.Lock()
+_workers_lock = threading.Lock()  # guards the two dicts; a worker's start holds only its key's lock
+_starting: dict[tuple, threading.Lock] = {}
 
 
 def worker_for(env: dict[str, str], repo: str) -> Worker:
     key = (repo, *(env.get(name) for name in IMPORT_TIME_SETTINGS))
     with _workers_lock:
-        if key not in _workers or _workers[key].process.poll() is not None:
-            _workers[key] = Worker(env, repo)
-        return _workers[key]
+        starting = _starting.setdefault(key, threading.Lock())
+    with starting:  # a worker starting for another course or kernel setting does not hold this one up
+        with _workers_lock:
+            worker = _workers.get(key)
+        if worker is None or worker.process.poll() is not None:
+            worker = Worker(env, repo)
+            with _workers_lock:
+                _workers[key] = worker
+        return worker
 
 
 @atexit.register
-def close_workers() -> None:
-    for worker in _workers.values():
-        worker.close()
-    _workers.clear()
+def close_workers(repo: Path | None = None) -> None:
+    """Stop the workers that run snippets of ``repo`` (a course's engine test, in a process that goes on);
+    without it, every worker."""
+    with _workers_lock:
+        for key in [key for key in _workers if repo is None or key[0] == os.path.realpath(repo)]:
+            _workers.pop(key).close()
 
 
 def run_snippet(
