@@ -138,9 +138,7 @@ def test_everything(options: list[str], env: dict[str, str]) -> int:
         ("the site, built from the runs the pages' tests just recorded", ["-m", "built_site", "--dist", "loadfile"]),
     ]:
         print(f"dev.py test: {title}", flush=True)
-        done = subprocess.run(
-            [str(PYTHON), "-m", "pytest", "-n", str(lanes), *selection, *options], cwd=ROOT, env=env
-        )
+        done = subprocess.run([str(PYTHON), "-m", "pytest", "-n", str(lanes), *selection, *options], cwd=ROOT, env=env)
         status = status or done.returncode
     return status
 

@@ -236,8 +236,16 @@ def bars(
         barmode="group",
         showlegend=len(groups) > 1,
         # under the plot, not beside it (on a phone the labels take half the width)
-        # nor above it (a title broken in two on a phone would run into it)
-        legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"},
+        # nor above it (a title broken in two on a phone would run into it); at the
+        # figure's foot, so that a tall figure leaves no gap above it
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "y": 0,
+            "yref": "container",
+            "yanchor": "bottom",
+        },
+        margin={"b": 110},
     )
     for name, values in groups.items():
         lengths = _array(values, ("rows",), "bars", f"group {name!r}")

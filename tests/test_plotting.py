@@ -124,7 +124,8 @@ def test_bars_draw_a_row_per_label_first_on_top_and_a_named_bar_per_group():
     assert list(figure.data[1].x) == pytest.approx([0.9, 4.5, 0.9]) and list(figure.data[1].y) == [0, 1, 2]
     assert list(figure.layout.yaxis.ticktext) == labels and figure.layout.yaxis.autorange == "reversed"
     assert figure.layout.showlegend is True and figure.layout.barmode == "group"
-    assert figure.layout.legend.orientation == "h" and figure.layout.legend.y < 0  # under the plot, not beside it
+    legend = figure.layout.legend  # under the plot, not beside it: at the foot of the figure, below the x axis
+    assert legend.orientation == "h" and (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")
     assert bars({"loss": [1.0]}, labels=["clean"], **LABELS).layout.showlegend is False  # one group needs no key
 
 

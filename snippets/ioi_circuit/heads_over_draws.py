@@ -6,24 +6,22 @@ from mi_course import load_model, seed_everything
 from mi_course.baselines import Distribution
 from mi_course.interventions import patch_heads
 from mi_course.ioi import patching_case
-from mi_course.plotting import imshow, show
+from mi_course.plotting import bars, imshow, show
 
 seed_everything(0)
 # in Colab, load_model("gpt2-small") runs the same code on GPT-2 small
 model = load_model("gpt2-twin")
 
 
-def heads_patched(seed: int, n: int) -> torch.Tensor:
-    """Each head's whole output patched, on the ``n`` prompts (and their corruptions)
-    that ``seed`` draws: (layer, head)."""
-    prompts, abc, metric = patching_case(model, n, seed=seed)
+def restored(prompts, abc, metric) -> torch.Tensor:
+    """Each head's whole output patched clean into the corrupted run: the share of the
+    gap it restores, (layer, head)."""
     return patch_heads(model, prompts.tokens, abc.tokens, metric)
 
 
-def heads_noised(seed: int, n: int) -> torch.Tensor:
+def removed(prompts, abc, metric) -> torch.Tensor:
     """The other direction: each head's output from the corrupted run patched into
     the clean run; 1 minus the metric is the share of the gap it removes."""
-    prompts, abc, metric = patching_case(model, n, seed=seed)
     return 1 - patch_heads(model, abc.tokens, prompts.tokens, metric)
 
 
@@ -41,8 +39,9 @@ def print_spreads(prefix: str, table: torch.Tensor) -> None:
             )
 
 
-# (draw, layer, head); seed 0 drew the block above
-tables = torch.stack([heads_patched(seed, n=50) for seed in range(1, 6)])
+# 5 draws of 50 prompts, their corruptions and the metric; seed 0 drew the block above
+draws = [patching_case(model, 50, seed=seed) for seed in range(1, 6)]
+tables = torch.stack([restored(*draw) for draw in draws])  # (draw, layer, head)
 print(
     "each head's whole output patched, "
     "over 5 draws of 50 prompts: mean, lowest and highest"
@@ -51,7 +50,9 @@ print_spreads("head", tables)
 
 # The same with 20 prompts a draw: the head whose effect moves most between draws.
 # (draw, layer * n_heads + head)
-small = torch.stack([heads_patched(seed, n=20) for seed in range(1, 6)]).flatten(1)
+small = torch.stack(
+    [restored(*patching_case(model, 20, seed=seed)) for seed in range(1, 6)]
+).flatten(1)
 widest = (small.max(0).values - small.min(0).values).argmax().item()
 layer, head = divmod(widest, model.cfg.n_heads)
 print(
@@ -61,20 +62,33 @@ print(
 )
 
 # Restoring asks what suffices; removing asks what is needed.
-removed = torch.stack([heads_noised(seed, n=50) for seed in range(1, 6)])
+noised = torch.stack([removed(*draw) for draw in draws])
 print("each head's output corrupted in the clean run, same draws: share removed")
-print_spreads("noised", removed)
+print_spreads("noised", noised)
+heads = [
+    f"{layer}.{head}"
+    for layer in range(model.cfg.n_layers)
+    for head in range(model.cfg.n_heads)
+]
 show(
     imshow(
         tables.flatten(1),
         title="Each head's whole output patched, draw by draw (50 prompts)",
         x_label="head",
         y_label="draw",
-        x_ticks=[
-            f"{layer}.{head}"
-            for layer in range(model.cfg.n_layers)
-            for head in range(model.cfg.n_heads)
-        ],
+        x_ticks=heads,
         y_ticks=[f"seed {seed}" for seed in range(1, 6)],
+    )
+)
+show(
+    bars(
+        {
+            "restored (clean into corrupted)": tables.mean(0).flatten(),
+            "removed (corrupted into clean)": noised.mean(0).flatten(),
+        },
+        labels=heads,
+        title="Each head's share of the gap, restored and removed (mean of 5 draws)",
+        x_label="share of the gap",
+        y_label="head",
     )
 )

@@ -73,14 +73,18 @@ print(f"{'largest parts':<16} {'clean':>6}  induction heads zeroed")
 for label in largest_first[:6]:
     print(f"{label:<16} {parts[label]:+6.2f}  {ablated_parts[label]:+6.2f}")
 print(f"{'logit difference':<16} {difference:+6.2f}  {ablated_difference:+6.2f}")
+# The last row is the whole: the parts, plus the biases, add up to it.
 show(
     bars(
         {
-            "clean": [parts[label] for label in largest_first],
-            "induction heads zeroed": [ablated_parts[label] for label in largest_first],
+            "clean": [parts[label] for label in largest_first] + [difference],
+            "induction heads zeroed": [
+                ablated_parts[label] for label in largest_first
+            ]
+            + [ablated_difference],
         },
-        labels=largest_first,
-        title="Each part's direct contribution, on one prompt",
+        labels=[*largest_first, "logit difference"],
+        title="Each part's direct contribution, on one prompt, and their sum",
         x_label="contribution to logit(o) - logit(i)",
         y_label="part (largest first)",
     )
