@@ -74,15 +74,11 @@ for label in largest_first[:6]:
     print(f"{label:<16} {parts[label]:+6.2f}  {ablated_parts[label]:+6.2f}")
 print(f"{'logit difference':<16} {difference:+6.2f}  {ablated_difference:+6.2f}")
 # The last row is the whole: the parts, plus the biases, add up to it.
+clean = [parts[label] for label in largest_first] + [difference]
+zeroed = [ablated_parts[label] for label in largest_first] + [ablated_difference]
 show(
     bars(
-        {
-            "clean": [parts[label] for label in largest_first] + [difference],
-            "induction heads zeroed": [
-                ablated_parts[label] for label in largest_first
-            ]
-            + [ablated_difference],
-        },
+        {"clean": clean, "induction heads zeroed": zeroed},
         labels=[*largest_first, "logit difference"],
         title="Each part's direct contribution, on one prompt, and their sum",
         x_label="contribution to logit(o) - logit(i)",
